@@ -1,0 +1,12 @@
+/* utf8.h - UTF-8 validation and code point counting (private to the runtime).
+ * Kinesis limits partition keys in Unicode characters, not bytes, so the key must be decoded to be counted. */
+#ifndef SHARDLAB_UTF8_H
+#define SHARDLAB_UTF8_H
+
+#include <stddef.h>
+
+/* Counts the code points of s[0..len). Returns 0 and stores the count, or -1 when s is not valid UTF-8
+ * (overlong forms, surrogates, code points above U+10FFFF, truncated sequences, stray continuation bytes). */
+int sl_utf8_count(const char *s, size_t len, size_t *chars);
+
+#endif
