@@ -1,0 +1,153 @@
+/* stream.h - a Kinesis data stream: shards with hash key ranges, routing by MD5, puts with AWS's validation
+ * and per-shard write limits, retention, iterators, and resharding (split, merge, uniform scaling).
+ *
+ * The stream has no clock of its own: every call that depends on time takes now_ms from the caller (the
+ * virtual or the real clock), which keeps the model deterministic and testable. Not thread-safe: one owner
+ * thread calls into a stream at a time. */
+#ifndef SHARDLAB_STREAM_H
+#define SHARDLAB_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shardlab/error.h"
+#include "shardlab/hashkey.h"
+#include "shardlab/seqnum.h"
+#include "shardlab/shard_log.h"
+
+#define SL_STREAM_MAX_SHARDS 10000u      /* open shards a stream may have at once */
+#define SL_STREAM_NAME_MAX 128u
+#define SL_PARTITION_KEY_MAX_CHARS 256u  /* API PutRecord: PartitionKey length 1..256 (Unicode characters) */
+#define SL_SHARD_ID_SIZE 21u             /* "shardId-" + 12 digits + NUL */
+#define SL_ACCOUNT_ID_DEFAULT "123456789012"
+#define SL_REGION_DEFAULT "us-east-1"
+
+typedef struct sl_stream_config_s {
+  const char *name;              /* [a-zA-Z0-9_.-]{1,128} (API CreateStream: StreamName pattern) */
+  uint32_t shard_count;          /* 1..SL_STREAM_MAX_SHARDS */
+  uint32_t retention_hours;      /* 24..8760 (default 24, API IncreaseStreamRetentionPeriod) */
+  int write_limits;              /* nonzero: enforce the per-shard write limits below (default on) */
+  uint32_t records_per_second;   /* per-shard write limit in records (default 1,000, KDG quotas) */
+  uint32_t bytes_per_second;     /* per-shard write limit in bytes, key bytes included (default 1 MiB) */
+  uint32_t max_record_size_kib;  /* largest data blob, KiB: 1024 default, up to 10240 */
+  const char *account_id;        /* used in ARNs and AWS's messages (default SL_ACCOUNT_ID_DEFAULT) */
+  const char *region;            /* used in ARNs (default SL_REGION_DEFAULT) */
+  int64_t created_ms;            /* creation time on the caller's clock, ms since the epoch */
+} sl_stream_config_t;
+
+/* Per-shard counters; they only grow. */
+typedef struct sl_shard_stats_s {
+  uint64_t records_in;         /* records accepted */
+  uint64_t bytes_in;           /* key + data bytes accepted */
+  uint64_t records_throttled;  /* puts refused with ProvisionedThroughputExceededException */
+  uint64_t records_trimmed;    /* records dropped by retention */
+} sl_shard_stats_t;
+
+/* A shard, owned by its stream and read-only to everyone else. Closed shards stay in the stream (with their
+ * records, until retention trims them) so readers can finish them before they read the children. */
+typedef struct sl_shard_s {
+  char id[SL_SHARD_ID_SIZE];    /* shardId-000000000000 */
+  uint32_t index;               /* the number in the id; also the shard's position in the stream */
+  sl_hashkey_t start;           /* StartingHashKey, inclusive */
+  sl_hashkey_t end;             /* EndingHashKey, inclusive */
+  int32_t parent;               /* ParentShardId as an index, -1 when none */
+  int32_t adjacent_parent;      /* AdjacentParentShardId (merges only), -1 when none */
+  int32_t children[2];          /* indexes of the shards that replaced it, -1 when none */
+  int open;                     /* nonzero until split or merged */
+  int64_t created_ms;           /* creation time */
+  int64_t closed_ms;            /* when it was split or merged, -1 while open */
+  uint64_t end_counter;         /* once closed: every record has a counter below this */
+  sl_shard_log_t *log;          /* its records */
+  sl_shard_stats_t stats;       /* what was written to it */
+  int64_t last_arrival_ms;      /* arrival times are kept monotonic per shard */
+  int64_t bucket_ms;            /* when the write-limit buckets were last refilled */
+  int64_t bucket_records;       /* tokens in thousandths of a record */
+  int64_t bucket_bytes;         /* tokens in thousandths of a byte */
+} sl_shard_t;
+
+typedef struct sl_stream_s sl_stream_t;
+
+/* The outcome of a successful put. */
+typedef struct sl_put_result_s {
+  uint32_t shard_index;  /* which shard took the record */
+  sl_seqnum_t seq;       /* its sequence number (sl_seqnum_format gives the decimal form) */
+} sl_put_result_t;
+
+/* Fills c with the documented defaults; the caller then sets name and shard_count. */
+void sl_stream_config_init(sl_stream_config_t *c);
+
+/* Creates a stream. Errors name the field at fault (StreamName, ShardCount, RetentionPeriodHours, ...). */
+int sl_stream_create(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t *err);
+void sl_stream_destroy(sl_stream_t *s);
+
+const char *sl_stream_name(const sl_stream_t *s);
+const sl_stream_config_t *sl_stream_config(const sl_stream_t *s);
+
+/* Every shard ever created (open and closed), by index. */
+uint32_t sl_stream_shard_total(const sl_stream_t *s);
+const sl_shard_t *sl_stream_shard(const sl_stream_t *s, uint32_t index);
+/* The shard with this id, or NULL. */
+const sl_shard_t *sl_stream_find_shard(const sl_stream_t *s, const char *shard_id);
+
+/* Open shards in hash key order. */
+uint32_t sl_stream_open_count(const sl_stream_t *s);
+const sl_shard_t *sl_stream_open_shard(const sl_stream_t *s, uint32_t rank);
+
+/* The open shard whose range holds hash_key (the open shards always cover the whole hash space). */
+const sl_shard_t *sl_stream_route(const sl_stream_t *s, sl_hashkey_t hash_key);
+
+/* Checks a partition key: valid UTF-8, 1..256 Unicode characters. */
+int sl_partition_key_check(const char *key, size_t len, sl_error_t *err);
+
+/* Puts one record (API PutRecord). explicit_hash_key is NULL or a NUL-terminated decimal string that replaces
+ * MD5(key) for routing. Refusals: SL_EINVAL for a bad key, explicit hash key or oversized data;
+ * SL_ETHROTTLED with AWS's message when the shard's write limit is exhausted (nothing is stored). */
+int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_len, const char *explicit_hash_key,
+                  const void *data, size_t data_len, sl_put_result_t *result, sl_error_t *err);
+
+/* Drops records older than the retention period. Returns how many were dropped (also counted per shard). */
+uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms);
+
+/* Resharding (API SplitShard, MergeShards, UpdateShardCount with UNIFORM_SCALING). Parents close and keep their
+ * records; children get fresh ids. Refusals carry AWS's messages. */
+int sl_stream_split(sl_stream_t *s, const char *shard_id, const char *new_starting_hash_key, int64_t now_ms,
+                    sl_error_t *err);
+int sl_stream_merge(sl_stream_t *s, const char *shard_id, const char *adjacent_shard_id, int64_t now_ms,
+                    sl_error_t *err);
+int sl_stream_update_shard_count(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err);
+
+/* Sequence number of a shard's record with this counter and arrival time. */
+void sl_shard_seqnum(const sl_shard_t *shard, uint64_t counter, int64_t arrival_ms, sl_seqnum_t *out);
+
+/* Iterators (API GetShardIterator). Caller-owned; valid while the stream lives. */
+typedef enum sl_iterator_type_e {
+  SL_ITER_TRIM_HORIZON,
+  SL_ITER_LATEST,
+  SL_ITER_AT_SEQUENCE_NUMBER,
+  SL_ITER_AFTER_SEQUENCE_NUMBER,
+  SL_ITER_AT_TIMESTAMP
+} sl_iterator_type_t;
+
+typedef struct sl_shard_iterator_s {
+  const sl_shard_t *shard;  /* the shard being read */
+  uint64_t next;            /* counter of the next record to return */
+} sl_shard_iterator_t;
+
+/* Parses "TRIM_HORIZON", "LATEST", ...; SL_EINVAL for anything else. */
+int sl_iterator_type_parse(const char *text, sl_iterator_type_t *out, sl_error_t *err);
+
+/* Positions it on shard. sequence_number is used by AT_/AFTER_SEQUENCE_NUMBER (decimal text; it must belong to
+ * this shard), timestamp_ms by AT_TIMESTAMP. */
+int sl_shard_iterator_init(sl_shard_iterator_t *it, const sl_shard_t *shard, sl_iterator_type_t type,
+                           const char *sequence_number, int64_t timestamp_ms, sl_error_t *err);
+
+/* Reads up to max records into out (pointers valid until retention trims them). Records the iterator had not
+ * reached before retention trimmed them are skipped and their number added to *expired (may be NULL): they
+ * are counted, never silently lost. Returns the number of records read, or SL_ECLOSED when the shard is closed
+ * and every record has been read: the reader moves on to the children (sl_shard_t.children). */
+int sl_shard_iterator_read(sl_shard_iterator_t *it, const sl_record_t **out, size_t max, uint64_t *expired);
+
+/* Nonzero when the shard is closed and the iterator has read all of it: its children may start. */
+int sl_shard_iterator_exhausted(const sl_shard_iterator_t *it);
+
+#endif

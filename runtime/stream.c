@@ -1,0 +1,265 @@
+/* stream.c - stream creation and teardown, shard bookkeeping, routing, puts with AWS's validation and write
+ * limits, and retention. Resharding is in reshard.c, iterators in iterator.c. */
+#include "stream_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+#include "write_limit.h"
+
+void sl_stream_config_init(sl_stream_config_t *c) {
+  memset(c, 0, sizeof *c);
+  c->retention_hours = 24;         /* KDG: "24 hours by default" */
+  c->write_limits = 1;
+  c->records_per_second = 1000;    /* KDG quotas: 1,000 records per second per shard */
+  c->bytes_per_second = 1u << 20;  /* KDG quotas: 1 MiB per second per shard */
+  c->max_record_size_kib = 1024;   /* API PutRecord: data blob up to 1 MiB; large records up to 10 MiB */
+  c->account_id = SL_ACCOUNT_ID_DEFAULT;
+  c->region = SL_REGION_DEFAULT;
+}
+
+static int check_name(const char *name, sl_error_t *err) {
+  size_t len = name ? strlen(name) : 0;
+  if (len == 0 || len > SL_STREAM_NAME_MAX)
+    return sl_error_set(err, SL_EINVAL, "StreamName must have 1 to 128 characters, got %zu", len);
+  for (size_t i = 0; i < len; i++) {
+    char ch = name[i];
+    int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+             ch == '.' || ch == '-';
+    if (!ok)
+      return sl_error_set(err, SL_EINVAL,
+                          "StreamName '%s' has character %zu outside [a-zA-Z0-9_.-] (API CreateStream pattern)",
+                          name, i + 1);
+  }
+  return SL_OK;
+}
+
+static int check_config(const sl_stream_config_t *c, sl_error_t *err) {
+  int rc = check_name(c->name, err);
+  if (rc != SL_OK) return rc;
+  if (c->shard_count < 1 || c->shard_count > SL_STREAM_MAX_SHARDS)
+    return sl_error_set(err, SL_EINVAL, "ShardCount %u is out of range: it must be between 1 and %u",
+                        c->shard_count, SL_STREAM_MAX_SHARDS);
+  if (c->retention_hours < 24 || c->retention_hours > 8760)
+    return sl_error_set(err, SL_EINVAL, "RetentionPeriodHours %u is out of range: it must be between 24 and 8760",
+                        c->retention_hours);
+  if (c->max_record_size_kib < 1 || c->max_record_size_kib > 10240)
+    return sl_error_set(err, SL_EINVAL, "max_record_size_kib %u is out of range: it must be between 1 and 10240",
+                        c->max_record_size_kib);
+  if (c->write_limits && (c->records_per_second == 0 || c->bytes_per_second == 0))
+    return sl_error_set(err, SL_EINVAL, "write limits must be positive (records_per_second %u, bytes_per_second %u)",
+                        c->records_per_second, c->bytes_per_second);
+  if (c->account_id == NULL || strlen(c->account_id) == 0 || strlen(c->account_id) >= 32)
+    return sl_error_set(err, SL_EINVAL, "account_id must have 1 to 31 characters");
+  if (c->region == NULL || strlen(c->region) == 0 || strlen(c->region) >= 32)
+    return sl_error_set(err, SL_EINVAL, "region must have 1 to 31 characters");
+  return SL_OK;
+}
+
+int sl_stream_create(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t *err) {
+  *out = NULL;
+  int rc = check_config(c, err);
+  if (rc != SL_OK) return rc;
+  sl_stream_t *s = calloc(1, sizeof *s);
+  if (s == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory creating stream %s", c->name);
+  s->config = *c;
+  snprintf(s->name, sizeof s->name, "%s", c->name);
+  snprintf(s->account_id, sizeof s->account_id, "%s", c->account_id);
+  snprintf(s->region, sizeof s->region, "%s", c->region);
+  s->config.name = s->name;
+  s->config.account_id = s->account_id;
+  s->config.region = s->region;
+  for (uint32_t i = 0; i < c->shard_count; i++) {
+    sl_hashkey_t start, end;
+    sl_hashkey_even_range(c->shard_count, i, &start, &end);
+    if (sl_stream_add_shard(s, start, end, -1, -1, c->created_ms) == NULL) {
+      sl_stream_destroy(s);
+      return sl_error_set(err, SL_ENOMEM, "out of memory creating %u shards", c->shard_count);
+    }
+  }
+  if (sl_stream_reindex(s) != SL_OK) {
+    sl_stream_destroy(s);
+    return sl_error_set(err, SL_ENOMEM, "out of memory creating %u shards", c->shard_count);
+  }
+  *out = s;
+  return SL_OK;
+}
+
+void sl_stream_destroy(sl_stream_t *s) {
+  if (s == NULL) return;
+  for (uint32_t i = 0; i < s->shard_total; i++) {
+    sl_shard_log_destroy(s->shards[i]->log);
+    free(s->shards[i]);
+  }
+  free(s->shards);
+  free(s->open);
+  free(s);
+}
+
+sl_shard_t *sl_stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t end, int32_t parent,
+                                int32_t adjacent_parent, int64_t now_ms) {
+  if (s->shard_total == s->shard_cap) {
+    uint32_t cap = s->shard_cap ? s->shard_cap * 2 : 16;
+    sl_shard_t **grown = realloc(s->shards, cap * sizeof *grown);
+    if (grown == NULL) return NULL;
+    s->shards = grown;
+    s->shard_cap = cap;
+  }
+  sl_shard_t *shard = calloc(1, sizeof *shard);
+  if (shard == NULL) return NULL;
+  shard->log = sl_shard_log_create(0);
+  if (shard->log == NULL) {
+    free(shard);
+    return NULL;
+  }
+  shard->index = s->shard_total;
+  snprintf(shard->id, sizeof shard->id, "shardId-%012u", shard->index);
+  shard->start = start;
+  shard->end = end;
+  shard->parent = parent;
+  shard->adjacent_parent = adjacent_parent;
+  shard->children[0] = shard->children[1] = -1;
+  shard->open = 1;
+  shard->created_ms = now_ms;
+  shard->closed_ms = -1;
+  shard->last_arrival_ms = now_ms;
+  sl_write_limit_reset(shard, &s->config, now_ms);
+  s->shards[s->shard_total++] = shard;
+  return shard;
+}
+
+void sl_stream_close_shard(sl_shard_t *shard, int64_t now_ms) {
+  shard->open = 0;
+  shard->closed_ms = now_ms;
+  shard->end_counter = sl_shard_log_next(shard->log);
+}
+
+int sl_stream_reindex(sl_stream_t *s) {
+  uint32_t count = 0;
+  for (uint32_t i = 0; i < s->shard_total; i++) count += s->shards[i]->open != 0;
+  if (count > s->open_cap) {
+    uint32_t *grown = realloc(s->open, count * sizeof *grown);
+    if (grown == NULL) return SL_ENOMEM;
+    s->open = grown;
+    s->open_cap = count;
+  }
+  s->open_count = 0;
+  for (uint32_t i = 0; i < s->shard_total; i++)
+    if (s->shards[i]->open) s->open[s->open_count++] = i;
+  /* Insertion sort: shards are created mostly in hash order, and resharding touches few of them. */
+  for (uint32_t i = 1; i < s->open_count; i++) {
+    uint32_t v = s->open[i], j = i;
+    while (j > 0 && s->shards[s->open[j - 1]]->start > s->shards[v]->start) {
+      s->open[j] = s->open[j - 1];
+      j--;
+    }
+    s->open[j] = v;
+  }
+  return SL_OK;
+}
+
+const char *sl_stream_name(const sl_stream_t *s) { return s->name; }
+const sl_stream_config_t *sl_stream_config(const sl_stream_t *s) { return &s->config; }
+uint32_t sl_stream_shard_total(const sl_stream_t *s) { return s->shard_total; }
+uint32_t sl_stream_open_count(const sl_stream_t *s) { return s->open_count; }
+
+const sl_shard_t *sl_stream_shard(const sl_stream_t *s, uint32_t index) {
+  return index < s->shard_total ? s->shards[index] : NULL;
+}
+
+const sl_shard_t *sl_stream_open_shard(const sl_stream_t *s, uint32_t rank) {
+  return rank < s->open_count ? s->shards[s->open[rank]] : NULL;
+}
+
+const sl_shard_t *sl_stream_find_shard(const sl_stream_t *s, const char *shard_id) {
+  /* Ids are "shardId-" + the index, so the index is read back rather than searched for. */
+  const char *prefix = "shardId-";
+  if (shard_id == NULL || strncmp(shard_id, prefix, 8) != 0 || strlen(shard_id) != SL_SHARD_ID_SIZE - 1) return NULL;
+  uint64_t index = 0;
+  for (const char *p = shard_id + 8; *p; p++) {
+    if (*p < '0' || *p > '9') return NULL;
+    index = index * 10 + (uint64_t)(*p - '0');
+  }
+  return index < s->shard_total ? s->shards[index] : NULL;
+}
+
+const sl_shard_t *sl_stream_route(const sl_stream_t *s, sl_hashkey_t hash_key) {
+  /* The last open shard whose start is <= hash_key; the open ranges tile the whole hash space. */
+  uint32_t lo = 0, hi = s->open_count;
+  while (hi - lo > 1) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (s->shards[s->open[mid]]->start <= hash_key)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return s->shards[s->open[lo]];
+}
+
+int sl_partition_key_check(const char *key, size_t len, sl_error_t *err) {
+  size_t chars;
+  if (sl_utf8_count(key, len, &chars) != 0)
+    return sl_error_set(err, SL_EINVAL, "PartitionKey is not valid UTF-8");
+  if (chars < 1 || chars > SL_PARTITION_KEY_MAX_CHARS)
+    return sl_error_set(err, SL_EINVAL,
+                        "PartitionKey has %zu characters: it must have 1 to %u Unicode characters", chars,
+                        SL_PARTITION_KEY_MAX_CHARS);
+  return SL_OK;
+}
+
+void sl_shard_seqnum(const sl_shard_t *shard, uint64_t counter, int64_t arrival_ms, sl_seqnum_t *out) {
+  out->shard_created_s = (uint64_t)(shard->created_ms / 1000);
+  out->shard_index = shard->index;
+  out->counter = counter;
+  out->arrival_s = (uint64_t)(arrival_ms / 1000);
+}
+
+int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_len, const char *explicit_hash_key,
+                  const void *data, size_t data_len, sl_put_result_t *result, sl_error_t *err) {
+  int rc = sl_partition_key_check(key, key_len, err);
+  if (rc != SL_OK) return rc;
+  size_t max_data = (size_t)s->config.max_record_size_kib * 1024;
+  if (data_len > max_data)
+    return sl_error_set(err, SL_EINVAL, "Data has %zu bytes: records in stream %s may have at most %zu bytes",
+                        data_len, s->name, max_data);
+  sl_hashkey_t hash_key;
+  int explicit_hash = explicit_hash_key != NULL;
+  if (explicit_hash) {
+    rc = sl_hashkey_parse(explicit_hash_key, strlen(explicit_hash_key), "ExplicitHashKey", &hash_key, err);
+    if (rc != SL_OK) return rc;
+  } else {
+    hash_key = sl_hashkey_of(key, key_len);
+  }
+  sl_shard_t *shard = (sl_shard_t *)sl_stream_route(s, hash_key);
+  if (s->config.write_limits && !sl_write_limit_take(shard, &s->config, now_ms, key_len + data_len)) {
+    shard->stats.records_throttled++;
+    /* The message AWS returns (API PutRecords, "ErrorMessage" example). */
+    return sl_error_set(err, SL_ETHROTTLED, "Rate exceeded for shard %s in stream %s under account %s.", shard->id,
+                        s->name, s->account_id);
+  }
+  int64_t arrival = now_ms > shard->last_arrival_ms ? now_ms : shard->last_arrival_ms;
+  uint64_t counter;
+  rc = sl_shard_log_append(shard->log, arrival, hash_key, explicit_hash, key, key_len, data, data_len, &counter);
+  if (rc != SL_OK) return sl_error_set(err, rc, "could not store a record in %s: %s", shard->id, sl_strerror(rc));
+  shard->last_arrival_ms = arrival;
+  shard->stats.records_in++;
+  shard->stats.bytes_in += key_len + data_len;
+  if (result != NULL) {
+    result->shard_index = shard->index;
+    sl_shard_seqnum(shard, counter, arrival, &result->seq);
+  }
+  return SL_OK;
+}
+
+uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms) {
+  int64_t horizon = now_ms - (int64_t)s->config.retention_hours * 3600 * 1000;
+  uint64_t dropped = 0;
+  for (uint32_t i = 0; i < s->shard_total; i++) {
+    uint64_t n = sl_shard_log_trim(s->shards[i]->log, horizon);
+    s->shards[i]->stats.records_trimmed += n;
+    dropped += n;
+  }
+  return dropped;
+}

@@ -1,0 +1,31 @@
+/* stream_internal.h - the stream's private layout, shared by stream.c, iterator.c and reshard.c only. */
+#ifndef SHARDLAB_STREAM_INTERNAL_H
+#define SHARDLAB_STREAM_INTERNAL_H
+
+#include "shardlab/stream.h"
+
+struct sl_stream_s {
+  sl_stream_config_t config;          /* a copy; its strings point at the buffers below */
+  char name[SL_STREAM_NAME_MAX + 1];  /* owned copy of config.name */
+  char account_id[32];                /* owned copy of config.account_id */
+  char region[32];                    /* owned copy of config.region */
+  sl_shard_t **shards;                /* every shard by index; separately allocated so pointers stay valid */
+  uint32_t shard_total;               /* entries used in shards */
+  uint32_t shard_cap;                 /* entries allocated in shards */
+  uint32_t *open;                     /* indexes of the open shards, ordered by starting hash key */
+  uint32_t open_count;                /* entries used in open */
+  uint32_t open_cap;                  /* entries allocated in open */
+};
+
+/* Appends a new open shard covering [start, end] with the given parents (-1 for none). NULL when out of
+ * memory. The open-shard index is not updated: call sl_stream_reindex after a set of changes. */
+sl_shard_t *sl_stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t end, int32_t parent,
+                                int32_t adjacent_parent, int64_t now_ms);
+
+/* Closes a shard: no more writes; every record it holds stays readable. */
+void sl_stream_close_shard(sl_shard_t *shard, int64_t now_ms);
+
+/* Rebuilds the hash-ordered index of open shards. SL_ENOMEM leaves the previous index. */
+int sl_stream_reindex(sl_stream_t *s);
+
+#endif
