@@ -1,0 +1,10 @@
+/* cli.h - the subcommands of the shardlab executable. Each takes the arguments after its own name and returns
+ * the process exit status (DESIGN 10: 0 success, 1 the script failed, 2 usage error). */
+#ifndef SHARDLAB_CLI_H
+#define SHARDLAB_CLI_H
+
+enum { SL_EXIT_OK = 0, SL_EXIT_FAILED = 1, SL_EXIT_USAGE = 2 };
+
+int sl_cli_route(int argc, char **argv);
+
+#endif

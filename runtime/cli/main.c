@@ -1,0 +1,39 @@
+/* main.c - the shardlab executable: global flags and dispatch to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: shardlab <command> [options]\n"
+    "\n"
+    "shardlab models Amazon Kinesis Data Streams and the Lambda event source mapping on one machine.\n"
+    "\n"
+    "commands:\n"
+    "  route (--shards N) [--json] [KEY ...]\n"
+    "        show the hash key and shard of each partition key (keys from stdin, one per line, when none given)\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     show this help\n"
+    "  --version      show the version\n"
+    "\n"
+    "exit status: 0 success, 1 failure, 2 usage error\n";
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return SL_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    fputs(usage, stdout);
+    return SL_EXIT_OK;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("shardlab %s\n", SHARDLAB_VERSION);
+    return SL_EXIT_OK;
+  }
+  if (strcmp(cmd, "route") == 0) return sl_cli_route(argc - 2, argv + 2);
+  fprintf(stderr, "shardlab: unknown command '%s' (see shardlab --help)\n", cmd);
+  return SL_EXIT_USAGE;
+}
