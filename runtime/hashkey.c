@@ -27,9 +27,13 @@ void sl_md5(const void *data, size_t len, unsigned char digest[16]) {
 sl_hashkey_t sl_hashkey_of(const void *key, size_t len) {
   unsigned char d[16];
   sl_md5(key, len, d);
-  sl_hashkey_t v = 0;
-  for (int i = 0; i < 16; i++) v = (v << 8) | d[i]; /* big-endian: the first digest byte is the most significant */
-  return v;
+  /* Big-endian: the first digest byte is the most significant. */
+  uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 8; i++) {
+    hi = (hi << 8) | d[i];
+    lo = (lo << 8) | d[8 + i];
+  }
+  return ((sl_hashkey_t)hi << 64) | lo;
 }
 
 size_t sl_hashkey_format(sl_hashkey_t v, char *buf) {

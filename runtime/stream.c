@@ -95,6 +95,7 @@ void sl_stream_destroy(sl_stream_t *s) {
   }
   free(s->shards);
   free(s->open);
+  free(s->open_start);
   free(s);
 }
 
@@ -143,6 +144,9 @@ int sl_stream_reindex(sl_stream_t *s) {
     uint32_t *grown = realloc(s->open, count * sizeof *grown);
     if (grown == NULL) return SL_ENOMEM;
     s->open = grown;
+    sl_hashkey_t *starts = realloc(s->open_start, count * sizeof *starts);
+    if (starts == NULL) return SL_ENOMEM;
+    s->open_start = starts;
     s->open_cap = count;
   }
   s->open_count = 0;
@@ -157,6 +161,7 @@ int sl_stream_reindex(sl_stream_t *s) {
     }
     s->open[j] = v;
   }
+  for (uint32_t i = 0; i < s->open_count; i++) s->open_start[i] = s->shards[s->open[i]]->start;
   return SL_OK;
 }
 
@@ -190,7 +195,7 @@ const sl_shard_t *sl_stream_route(const sl_stream_t *s, sl_hashkey_t hash_key) {
   uint32_t lo = 0, hi = s->open_count;
   while (hi - lo > 1) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (s->shards[s->open[mid]]->start <= hash_key)
+    if (s->open_start[mid] <= hash_key)
       lo = mid;
     else
       hi = mid;
@@ -199,8 +204,8 @@ const sl_shard_t *sl_stream_route(const sl_stream_t *s, sl_hashkey_t hash_key) {
 }
 
 int sl_partition_key_check(const char *key, size_t len, sl_error_t *err) {
-  size_t chars;
-  if (sl_utf8_count(key, len, &chars) != 0)
+  size_t chars = len;
+  if (!sl_utf8_is_ascii(key, len) && sl_utf8_count(key, len, &chars) != 0)
     return sl_error_set(err, SL_EINVAL, "PartitionKey is not valid UTF-8");
   if (chars < 1 || chars > SL_PARTITION_KEY_MAX_CHARS)
     return sl_error_set(err, SL_EINVAL,

@@ -13,6 +13,7 @@ struct sl_stream_s {
   uint32_t shard_total;               /* entries used in shards */
   uint32_t shard_cap;                 /* entries allocated in shards */
   uint32_t *open;                     /* indexes of the open shards, ordered by starting hash key */
+  sl_hashkey_t *open_start;           /* their starting hash keys, side by side for a cache-friendly search */
   uint32_t open_count;                /* entries used in open */
   uint32_t open_cap;                  /* entries allocated in open */
 };

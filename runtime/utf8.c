@@ -2,6 +2,19 @@
 #include "utf8.h"
 
 #include <stdint.h>
+#include <string.h>
+
+int sl_utf8_is_ascii(const char *s, size_t len) {
+  uint64_t bits = 0;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    bits |= w;
+  }
+  for (; i < len; i++) bits |= (unsigned char)s[i];
+  return (bits & UINT64_C(0x8080808080808080)) == 0;
+}
 
 int sl_utf8_count(const char *s, size_t len, size_t *chars) {
   const unsigned char *p = (const unsigned char *)s;
