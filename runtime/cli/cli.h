@@ -6,5 +6,6 @@
 enum { SL_EXIT_OK = 0, SL_EXIT_FAILED = 1, SL_EXIT_USAGE = 2 };
 
 int sl_cli_route(int argc, char **argv);
+int sl_cli_invoke(int argc, char **argv);
 
 #endif

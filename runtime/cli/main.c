@@ -12,6 +12,8 @@ static const char usage[] =
     "commands:\n"
     "  route (--shards N) [--json] [KEY ...]\n"
     "        show the hash key and shard of each partition key (keys from stdin, one per line, when none given)\n"
+    "  invoke HANDLER.lua [--event EVENT.json] [--clock virtual|real] [--timeout S] [--memory MB]\n"
+    "        run a Lua handler once with a Kinesis event; response on stdout, Lambda's log on stderr\n"
     "\n"
     "options:\n"
     "  -h, --help     show this help\n"
@@ -34,6 +36,7 @@ int main(int argc, char **argv) {
     return SL_EXIT_OK;
   }
   if (strcmp(cmd, "route") == 0) return sl_cli_route(argc - 2, argv + 2);
+  if (strcmp(cmd, "invoke") == 0) return sl_cli_invoke(argc - 2, argv + 2);
   fprintf(stderr, "shardlab: unknown command '%s' (see shardlab --help)\n", cmd);
   return SL_EXIT_USAGE;
 }

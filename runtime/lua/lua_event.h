@@ -1,0 +1,26 @@
+/* lua_event.h - the Kinesis event Lambda passes to a handler, built straight on the Lua stack from records
+ * (no JSON round trip), field for field as AWS documents it (AWS Lambda guide, "Using Lambda with Kinesis",
+ * sample event):
+ *   { Records = { { kinesis = { kinesisSchemaVersion = "1.0", partitionKey, sequenceNumber, data (base64),
+ *                               approximateArrivalTimestamp (seconds, float) },
+ *                   eventSource = "aws:kinesis", eventVersion = "1.0",
+ *                   eventID = shardId .. ":" .. sequenceNumber, eventName = "aws:kinesis:record",
+ *                   invokeIdentityArn, awsRegion, eventSourceARN }, ... } } */
+#ifndef SHARDLAB_LUA_EVENT_H
+#define SHARDLAB_LUA_EVENT_H
+
+#include <lua.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shardlab/event.h" /* sl_event_source_t, sl_event_record_t */
+
+/* Pushes the event table. Raises a Lua error only when out of memory. */
+void sl_event_push(lua_State *L, const sl_event_source_t *src, const sl_event_record_t *records, size_t count);
+
+/* Writes the ARNs shardlab uses into buf: "arn:aws:kinesis:REGION:ACCOUNT:stream/STREAM". Returns the length. */
+size_t sl_arn_stream(char *buf, size_t size, const char *region, const char *account, const char *stream);
+/* "arn:aws:lambda:REGION:ACCOUNT:function:NAME" */
+size_t sl_arn_function(char *buf, size_t size, const char *region, const char *account, const char *function);
+
+#endif

@@ -1,0 +1,41 @@
+/* lua_sl.h - the `sl` module (require("shardlab")) available in handler, producer and experiment states.
+ *
+ * The module's clock, log and random stream depend on who runs the state, so each state carries a host,
+ * stored in the Lua registry (as Redis keeps its run context), that the module's functions consult. */
+#ifndef SHARDLAB_LUA_SL_H
+#define SHARDLAB_LUA_SL_H
+
+#include <lua.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* xoshiro256** state behind sl.random: fast, small, and the same sequence on every machine. */
+typedef struct sl_rng_s {
+  uint64_t s[4];
+} sl_rng_t;
+
+void sl_rng_seed(sl_rng_t *rng, uint64_t seed);
+uint64_t sl_rng_next(sl_rng_t *rng);
+
+typedef struct sl_lua_host_s {
+  /* Current time in seconds since the epoch (virtual or real). */
+  double (*now)(void *self);
+  /* Waits, or adds simulated time; may raise a Lua error (a timeout). */
+  void (*sleep)(lua_State *L, void *self, double seconds);
+  /* One log line from sl.log or print, without newline. */
+  void (*log)(void *self, const char *line, size_t len);
+  sl_rng_t *rng;  /* the stream sl.random draws from */
+  void *self;     /* passed back to the callbacks */
+} sl_lua_host_t;
+
+/* Installs host for the state (the pointer must outlive the state's use of sl). */
+void sl_lua_set_host(lua_State *L, sl_lua_host_t *host);
+
+/* Registers require("shardlab") (package.preload) and replaces print with the host's log. */
+void sl_lua_install(lua_State *L);
+
+/* The module loader: sl.json, sl.base64, sl.md5, sl.hash_key, sl.now, sl.sleep, sl.random, sl.log; other
+ * names (sl.keys, sl.workloads, ...) load lazily from scripts/shardlab/NAME.lua. */
+int sl_luaopen_shardlab(lua_State *L);
+
+#endif

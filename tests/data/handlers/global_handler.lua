@@ -1,0 +1,4 @@
+-- Defines the handler as a global instead of returning it.
+function handler(event)
+  return { records = #event.Records }
+end

@@ -1,0 +1,2 @@
+-- Neither returns a function nor defines a global handler.
+return 42
