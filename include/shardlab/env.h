@@ -61,6 +61,7 @@ typedef struct sl_invoke_result_s {
   char request_id[40];         /* the invocation's RequestId (UUID form) */
   char *response_json;         /* the handler's return value as JSON ("null" for nil); owned */
   char *error_json;            /* function errors: {"errorMessage","errorType","stackTrace"}; owned */
+  char *state_json;            /* tumbling windows: the response's `state` as JSON, NULL when absent; owned */
   char error_type[48];         /* function errors: "LuaError", "Sandbox.Timedout", "Runtime.OutOfMemory", ... */
   size_t lowest_failed;        /* PARTIAL: index of the first record to retry */
   int cold_start;              /* nonzero when this invocation initialized the environment */
@@ -98,8 +99,10 @@ int sl_env_invoke(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_result_t 
 
 typedef struct sl_env_pool_s sl_env_pool_t;
 
-/* idle_timeout_us: an environment unused that long is closed; its next use is a cold start (default in
- * DESIGN: 600 s). */
+/* Lambda-like default for idle_timeout_us (DESIGN 6: 600 s of the run's clock). */
+#define SL_ENV_IDLE_TIMEOUT_DEFAULT_US INT64_C(600000000)
+
+/* idle_timeout_us: an environment unused that long is closed; its next use is a cold start. */
 int sl_env_pool_create(const sl_env_config_t *c, int64_t idle_timeout_us, sl_env_pool_t **out, sl_error_t *err);
 void sl_env_pool_destroy(sl_env_pool_t *pool);
 

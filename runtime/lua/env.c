@@ -29,6 +29,7 @@ void sl_env_config_init(sl_env_config_t *c) {
 void sl_invoke_result_clear(sl_invoke_result_t *r) {
   free(r->response_json);
   free(r->error_json);
+  free(r->state_json);
   memset(r, 0, sizeof *r);
 }
 
@@ -272,6 +273,9 @@ static void read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *eve
     return;
   }
   res->response_json = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+  json_t *state = json_object_get(value, "state"); /* NULL when value is not an object */
+  if (state != NULL && !json_is_null(state))
+    res->state_json = json_dumps(state, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
   json_decref(value);
   size_t n = 0;
   const char **seqs = batch_sequence_numbers(inv, event, &n);

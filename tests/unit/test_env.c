@@ -274,13 +274,34 @@ static void batch_item_failures_through_the_environment(void **state) {
   sl_env_destroy(env);
 }
 
+static void window_state_comes_back_as_json(void **state) {
+  (void)state;
+  sl_env_config_t c = config_for(HANDLERS "window_state.lua", NULL);
+  sl_env_t *env;
+  sl_error_t err;
+  sl_invoke_result_t res;
+  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
+  invoke_key(env, "device-1", START_US, &res);
+  assert_int_equal(res.status, SL_INVOKE_SUCCESS);
+  assert_string_equal(res.state_json, "{\"device-1\":1}");
+  sl_invoke_result_clear(&res);
+  assert_null(res.state_json);
+  sl_env_destroy(env);
+  c = config_for(HANDLERS "counter.lua", NULL); /* no state in the response: none reported */
+  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
+  invoke_key(env, "k", START_US, &res);
+  assert_null(res.state_json);
+  sl_invoke_result_clear(&res);
+  sl_env_destroy(env);
+}
+
 static void pool_reclaims_idle_environments(void **state) {
   (void)state;
   sl_env_config_t c = config_for(HANDLERS "counter.lua", NULL);
   sl_env_pool_t *pool;
   sl_error_t err;
   sl_invoke_result_t res;
-  int64_t idle = 600 * INT64_C(1000000);
+  int64_t idle = SL_ENV_IDLE_TIMEOUT_DEFAULT_US;
   assert_int_equal(sl_env_pool_create(&c, idle, &pool, &err), SL_OK);
   static const char *seq = "49590338271490256608559692538361571095921575989136588898";
   sl_event_source_t src = {"shardId-000000000000", "us-east-1", "arn", "role"};
@@ -332,6 +353,7 @@ int main(void) {
       cmocka_unit_test(sandbox_takes_away_what_could_end_the_runtime),
       cmocka_unit_test(virtual_clock_and_logs),
       cmocka_unit_test(batch_item_failures_through_the_environment),
+      cmocka_unit_test(window_state_comes_back_as_json),
       cmocka_unit_test(pool_reclaims_idle_environments),
       cmocka_unit_test(same_seed_same_results),
   };
