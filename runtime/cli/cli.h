@@ -5,6 +5,9 @@
 
 enum { SL_EXIT_OK = 0, SL_EXIT_FAILED = 1, SL_EXIT_USAGE = 2 };
 
+/* Prints "shardlab COMMAND: <message>" to stderr and returns SL_EXIT_USAGE. */
+int sl_cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int sl_cli_route(int argc, char **argv);
 int sl_cli_invoke(int argc, char **argv);
 

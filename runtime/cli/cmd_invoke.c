@@ -29,16 +29,7 @@ static const char invoke_usage[] =
 /* 2024-01-01T00:00:00Z: where the virtual clock starts, so that output is the same on every run. */
 #define VIRTUAL_START_US INT64_C(1704067200000000)
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("shardlab invoke: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputs("\n", stderr);
-  return SL_EXIT_USAGE;
-}
+#define usage_error(...) sl_cli_usage_error("invoke", __VA_ARGS__)
 
 static void log_to_stderr(void *data, const char *line, size_t len) {
   (void)data;

@@ -23,17 +23,7 @@ typedef struct route_out_s {
   const sl_stream_t *stream;
 } route_out_t;
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("shardlab route: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputs("\n", stderr);
-  fputs(route_usage, stderr);
-  return SL_EXIT_USAGE;
-}
+#define usage_error(...) sl_cli_usage_error("route", __VA_ARGS__)
 
 /* Routes one key; `where` names it in error messages ("argument 2", "stdin line 7"). */
 static int route_key(route_out_t *out, const char *key, size_t len, const char *where) {

@@ -48,6 +48,15 @@ static void invoke_key(sl_env_t *env, const char *key, int64_t start_us, sl_invo
   if (sl_env_invoke(env, &inv, res, &err) != SL_OK) fail_msg("sl_env_invoke: %s", err.message);
 }
 
+/* A fresh environment for c, one invocation with partition key key, then the environment is closed. */
+static void invoke_fresh(const sl_env_config_t *c, uint32_t slot, const char *key, sl_invoke_result_t *res) {
+  sl_env_t *env;
+  sl_error_t err;
+  if (sl_env_create(c, slot, &env, &err) != SL_OK) fail_msg("sl_env_create: %s", err.message);
+  invoke_key(env, key, START_US, res);
+  sl_env_destroy(env);
+}
+
 static json_t *response(const sl_invoke_result_t *res) {
   json_error_t jerr;
   json_t *v = json_loads(res->response_json ? res->response_json : "null", JSON_DECODE_ANY, &jerr);
@@ -128,28 +137,22 @@ static void limits_stop_runaway_handlers(void **state) {
   (void)state;
   sl_env_config_t c = config_for(HANDLERS "loop.lua", NULL);
   c.timeout_s = 0.2;
-  sl_env_t *env;
-  sl_error_t err;
   sl_invoke_result_t res;
-  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
-  invoke_key(env, "k", START_US, &res); /* an infinite loop that pcalls to swallow the kill */
+  invoke_fresh(&c, 0, "k", &res); /* an infinite loop that pcalls to swallow the kill */
   assert_int_equal(res.status, SL_INVOKE_FUNCTION_ERROR);
   assert_string_equal(res.error_type, "Sandbox.Timedout");
   sl_invoke_result_clear(&res);
-  sl_env_destroy(env);
 
   c = config_for(HANDLERS "memory_hog.lua", NULL);
   c.memory_mb = 8;
   c.timeout_s = 30;
-  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
-  invoke_key(env, "k", START_US, &res);
+  invoke_fresh(&c, 0, "k", &res);
   assert_int_equal(res.status, SL_INVOKE_FUNCTION_ERROR);
   assert_string_equal(res.error_type, "Runtime.OutOfMemory");
   assert_non_null(strstr(res.error_json, "memory limit of 8 MB"));
   assert_true(res.max_memory_bytes <= 8u << 20);
   assert_true(res.max_memory_bytes > 6u << 20);
   sl_invoke_result_clear(&res);
-  sl_env_destroy(env);
 }
 
 static void load_errors(void **state) {
@@ -162,38 +165,27 @@ static void load_errors(void **state) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     sl_env_config_t c = config_for(cases[i].file, NULL);
-    sl_env_t *env;
-    sl_error_t err;
     sl_invoke_result_t res;
-    assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
-    invoke_key(env, "k", START_US, &res);
+    invoke_fresh(&c, 0, "k", &res);
     assert_int_equal(res.status, SL_INVOKE_FUNCTION_ERROR);
     assert_string_equal(res.error_type, cases[i].type);
     if (strstr(res.error_json, cases[i].text) == NULL) fail_msg("%s: %s lacks '%s'", cases[i].file, res.error_json, cases[i].text);
     sl_invoke_result_clear(&res);
-    sl_env_destroy(env);
   }
   /* A global `handler` works as well as a returned function. */
   sl_env_config_t c = config_for(HANDLERS "global_handler.lua", NULL);
-  sl_env_t *env;
-  sl_error_t err;
   sl_invoke_result_t res;
-  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
-  invoke_key(env, "k", START_US, &res);
+  invoke_fresh(&c, 0, "k", &res);
   assert_int_equal(res.status, SL_INVOKE_SUCCESS);
   assert_string_equal(res.response_json, "{\"records\":1}");
   sl_invoke_result_clear(&res);
-  sl_env_destroy(env);
 }
 
 static void sandbox_takes_away_what_could_end_the_runtime(void **state) {
   (void)state;
   sl_env_config_t c = config_for(HANDLERS "sandbox.lua", NULL);
-  sl_env_t *env;
-  sl_error_t err;
   sl_invoke_result_t res;
-  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
-  invoke_key(env, "k", START_US, &res);
+  invoke_fresh(&c, 0, "k", &res);
   assert_int_equal(res.status, SL_INVOKE_SUCCESS);
   json_t *v = response(&res);
   static const char *const gone[] = {"os_exit", "os_execute", "io_popen", "io_read", "sethook", "loadlib",
@@ -207,7 +199,6 @@ static void sandbox_takes_away_what_could_end_the_runtime(void **state) {
   assert_non_null(strstr(json_string_value(json_object_get(v, "binary_err")), "binary chunk"));
   json_decref(v);
   sl_invoke_result_clear(&res);
-  sl_env_destroy(env);
 }
 
 static void virtual_clock_and_logs(void **state) {
@@ -277,22 +268,16 @@ static void batch_item_failures_through_the_environment(void **state) {
 static void window_state_comes_back_as_json(void **state) {
   (void)state;
   sl_env_config_t c = config_for(HANDLERS "window_state.lua", NULL);
-  sl_env_t *env;
-  sl_error_t err;
   sl_invoke_result_t res;
-  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
-  invoke_key(env, "device-1", START_US, &res);
+  invoke_fresh(&c, 0, "device-1", &res);
   assert_int_equal(res.status, SL_INVOKE_SUCCESS);
   assert_string_equal(res.state_json, "{\"device-1\":1}");
   sl_invoke_result_clear(&res);
   assert_null(res.state_json);
-  sl_env_destroy(env);
   c = config_for(HANDLERS "counter.lua", NULL); /* no state in the response: none reported */
-  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
-  invoke_key(env, "k", START_US, &res);
+  invoke_fresh(&c, 0, "k", &res);
   assert_null(res.state_json);
   sl_invoke_result_clear(&res);
-  sl_env_destroy(env);
 }
 
 static void pool_reclaims_idle_environments(void **state) {
@@ -331,14 +316,10 @@ static void same_seed_same_results(void **state) {
   char first[2][1024];
   for (int run = 0; run < 2; run++) {
     sl_env_config_t c = config_for(HANDLERS "counter.lua", NULL);
-    sl_env_t *env;
-    sl_error_t err;
     sl_invoke_result_t res;
-    assert_int_equal(sl_env_create(&c, 3, &env, &err), SL_OK);
-    invoke_key(env, "k", START_US, &res);
+    invoke_fresh(&c, 3, "k", &res);
     snprintf(first[run], sizeof first[run], "%s %s", res.request_id, res.response_json);
     sl_invoke_result_clear(&res);
-    sl_env_destroy(env);
   }
   assert_string_equal(first[0], first[1]);
   assert_non_null(strstr(first[0], "-4")); /* a version 4 UUID */
