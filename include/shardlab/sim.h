@@ -1,0 +1,150 @@
+/* sim.h - an experiment on the virtual clock: producers put records into a stream, the event source mapping
+ * reads each shard, forms batches per concurrency slot and invokes the handler, and metrics are kept per
+ * second. Core code: producing a record and invoking a batch are callbacks, which the Lua layer provides
+ * (scripts' record functions, handler environments) and tests replace with C. Deterministic: time is a
+ * discrete-event clock in microseconds and ties are broken by the order events were scheduled. */
+#ifndef SHARDLAB_SIM_H
+#define SHARDLAB_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shardlab/error.h"
+#include "shardlab/lanes.h"
+#include "shardlab/stream.h"
+
+/* --- callbacks ------------------------------------------------------------------------------------------ */
+
+/* One record from a producer: pointers stay valid until the next call to the same producer. */
+typedef struct sl_produced_s {
+  const char *key;
+  size_t key_len;
+  const void *data;
+  size_t data_len;
+  const char *explicit_hash_key;  /* NULL or decimal text */
+} sl_produced_t;
+
+/* Asks producer `producer` for record number i (from 1) at time now_us. SL_OK, or an error with a message
+ * (which stops the run). */
+typedef int (*sl_produce_fn)(void *ctx, uint32_t producer, uint64_t i, int64_t now_us, sl_produced_t *out,
+                             sl_error_t *err);
+
+/* A batch handed to the handler. */
+typedef struct sl_batch_s {
+  const sl_shard_t *shard;         /* where the records come from */
+  uint32_t lane;                   /* slot within the shard (0..PF-1) */
+  uint32_t slot;                   /* concurrency slot across the mapping: shard index * PF + lane */
+  const sl_record_t *const *records; /* in sequence order */
+  size_t count;
+  uint32_t attempt;                /* 1 for the first invocation of these records */
+} sl_batch_t;
+
+typedef enum sl_batch_status_e { SL_BATCH_OK, SL_BATCH_PARTIAL, SL_BATCH_ERROR } sl_batch_status_t;
+
+typedef struct sl_batch_outcome_s {
+  sl_batch_status_t status;
+  size_t lowest_failed;   /* PARTIAL: records from this index on are retried */
+  int64_t duration_us;    /* how long the invocation took on the virtual clock (> 0) */
+  int cold_start;         /* the invocation initialized its environment */
+  int64_t init_us;        /* its init duration (cold starts) */
+} sl_batch_outcome_t;
+
+/* Invokes the handler with batch starting at start_us. SL_OK with *out filled (handler errors are outcomes,
+ * not failures of the call); an error stops the run. */
+typedef int (*sl_invoke_fn)(void *ctx, const sl_batch_t *batch, int64_t start_us, sl_batch_outcome_t *out,
+                            sl_error_t *err);
+
+/* --- configuration -------------------------------------------------------------------------------------- */
+
+typedef enum sl_arrivals_e { SL_ARRIVALS_POISSON, SL_ARRIVALS_FIXED } sl_arrivals_t;
+
+typedef struct sl_producer_config_s {
+  double rate;               /* records per second (> 0) */
+  sl_arrivals_t arrivals;    /* poisson (default) or fixed spacing */
+} sl_producer_config_t;
+
+typedef struct sl_mapping_config_s {
+  uint32_t batch_size;              /* 1..10000 (default 100) */
+  int64_t batching_window_us;       /* 0..300 s (default 0) */
+  uint32_t parallelization_factor;  /* 1..10 (default 1) */
+  sl_ordering_t ordering;           /* lanes (default) or keys */
+  uint32_t reserved_concurrency;    /* 0: none */
+  uint32_t account_concurrency;     /* default 1,000 (AWS's default account limit) */
+  sl_iterator_type_t starting_position; /* TRIM_HORIZON (default), LATEST or AT_TIMESTAMP */
+  int64_t starting_timestamp_ms;    /* for AT_TIMESTAMP */
+  int64_t poll_interval_us;         /* an idle shard is polled this often (default 1 s) */
+  int64_t retry_backoff_us;         /* wait before retrying a failed batch (default 1 s) */
+} sl_mapping_config_t;
+
+/* A scripted resharding at a given time. */
+typedef struct sl_action_s {
+  int64_t at_us;               /* when, from the start of the run */
+  uint32_t update_shard_count; /* uniform scaling to this count (0: none) */
+} sl_action_t;
+
+typedef struct sl_sim_config_s {
+  sl_stream_config_t stream;        /* created at start_ms */
+  const sl_producer_config_t *producers;
+  uint32_t producer_count;
+  sl_mapping_config_t mapping;
+  const sl_action_t *actions;
+  uint32_t action_count;
+  int64_t start_ms;                 /* wall time the run pretends to start at (ms since the epoch) */
+  int64_t duration_us;              /* producers stop after this */
+  int64_t drain_timeout_us;         /* then the mapping drains for at most this long (default 600 s) */
+  int64_t producer_backoff_us;      /* a throttled put is retried after this (default 100 ms) */
+  uint64_t seed;                    /* arrivals */
+  sl_produce_fn produce;
+  sl_invoke_fn invoke;
+  void *ctx;                        /* passed to both callbacks */
+} sl_sim_config_t;
+
+void sl_mapping_config_init(sl_mapping_config_t *m);
+/* Defaults for everything but the callbacks, producers and stream name/shards. */
+void sl_sim_config_init(sl_sim_config_t *c);
+
+/* --- results -------------------------------------------------------------------------------------------- */
+
+/* One second of the run (DESIGN 9). */
+typedef struct sl_second_s {
+  uint32_t concurrency;        /* most invocations running at once */
+  uint32_t invocations;        /* invocations started */
+  uint32_t errors;             /* invocations that failed */
+  uint32_t throttles;          /* batches ready but held back by a concurrency limit */
+  int64_t iterator_age_ms;     /* max age of the last record of batches started this second */
+  uint64_t records_in;         /* records accepted by the stream */
+  uint64_t records_throttled;  /* puts refused by write limits */
+} sl_second_t;
+
+typedef struct sl_shard_summary_s {
+  uint64_t records_in;
+  uint64_t bytes_in;
+  uint64_t distinct_keys;  /* partition keys seen */
+  uint32_t lanes_used;     /* slots that ran at least one batch */
+} sl_shard_summary_t;
+
+typedef struct sl_summary_s {
+  uint64_t records_put, records_throttled, records_delivered, deliveries, invocations, errors;
+  uint32_t max_concurrency;
+  double mean_concurrency;     /* time-weighted mean of running invocations while records flowed */
+  int64_t max_iterator_age_ms;
+  uint64_t records_failed, records_filtered, records_expired, cold_starts;
+  int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */
+} sl_summary_t;
+
+typedef struct sl_sim_s sl_sim_t;
+
+int sl_sim_create(const sl_sim_config_t *c, sl_sim_t **out, sl_error_t *err);
+void sl_sim_destroy(sl_sim_t *sim);
+
+/* Runs to the end. SL_OK, or the first callback error. */
+int sl_sim_run(sl_sim_t *sim, sl_error_t *err);
+
+const sl_summary_t *sl_sim_summary(const sl_sim_t *sim);
+size_t sl_sim_seconds(const sl_sim_t *sim);
+const sl_second_t *sl_sim_second(const sl_sim_t *sim, size_t i);
+/* Per shard (every shard ever created, by index) of the run's stream. */
+const sl_stream_t *sl_sim_stream(const sl_sim_t *sim);
+const sl_shard_summary_t *sl_sim_shard_summary(const sl_sim_t *sim, uint32_t shard);
+
+#endif

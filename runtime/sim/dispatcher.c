@@ -1,0 +1,331 @@
+/* dispatcher.c - the event source mapping on the virtual clock (DESIGN 4): one reader per shard, records
+ * assigned to slots by the ordering model, a batch per slot at a time (closed by size, window or 6 MB), the
+ * concurrency limits, retries, checkpoints, and children read only after their parents are done. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim_internal.h"
+
+/* AWS: "Lambda ... invokes your function when ... the payload reaches 6 MB". Estimated as the event's JSON:
+ * base64 data, key, sequence number and the fixed fields of a record. */
+#define PAYLOAD_LIMIT 6000000u
+#define RECORD_OVERHEAD 400u
+
+static reader_t *reader_of(sl_sim_t *sim, uint32_t slot, uint32_t *lane) {
+  uint32_t pf = sim->config.mapping.parallelization_factor;
+  *lane = slot % pf;
+  return &sim->readers[slot / pf];
+}
+
+static int fail_oom(sl_sim_t *sim) {
+  sim->failed = 1;
+  return sl_error_set(&sim->error, SL_ENOMEM, "out of memory in the simulation");
+}
+
+/* --- readers --------------------------------------------------------------------------------------------- */
+
+int sl_sim_add_readers(sl_sim_t *sim) {
+  uint32_t total = sl_stream_shard_total(sim->stream), pf = sim->config.mapping.parallelization_factor;
+  if (total <= sim->reader_count) return SL_OK;
+  reader_t *grown = realloc(sim->readers, total * sizeof *grown);
+  sl_shard_summary_t *sums = realloc(sim->shard_summaries, total * sizeof *sums);
+  if (grown == NULL || sums == NULL) {
+    if (grown) sim->readers = grown;
+    if (sums) sim->shard_summaries = sums;
+    return fail_oom(sim);
+  }
+  sim->readers = grown;
+  sim->shard_summaries = sums;
+  for (uint32_t i = sim->reader_count; i < total; i++) {
+    reader_t *r = &sim->readers[i];
+    memset(r, 0, sizeof *r);
+    memset(&sums[i], 0, sizeof sums[i]);
+    r->it.shard = sl_stream_shard(sim->stream, i);
+    sl_checkpoint_init(&r->checkpoint, 0);
+    r->slots = calloc(pf, sizeof *r->slots);
+    if (r->slots == NULL || sl_lanes_create(pf, sim->config.mapping.ordering, &r->lanes, NULL) != SL_OK) {
+      sim->reader_count = i + 1;
+      return fail_oom(sim);
+    }
+    sim->reader_count = i + 1;
+    if (sl_event_queue_push(&sim->events, sim->now, EV_POLL, i) != SL_OK) return fail_oom(sim);
+    r->poll_armed = 1;
+  }
+  return SL_OK;
+}
+
+void sl_sim_free_readers(sl_sim_t *sim) {
+  uint32_t pf = sim->config.mapping.parallelization_factor;
+  for (uint32_t i = 0; i < sim->reader_count; i++) {
+    reader_t *r = &sim->readers[i];
+    if (r->slots != NULL)
+      for (uint32_t l = 0; l < pf; l++) free(r->slots[l].queue);
+    free(r->slots);
+    free(r->keys);
+    sl_lanes_destroy(r->lanes);
+    sl_checkpoint_free(&r->checkpoint);
+  }
+  free(sim->readers);
+  sim->readers = NULL;
+  sim->reader_count = 0;
+}
+
+/* A parent is done when it was read to its end and every record it had is done. */
+static int parent_done(sl_sim_t *sim, int32_t parent) {
+  if (parent < 0) return 1;
+  reader_t *p = &sim->readers[parent];
+  return p->exhausted && p->outstanding == 0;
+}
+
+static int start_reader(sl_sim_t *sim, reader_t *r) {
+  const sl_shard_t *shard = r->it.shard;
+  if (!parent_done(sim, shard->parent) || !parent_done(sim, shard->adjacent_parent)) return 0;
+  const sl_mapping_config_t *m = &sim->config.mapping;
+  /* Shards present at the start honour the starting position; children are read from their beginning. */
+  sl_iterator_type_t type = shard->parent < 0 ? m->starting_position : SL_ITER_TRIM_HORIZON;
+  sl_shard_iterator_init(&r->it, shard, type, NULL, m->starting_timestamp_ms, NULL);
+  sl_checkpoint_init(&r->checkpoint, r->it.next);
+  r->started = 1;
+  return 1;
+}
+
+static int slot_push(slot_t *s, const sl_record_t *rec) {
+  if (s->head + s->count == s->cap) {
+    if (s->head > 0) {
+      memmove(s->queue, s->queue + s->head, s->count * sizeof *s->queue);
+      s->head = 0;
+    } else {
+      size_t cap = s->cap ? s->cap * 2 : 64;
+      const sl_record_t **grown = realloc(s->queue, cap * sizeof *grown);
+      if (grown == NULL) return SL_ENOMEM;
+      s->queue = grown;
+      s->cap = cap;
+    }
+  }
+  s->queue[s->head + s->count++] = rec;
+  return SL_OK;
+}
+
+static int note_key(reader_t *r, sl_hashkey_t h, sl_shard_summary_t *sum) {
+  if (h == 0) h = 1; /* 0 marks an empty entry; an MD5 of 0 is not a concern */
+  if ((r->key_count + 1) * 2 > r->key_cap) {
+    size_t cap = r->key_cap ? r->key_cap * 2 : 64;
+    sl_hashkey_t *keys = calloc(cap, sizeof *keys);
+    if (keys == NULL) return SL_ENOMEM;
+    for (size_t i = 0; i < r->key_cap; i++) {
+      if (r->keys[i] == 0) continue;
+      size_t j = (size_t)r->keys[i] & (cap - 1);
+      while (keys[j] != 0) j = (j + 1) & (cap - 1);
+      keys[j] = r->keys[i];
+    }
+    free(r->keys);
+    r->keys = keys;
+    r->key_cap = cap;
+  }
+  size_t j = (size_t)h & (r->key_cap - 1);
+  while (r->keys[j] != 0 && r->keys[j] != h) j = (j + 1) & (r->key_cap - 1);
+  if (r->keys[j] == 0) {
+    r->keys[j] = h;
+    r->key_count++;
+    sum->distinct_keys++;
+  }
+  return SL_OK;
+}
+
+/* Reads what the shard has, assigning records to slots. */
+static int read_shard(sl_sim_t *sim, uint32_t shard) {
+  reader_t *r = &sim->readers[shard];
+  if (!r->started && !start_reader(sim, r)) return SL_OK;
+  const sl_record_t *recs[256];
+  int n;
+  uint64_t expired = 0;
+  while ((n = sl_shard_iterator_read(&r->it, recs, 256, &expired)) > 0) {
+    for (int i = 0; i < n; i++) {
+      sl_hashkey_t key = sl_record_key_hash(recs[i]);
+      int lane = sl_lanes_assign(r->lanes, key);
+      if (lane < 0 || slot_push(&r->slots[lane], recs[i]) != SL_OK ||
+          note_key(r, key, &sim->shard_summaries[shard]) != SL_OK)
+        return fail_oom(sim);
+      r->outstanding++;
+    }
+  }
+  sim->summary.records_expired += expired;
+  if (n == SL_ECLOSED) r->exhausted = 1;
+  return SL_OK;
+}
+
+/* Reads the shard and starts what can start; keeps one poll scheduled while the shard is not read to its end
+ * (an idle shard is polled every poll_interval). */
+static int poll_shard(sl_sim_t *sim, uint32_t shard) {
+  reader_t *r = &sim->readers[shard];
+  if (read_shard(sim, shard) != SL_OK) return SL_ENOMEM;
+  uint32_t pf = sim->config.mapping.parallelization_factor;
+  for (uint32_t l = 0; l < pf; l++)
+    if (sl_sim_try_start(sim, shard * pf + l) != SL_OK) return SL_ENOMEM;
+  if (!r->exhausted && !r->poll_armed) {
+    if (sl_event_queue_push(&sim->events, sim->now + sim->config.mapping.poll_interval_us, EV_POLL, shard) != SL_OK)
+      return fail_oom(sim);
+    r->poll_armed = 1;
+  }
+  return SL_OK;
+}
+
+int sl_sim_poll(sl_sim_t *sim, uint32_t shard) {
+  sim->readers[shard].poll_armed = 0; /* this was the scheduled poll */
+  return poll_shard(sim, shard);
+}
+
+/* --- batches -------------------------------------------------------------------------------------------- */
+
+/* Records that fit one batch from the head of the queue: batch_size, and the 6 MB payload limit. */
+static size_t batch_fit(const sl_sim_t *sim, const slot_t *s, int *full) {
+  size_t n = 0, bytes = 0, max = sim->config.mapping.batch_size;
+  *full = 0;
+  while (n < s->count && n < max) {
+    const sl_record_t *rec = s->queue[s->head + n];
+    size_t size = (rec->data_len + 2) / 3 * 4 + rec->key_len + RECORD_OVERHEAD;
+    if (n > 0 && bytes + size > PAYLOAD_LIMIT) {
+      *full = 1;
+      break;
+    }
+    bytes += size;
+    n++;
+  }
+  if (n == max) *full = 1;
+  return n;
+}
+
+static int wait_for_concurrency(sl_sim_t *sim, slot_t *s, uint32_t slot) {
+  if (s->waiting) return SL_OK;
+  s->waiting = 1;
+  sl_second_t *sec = sl_sim_second_at(sim, sim->now);
+  if (sec == NULL) return fail_oom(sim);
+  sec->throttles++;
+  if (sim->waiting_head + sim->waiting_count == sim->waiting_cap) {
+    if (sim->waiting_head > 0) {
+      memmove(sim->waiting, sim->waiting + sim->waiting_head, sim->waiting_count * sizeof *sim->waiting);
+      sim->waiting_head = 0;
+    } else {
+      size_t cap = sim->waiting_cap ? sim->waiting_cap * 2 : 64;
+      uint32_t *grown = realloc(sim->waiting, cap * sizeof *grown);
+      if (grown == NULL) return fail_oom(sim);
+      sim->waiting = grown;
+      sim->waiting_cap = cap;
+    }
+  }
+  sim->waiting[sim->waiting_head + sim->waiting_count++] = slot;
+  return SL_OK;
+}
+
+static int invoke(sl_sim_t *sim, reader_t *r, slot_t *s, uint32_t lane, uint32_t slot) {
+  sl_batch_t batch = {r->it.shard, lane, slot, s->queue + s->head, s->batch_count, s->attempt};
+  sl_batch_outcome_t *out = &s->outcome;
+  memset(out, 0, sizeof *out);
+  if (sim->config.invoke(sim->config.ctx, &batch, sim->now, out, &sim->error) != SL_OK) {
+    sim->failed = 1;
+    return sim->error.code ? sim->error.code : SL_EINVAL;
+  }
+  if (out->duration_us < 1) out->duration_us = 1;
+  s->running = 1;
+  s->used = 1;
+  sl_sim_running_changed(sim, +1);
+  sl_second_t *sec = sl_sim_second_at(sim, sim->now);
+  if (sec == NULL) return fail_oom(sim);
+  sec->invocations++;
+  if (sec->concurrency < sim->running) sec->concurrency = sim->running;
+  /* Iterator age: how far behind the newest record of the batch is when its invocation starts. */
+  const sl_record_t *last = s->queue[s->head + s->batch_count - 1];
+  int64_t age = sim->config.start_ms + sim->now / 1000 - last->arrival_ms;
+  if (age > sec->iterator_age_ms) sec->iterator_age_ms = age;
+  if (age > sim->summary.max_iterator_age_ms) sim->summary.max_iterator_age_ms = age;
+  sim->summary.invocations++;
+  sim->summary.deliveries += s->batch_count;
+  if (out->cold_start) sim->summary.cold_starts++;
+  if (sl_event_queue_push(&sim->events, sim->now + out->duration_us, EV_DONE, slot) != SL_OK) return fail_oom(sim);
+  return SL_OK;
+}
+
+int sl_sim_try_start(sl_sim_t *sim, uint32_t slot) {
+  uint32_t lane;
+  reader_t *r = reader_of(sim, slot, &lane);
+  slot_t *s = &r->slots[lane];
+  if (s->running || s->retry_wait || s->count == 0) return SL_OK;
+  if (s->batch_count == 0) { /* a new batch: apply the batching window */
+    int full;
+    size_t n = batch_fit(sim, s, &full);
+    int64_t window = sim->config.mapping.batching_window_us;
+    if (window > 0 && !full) {
+      if (!s->window_armed) {
+        s->window_deadline = sim->now + window;
+        s->window_armed = 1;
+        if (sl_event_queue_push(&sim->events, s->window_deadline, EV_WINDOW, slot) != SL_OK) return fail_oom(sim);
+      }
+      if (sim->now < s->window_deadline) return SL_OK;
+    }
+    s->window_armed = 0;
+    s->batch_count = n;
+    s->attempt = 1;
+  }
+  if (sim->running >= sim->limit) return wait_for_concurrency(sim, s, slot);
+  s->waiting = 0;
+  return invoke(sim, r, s, lane, slot);
+}
+
+/* Records [0, n) of the batch are done: out of the queue, out of their slot, into the checkpoint. */
+static int finish_records(sl_sim_t *sim, reader_t *r, slot_t *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const sl_record_t *rec = s->queue[s->head + i];
+    sl_lanes_release(r->lanes, sl_record_key_hash(rec), (uint32_t)(s - r->slots));
+    if (sl_checkpoint_done(&r->checkpoint, rec->counter) != SL_OK) return fail_oom(sim);
+  }
+  s->head += n;
+  s->count -= n;
+  s->batch_count -= n;
+  r->outstanding -= n;
+  sim->outstanding -= n;
+  return SL_OK;
+}
+
+int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot) {
+  uint32_t lane;
+  reader_t *r = reader_of(sim, slot, &lane);
+  slot_t *s = &r->slots[lane];
+  s->running = 0;
+  sl_sim_running_changed(sim, -1);
+  sl_batch_outcome_t *out = &s->outcome;
+  size_t ok = out->status == SL_BATCH_OK ? s->batch_count : out->status == SL_BATCH_PARTIAL ? out->lowest_failed : 0;
+  if (ok > s->batch_count) ok = s->batch_count;
+  sim->summary.records_delivered += ok;
+  if (finish_records(sim, r, s, ok) != SL_OK) return SL_ENOMEM;
+  if (s->batch_count > 0) { /* failed, wholly or from lowest_failed on: retry after the backoff */
+    sl_second_t *sec = sl_sim_second_at(sim, sim->now);
+    if (sec == NULL) return fail_oom(sim);
+    if (out->status == SL_BATCH_ERROR) {
+      sec->errors++;
+      sim->summary.errors++;
+    }
+    s->attempt++;
+    s->retry_wait = 1;
+    if (sl_event_queue_push(&sim->events, sim->now + sim->config.mapping.retry_backoff_us, EV_RETRY, slot) != SL_OK)
+      return fail_oom(sim);
+  }
+  /* Busy shard: read again right away rather than at the next idle poll, then start what can start. */
+  uint32_t shard = slot / sim->config.mapping.parallelization_factor;
+  if (read_shard(sim, shard) != SL_OK) return SL_ENOMEM;
+  if (sl_sim_try_start(sim, slot) != SL_OK) return SL_ENOMEM;
+  while (sim->waiting_count > 0 && sim->running < sim->limit) {
+    uint32_t next = sim->waiting[sim->waiting_head++];
+    sim->waiting_count--;
+    uint32_t l;
+    reader_of(sim, next, &l)->slots[l].waiting = 0;
+    if (sl_sim_try_start(sim, next) != SL_OK) return SL_ENOMEM;
+  }
+  /* A parent that just finished lets its children start at once. */
+  if (r->exhausted && r->outstanding == 0) {
+    const sl_shard_t *sh = r->it.shard;
+    for (int c = 0; c < 2; c++)
+      if (sh->children[c] >= 0 && !sim->readers[sh->children[c]].started)
+        if (poll_shard(sim, (uint32_t)sh->children[c]) != SL_OK) return SL_ENOMEM;
+  }
+  return SL_OK;
+}
