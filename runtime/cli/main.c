@@ -10,6 +10,8 @@ static const char usage[] =
     "shardlab models Amazon Kinesis Data Streams and the Lambda event source mapping on one machine.\n"
     "\n"
     "commands:\n"
+    "  run FILE.lua [--seed N] [--json OUT]\n"
+    "        run the experiments a Lua file declares (sl.experiment{...}) on the virtual clock\n"
     "  route (--shards N) [--json] [KEY ...]\n"
     "        show the hash key and shard of each partition key (keys from stdin, one per line, when none given)\n"
     "  invoke HANDLER.lua [--event EVENT.json] [--clock virtual|real] [--timeout S] [--memory MB]\n"
@@ -36,6 +38,7 @@ int main(int argc, char **argv) {
     return SL_EXIT_OK;
   }
   if (strcmp(cmd, "route") == 0) return sl_cli_route(argc - 2, argv + 2);
+  if (strcmp(cmd, "run") == 0) return sl_cli_run(argc - 2, argv + 2);
   if (strcmp(cmd, "invoke") == 0) return sl_cli_invoke(argc - 2, argv + 2);
   fprintf(stderr, "shardlab: unknown command '%s' (see shardlab --help)\n", cmd);
   return SL_EXIT_USAGE;

@@ -13,13 +13,6 @@
 
 #include "lua/env_internal.h"
 
-#ifndef SHARDLAB_SCRIPTS_BUILD_DIR
-#define SHARDLAB_SCRIPTS_BUILD_DIR "scripts"
-#endif
-#ifndef SHARDLAB_SCRIPTS_INSTALL_DIR
-#define SHARDLAB_SCRIPTS_INSTALL_DIR "/usr/local/share/shardlab/scripts"
-#endif
-
 enum { HOOK_EVERY = 10000 }; /* instructions between deadline checks */
 
 static int64_t monotonic_ns(void) {
@@ -179,16 +172,6 @@ static const luaL_Reg libraries[] = {
     {LUA_STRLIBNAME, luaopen_string},  {LUA_MATHLIBNAME, luaopen_math},    {LUA_UTF8LIBNAME, luaopen_utf8},
     {LUA_DBLIBNAME, luaopen_debug},    {NULL, NULL}};
 
-static const char *scripts_dir(const sl_env_t *env) {
-  if (env->scripts_dir != NULL) return env->scripts_dir;
-  FILE *f = fopen(SHARDLAB_SCRIPTS_BUILD_DIR "/shardlab/keys.lua", "r");
-  if (f != NULL) {
-    fclose(f);
-    return SHARDLAB_SCRIPTS_BUILD_DIR;
-  }
-  return SHARDLAB_SCRIPTS_INSTALL_DIR;
-}
-
 static int open_protected(lua_State *L) {
   sl_env_t *env = lua_touserdata(L, 1);
   for (const luaL_Reg *lib = libraries; lib->func != NULL; lib++) {
@@ -197,11 +180,7 @@ static int open_protected(lua_State *L) {
   }
   if (luaL_loadbuffer(L, sandbox_lua, sizeof sandbox_lua - 1, "=sandbox") != LUA_OK) return lua_error(L);
   lua_call(L, 0, 0);
-  lua_getglobal(L, "package");
-  const char *dir = scripts_dir(env);
-  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s/?.lua;%s/?/init.lua", env->handler_dir, env->handler_dir, dir, dir);
-  lua_setfield(L, -2, "path");
-  lua_pop(L, 1);
+  sl_lua_set_path(L, env->handler_dir, env->scripts_dir ? env->scripts_dir : sl_lua_default_scripts_dir());
   sl_lua_install(L);
   return 0;
 }

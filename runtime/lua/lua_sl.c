@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,51 @@
 #include "shardlab/base64.h"
 #include "shardlab/hashkey.h"
 
-static const char host_key = 'h'; /* registry key: its address is unique */
+static const char host_key = 'h';        /* registry keys: their addresses are unique */
+static const char experiments_key = 'e';
+
+#ifndef SHARDLAB_SCRIPTS_BUILD_DIR
+#define SHARDLAB_SCRIPTS_BUILD_DIR "scripts"
+#endif
+#ifndef SHARDLAB_SCRIPTS_INSTALL_DIR
+#define SHARDLAB_SCRIPTS_INSTALL_DIR "/usr/local/share/shardlab/scripts"
+#endif
+
+const char *sl_lua_default_scripts_dir(void) {
+  FILE *f = fopen(SHARDLAB_SCRIPTS_BUILD_DIR "/shardlab/keys.lua", "r");
+  if (f == NULL) return SHARDLAB_SCRIPTS_INSTALL_DIR;
+  fclose(f);
+  return SHARDLAB_SCRIPTS_BUILD_DIR;
+}
+
+void sl_lua_set_path(lua_State *L, const char *dir, const char *scripts_dir) {
+  lua_getglobal(L, "package");
+  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s/?.lua;%s/?/init.lua", dir, dir, scripts_dir, scripts_dir);
+  lua_setfield(L, -2, "path");
+  lua_pop(L, 1);
+}
+
+void sl_lua_enable_experiments(lua_State *L) {
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &experiments_key);
+}
+
+void sl_lua_push_experiments(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &experiments_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+}
+
+/* sl.experiment{...}: records an experiment to run after the file has loaded. */
+static int sl_experiment(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &experiments_key) != LUA_TTABLE)
+    return luaL_error(L, "sl.experiment is only available in experiment files (shardlab run)");
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  return 0;
+}
 
 /* --- random: xoshiro256** seeded through splitmix64 ---------------------------------------------------- */
 
@@ -46,6 +91,13 @@ uint64_t sl_rng_next(sl_rng_t *rng) {
 void sl_lua_set_host(lua_State *L, sl_lua_host_t *host) {
   lua_pushlightuserdata(L, host);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &host_key);
+}
+
+sl_lua_host_t *sl_lua_get_host(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &host_key);
+  sl_lua_host_t *host = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return host;
 }
 
 static sl_lua_host_t *get_host(lua_State *L) {
@@ -187,7 +239,7 @@ static int sl_lazy_index(lua_State *L) {
 int sl_luaopen_shardlab(lua_State *L) {
   static const luaL_Reg fns[] = {{"md5", sl_md5_hex}, {"hash_key", sl_hash_key}, {"now", sl_now},
                                  {"sleep", sl_sleep},  {"log", sl_log},           {"shard_range", sl_shard_range},
-                                 {NULL, NULL}};
+                                 {"experiment", sl_experiment}, {NULL, NULL}};
   static const luaL_Reg b64[] = {{"encode", sl_b64_encode}, {"decode", sl_b64_decode}, {NULL, NULL}};
   static const luaL_Reg rnd[] = {{"int", sl_random_int}, {"float", sl_random_float}, {NULL, NULL}};
   luaL_newlib(L, fns);

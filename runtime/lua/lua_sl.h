@@ -28,6 +28,20 @@ typedef struct sl_lua_host_s {
   void *self;     /* passed back to the callbacks */
 } sl_lua_host_t;
 
+/* Where shardlab's Lua library is: the build tree's scripts/ when it exists, else the installed copy. */
+const char *sl_lua_default_scripts_dir(void);
+
+/* Sets package.path to look next to `dir` (the script's own folder) first, then in scripts_dir. */
+void sl_lua_set_path(lua_State *L, const char *dir, const char *scripts_dir);
+
+/* Makes sl.experiment{...} append its table to a list kept in the registry (experiment states only). */
+void sl_lua_enable_experiments(lua_State *L);
+/* Pushes that list (a sequence of experiment tables). */
+void sl_lua_push_experiments(lua_State *L);
+
+/* The state's host (NULL when none was set). */
+sl_lua_host_t *sl_lua_get_host(lua_State *L);
+
 /* Installs host for the state (the pointer must outlive the state's use of sl). */
 void sl_lua_set_host(lua_State *L, sl_lua_host_t *host);
 

@@ -1,0 +1,171 @@
+/* cmd_run.c - `shardlab run FILE.lua [--seed N] [--json OUT]`: runs the experiments the file declares on the
+ * virtual clock and prints their summaries side by side (and, with --json, everything as JSON). */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <jansson.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lua/env_internal.h" /* sl_env_pcall */
+#include "lua/experiment.h"
+
+#define usage_error(...) sl_cli_usage_error("run", __VA_ARGS__)
+
+static const char run_usage[] =
+    "usage: shardlab run FILE.lua [--clock virtual] [--seed N] [--json OUT]\n"
+    "  --seed N     seed every experiment of the file with N (default: each experiment's own seed)\n"
+    "  --json OUT   write {\"experiments\": [{\"name\", \"config\", \"summary\", \"timeseries\"}]} to OUT\n";
+
+/* The rows of the terminal summary: a label and the summary field it shows. */
+static const struct { const char *label, *field; } rows[] = {
+    {"records put", "records_put"},           {"records throttled", "records_throttled"},
+    {"records delivered", "records_delivered"}, {"deliveries", "deliveries"},
+    {"invocations", "invocations"},           {"errors", "errors"},
+    {"max concurrency", "max_concurrency"},   {"mean concurrency", "mean_concurrency"},
+    {"max iterator age (ms)", "max_iterator_age_ms"}, {"records expired", "records_expired"},
+    {"cold starts", "cold_starts"},           {"run length (s)", "duration_s"},
+};
+
+static void cell(const json_t *v, char *out, size_t size) {
+  if (json_is_integer(v))
+    snprintf(out, size, "%lld", (long long)json_integer_value(v));
+  else if (json_is_real(v))
+    snprintf(out, size, "%.2f", json_real_value(v));
+  else
+    snprintf(out, size, "-");
+}
+
+static void print_table(json_t *experiments) {
+  size_t n = json_array_size(experiments), label_w = 22;
+  printf("%-*s", (int)label_w, "");
+  for (size_t i = 0; i < n; i++)
+    printf("  %16.16s", json_string_value(json_object_get(json_array_get(experiments, i), "name")));
+  printf("\n");
+  for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+    printf("%-*s", (int)label_w, rows[r].label);
+    for (size_t i = 0; i < n; i++) {
+      char buf[32];
+      cell(json_object_get(json_object_get(json_array_get(experiments, i), "summary"), rows[r].field), buf, sizeof buf);
+      printf("  %16s", buf);
+    }
+    printf("\n");
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_t *e = json_array_get(experiments, i), *shards = json_object_get(json_object_get(e, "summary"), "shards");
+    printf("\n%s: per shard\n  %-22s %12s %8s %6s\n", json_string_value(json_object_get(e, "name")), "shard",
+           "records in", "keys", "lanes");
+    size_t k;
+    json_t *s;
+    json_array_foreach(shards, k, s) {
+      printf("  %-22s %12lld %8lld %6lld\n", json_string_value(json_object_get(s, "shard")),
+             (long long)json_integer_value(json_object_get(s, "records_in")),
+             (long long)json_integer_value(json_object_get(s, "distinct_keys")),
+             (long long)json_integer_value(json_object_get(s, "lanes_used")));
+    }
+  }
+}
+
+/* Loads the file and runs every experiment it declares; fills results. Returns an exit status. */
+static int run_file(const char *file, int have_seed, uint64_t seed, json_t *results) {
+  char *dir = strdup(file);
+  if (dir == NULL) return SL_EXIT_FAILED;
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL)
+    strcpy(dir, ".");
+  else
+    slash[slash == dir] = '\0';
+  sl_experiment_host_t host;
+  lua_State *L = sl_experiment_state(&host, dir);
+  int status = SL_EXIT_OK;
+  if (L == NULL) {
+    fprintf(stderr, "shardlab run: out of memory\n");
+    status = SL_EXIT_FAILED;
+  } else if (luaL_loadfilex(L, file, "t") != LUA_OK || sl_env_pcall(L, 0, 0) != LUA_OK) {
+    fprintf(stderr, "shardlab run: %s\n", lua_tostring(L, -1));
+    status = SL_EXIT_FAILED;
+  } else {
+    sl_lua_push_experiments(L);
+    int list = lua_gettop(L);
+    size_t n = lua_rawlen(L, list);
+    if (n == 0) {
+      fprintf(stderr, "shardlab run: %s declares no experiment: call sl.experiment{...}\n", file);
+      status = SL_EXIT_FAILED;
+    }
+    for (size_t i = 0; i < n && status == SL_EXIT_OK; i++) {
+      sl_experiment_t e;
+      sl_error_t err;
+      json_t *result;
+      lua_rawgeti(L, list, (lua_Integer)i + 1);
+      int rc = sl_experiment_read(L, -1, dir, (uint32_t)i + 1, &e, &err);
+      if (rc == SL_OK && have_seed) e.sim.seed = e.env.seed = seed;
+      if (rc == SL_OK) rc = sl_experiment_run(L, &e, &result, &err);
+      if (rc == SL_OK) {
+        json_array_append_new(results, result);
+      } else {
+        fprintf(stderr, "shardlab run: %s: %s\n", file, err.message);
+        status = SL_EXIT_FAILED;
+      }
+      sl_experiment_free(L, &e);
+      lua_pop(L, 1);
+    }
+  }
+  if (L != NULL) lua_close(L);
+  free(dir);
+  return status;
+}
+
+int sl_cli_run(int argc, char **argv) {
+  const char *file = NULL, *json_out = NULL;
+  int have_seed = 0;
+  uint64_t seed = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(run_usage, stdout);
+      return SL_EXIT_OK;
+    } else if (strcmp(a, "--json") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--clock") == 0) {
+      if (v == NULL) return usage_error("%s needs a value", a);
+      i++;
+      if (strcmp(a, "--json") == 0) {
+        json_out = v;
+      } else if (strcmp(a, "--clock") == 0) {
+        if (strcmp(v, "virtual") != 0)
+          return usage_error("--clock '%s': only the virtual clock is available so far", v);
+      } else {
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(v, &end, 10);
+        if (errno || *end || end == v || v[0] == '-') return usage_error("--seed '%s' must be a whole number", v);
+        have_seed = 1;
+        seed = s;
+      }
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return usage_error("unknown option '%s'\n%s", a, run_usage);
+    } else if (file == NULL) {
+      file = a;
+    } else {
+      return usage_error("one experiment file only: '%s' is extra", a);
+    }
+  }
+  if (file == NULL) return usage_error("an experiment file is required\n%s", run_usage);
+  FILE *f = fopen(file, "r");
+  if (f == NULL) return usage_error("cannot read %s: %s", file, strerror(errno));
+  fclose(f);
+  json_t *results = json_array();
+  int status = run_file(file, have_seed, seed, results);
+  if (json_array_size(results) > 0) print_table(results);
+  if (status == SL_EXIT_OK && json_out != NULL) {
+    json_t *doc = json_pack("{s:O}", "experiments", results);
+    if (json_dump_file(doc, json_out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) != 0) {
+      fprintf(stderr, "shardlab run: cannot write %s\n", json_out);
+      status = SL_EXIT_FAILED;
+    }
+    json_decref(doc);
+  }
+  json_decref(results);
+  return status;
+}

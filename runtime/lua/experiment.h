@@ -1,0 +1,46 @@
+/* experiment.h - experiments declared in Lua (DESIGN 7: sl.experiment{...}) turned into simulation
+ * configurations, and their runs with Lua producers and handler environments. */
+#ifndef SHARDLAB_EXPERIMENT_H
+#define SHARDLAB_EXPERIMENT_H
+
+#include <jansson.h>
+#include <lua.h>
+
+#include "lua/lua_sl.h"
+#include "shardlab/env.h"
+#include "shardlab/sim.h"
+
+typedef struct sl_experiment_s {
+  char name[128];                 /* experiment.name, or "experiment N" */
+  sl_sim_config_t sim;            /* everything but the callbacks; arrays below are owned */
+  sl_producer_config_t *producers;
+  int *record_refs;               /* registry references of the producers' record functions */
+  sl_action_t *actions;
+  sl_env_config_t env;            /* the handler's environments */
+  char *handler_path;             /* owned: resolved against the experiment file's folder */
+  int report_batch_item_failures; /* mapping.report_batch_item_failures */
+  int64_t idle_timeout_us;        /* mapping.idle_timeout */
+} sl_experiment_t;
+
+/* The host of an experiment file's Lua state: sl.now() is the simulation's time while a producer runs,
+ * sl.random draws from the running experiment's seed, sl.log and print go to stderr. */
+typedef struct sl_experiment_host_s {
+  sl_lua_host_t host;  /* first, so the state's host pointer is this struct */
+  sl_rng_t rng;
+  double now;
+} sl_experiment_host_t;
+
+/* A Lua state for an experiment file in folder dir, with sl (and sl.experiment) available. NULL when out of
+ * memory. Close it with lua_close. */
+lua_State *sl_experiment_state(sl_experiment_host_t *host, const char *dir);
+
+/* Reads the experiment table at idx. dir is the experiment file's folder (paths are relative to it). Errors
+ * name the experiment and the field ("experiment 'one key': mapping.batch_size 0 is out of range ..."). */
+int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number, sl_experiment_t *out,
+                       sl_error_t *err);
+void sl_experiment_free(lua_State *L, sl_experiment_t *e);
+
+/* Runs it on the virtual clock; *result receives {"name", "config", "summary", "timeseries"} (new reference). */
+int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err);
+
+#endif

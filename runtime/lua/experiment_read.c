@@ -1,0 +1,291 @@
+/* experiment_read.c - an sl.experiment{...} table to a simulation configuration. Every field is checked:
+ * unknown names (a typo would otherwise be silently ignored) and values out of AWS's ranges are refused with
+ * the experiment's name and the field's path. */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/experiment.h"
+
+typedef struct reader_s {
+  lua_State *L;
+  const sl_experiment_t *e;
+  const char *dir;  /* the experiment file's folder: relative paths start there */
+  sl_error_t *err;
+} reader_t;
+
+static int bad(reader_t *r, const char *path, const char *field, const char *what) {
+  return sl_error_set(r->err, SL_EINVAL, "experiment '%s': %s%s%s %s", r->e->name, path, *path ? "." : "", field, what);
+}
+
+/* Refuses fields of the table at idx that are not in allowed (NULL-terminated). */
+static int only(reader_t *r, int idx, const char *path, const char *const *allowed) {
+  lua_State *L = r->L;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      return sl_error_set(r->err, SL_EINVAL, "experiment '%s': %s has a field that is not a name", r->e->name,
+                          *path ? path : "the experiment table");
+    }
+    const char *k = lua_tostring(L, -1);
+    int ok = 0;
+    for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, k) == 0;
+    if (!ok) {
+      char what[64];
+      snprintf(what, sizeof what, "%s", k);
+      lua_pop(L, 1);
+      return bad(r, path, what, "is not a known field");
+    }
+  }
+  return SL_OK;
+}
+
+/* Reads a number field within [lo, hi]; absent leaves *out. */
+static int number(reader_t *r, int idx, const char *path, const char *field, double lo, double hi, double *out) {
+  lua_State *L = r->L;
+  int t = lua_getfield(L, idx, field);
+  int rc = SL_OK;
+  if (t != LUA_TNIL) {
+    double v = lua_tonumber(L, -1);
+    if (t != LUA_TNUMBER || !isfinite(v)) {
+      rc = bad(r, path, field, "must be a number");
+    } else if (v < lo || v > hi) {
+      char what[128];
+      snprintf(what, sizeof what, "%g is out of range: it must be between %g and %g", v, lo, hi);
+      rc = bad(r, path, field, what);
+    } else {
+      *out = v;
+    }
+  }
+  lua_pop(L, 1);
+  return rc;
+}
+
+static int whole(reader_t *r, int idx, const char *path, const char *field, double lo, double hi, uint32_t *out) {
+  double v = *out;
+  int rc = number(r, idx, path, field, lo, hi, &v);
+  if (rc == SL_OK && v != floor(v)) return bad(r, path, field, "must be a whole number");
+  if (rc == SL_OK) *out = (uint32_t)v;
+  return rc;
+}
+
+static int seconds(reader_t *r, int idx, const char *path, const char *field, double lo, double hi, int64_t *us) {
+  double v = (double)*us / 1e6;
+  int rc = number(r, idx, path, field, lo, hi, &v);
+  if (rc == SL_OK) *us = (int64_t)llround(v * 1e6);
+  return rc;
+}
+
+static int boolean(reader_t *r, int idx, const char *path, const char *field, int *out) {
+  int t = lua_getfield(r->L, idx, field), rc = SL_OK;
+  if (t == LUA_TBOOLEAN)
+    *out = lua_toboolean(r->L, -1);
+  else if (t != LUA_TNIL)
+    rc = bad(r, path, field, "must be true or false");
+  lua_pop(r->L, 1);
+  return rc;
+}
+
+/* A string field; *out points into the Lua string (valid while the experiment table lives). */
+static int text(reader_t *r, int idx, const char *path, const char *field, const char **out) {
+  int t = lua_getfield(r->L, idx, field), rc = SL_OK;
+  if (t == LUA_TSTRING)
+    *out = lua_tostring(r->L, -1);
+  else if (t != LUA_TNIL)
+    rc = bad(r, path, field, "must be a string");
+  lua_pop(r->L, 1);
+  return rc;
+}
+
+static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
+  static const char *const fields[] = {"name", "shards", "write_limits", "retention_hours", "max_record_size_kib",
+                                       "records_per_second", "bytes_per_second", NULL};
+  sl_stream_config_t *s = &e->sim.stream;
+  int rc = only(r, idx, "stream", fields);
+  if (rc == SL_OK) rc = text(r, idx, "stream", "name", &s->name);
+  if (rc == SL_OK) rc = whole(r, idx, "stream", "shards", 1, SL_STREAM_MAX_SHARDS, &s->shard_count);
+  if (rc == SL_OK) rc = boolean(r, idx, "stream", "write_limits", &s->write_limits);
+  if (rc == SL_OK) rc = whole(r, idx, "stream", "retention_hours", 24, 8760, &s->retention_hours);
+  if (rc == SL_OK) rc = whole(r, idx, "stream", "max_record_size_kib", 1, 10240, &s->max_record_size_kib);
+  if (rc == SL_OK) rc = whole(r, idx, "stream", "records_per_second", 1, 1e9, &s->records_per_second);
+  if (rc == SL_OK) rc = whole(r, idx, "stream", "bytes_per_second", 1, 4e9, &s->bytes_per_second);
+  return rc;
+}
+
+static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
+  const char *dir = r->dir;
+  static const char *const fields[] = {
+      "handler", "batch_size", "batching_window", "parallelization_factor", "ordering", "reserved_concurrency",
+      "account_concurrency", "starting_position", "starting_timestamp", "memory_mb", "timeout", "overhead",
+      "init_overhead", "idle_timeout", "report_batch_item_failures", "retry_backoff", "poll_interval",
+      "function_name", NULL};
+  sl_mapping_config_t *m = &e->sim.mapping;
+  const char *handler = NULL, *ordering = NULL, *position = NULL;
+  double start_ts = 0;
+  int rc = only(r, idx, "mapping", fields);
+  if (rc == SL_OK) rc = text(r, idx, "mapping", "handler", &handler);
+  if (rc == SL_OK && handler == NULL) rc = bad(r, "mapping", "handler", "is required (a Lua file)");
+  if (rc == SL_OK) rc = whole(r, idx, "mapping", "batch_size", 1, 10000, &m->batch_size);
+  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "batching_window", 0, 300, &m->batching_window_us);
+  if (rc == SL_OK) rc = whole(r, idx, "mapping", "parallelization_factor", 1, SL_PF_MAX, &m->parallelization_factor);
+  if (rc == SL_OK) rc = text(r, idx, "mapping", "ordering", &ordering);
+  if (rc == SL_OK && ordering && sl_ordering_parse(ordering, &m->ordering, NULL) != SL_OK)
+    rc = bad(r, "mapping", "ordering", "must be \"lanes\" or \"keys\"");
+  if (rc == SL_OK) rc = whole(r, idx, "mapping", "reserved_concurrency", 1, 1e6, &m->reserved_concurrency);
+  if (rc == SL_OK) rc = whole(r, idx, "mapping", "account_concurrency", 1, 1e6, &m->account_concurrency);
+  if (rc == SL_OK) rc = text(r, idx, "mapping", "starting_position", &position);
+  if (rc == SL_OK && position) {
+    if (strcmp(position, "TRIM_HORIZON") == 0) m->starting_position = SL_ITER_TRIM_HORIZON;
+    else if (strcmp(position, "LATEST") == 0) m->starting_position = SL_ITER_LATEST;
+    else if (strcmp(position, "AT_TIMESTAMP") == 0) m->starting_position = SL_ITER_AT_TIMESTAMP;
+    else rc = bad(r, "mapping", "starting_position", "must be TRIM_HORIZON, LATEST or AT_TIMESTAMP");
+  }
+  if (rc == SL_OK) rc = number(r, idx, "mapping", "starting_timestamp", 0, 1e11, &start_ts);
+  m->starting_timestamp_ms = (int64_t)llround(start_ts * 1000);
+  if (rc == SL_OK) rc = whole(r, idx, "mapping", "memory_mb", 1, 10240, &e->env.memory_mb);
+  if (rc == SL_OK) rc = number(r, idx, "mapping", "timeout", 0.001, 900, &e->env.timeout_s);
+  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "overhead", 0, 900, &e->env.overhead_us);
+  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "init_overhead", 0, 900, &e->env.init_overhead_us);
+  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "idle_timeout", 0.001, 1e7, &e->idle_timeout_us);
+  if (rc == SL_OK) rc = boolean(r, idx, "mapping", "report_batch_item_failures", &e->report_batch_item_failures);
+  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "retry_backoff", 0, 3600, &m->retry_backoff_us);
+  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "poll_interval", 0.001, 60, &m->poll_interval_us);
+  if (rc == SL_OK) rc = text(r, idx, "mapping", "function_name", &e->env.function_name);
+  if (rc != SL_OK) return rc;
+  size_t len = strlen(dir) + strlen(handler) + 2;
+  e->handler_path = malloc(len);
+  if (e->handler_path == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
+  if (handler[0] == '/')
+    snprintf(e->handler_path, len, "%s", handler);
+  else
+    snprintf(e->handler_path, len, "%s/%s", dir, handler);
+  e->env.handler_path = e->handler_path;
+  return SL_OK;
+}
+
+static int read_producers(reader_t *r, int idx, sl_experiment_t *e) {
+  lua_State *L = r->L;
+  static const char *const fields[] = {"rate", "arrivals", "record", NULL};
+  size_t n = lua_rawlen(L, idx);
+  e->producers = calloc(n + 1, sizeof *e->producers);
+  e->record_refs = calloc(n + 1, sizeof *e->record_refs);
+  if (!e->producers || !e->record_refs) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) e->record_refs[i] = LUA_NOREF;
+  e->sim.producers = e->producers;
+  for (size_t i = 0; i < n; i++) {
+    char path[32];
+    snprintf(path, sizeof path, "producers[%zu]", i + 1);
+    if (lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      return bad(r, "", path, "must be a table {rate = ..., record = function(i, now) ... end}");
+    }
+    int p = lua_gettop(L);
+    const char *arrivals = NULL;
+    double rate = 0;
+    int rc = only(r, p, path, fields);
+    if (rc == SL_OK) rc = number(r, p, path, "rate", 1e-9, 1e9, &rate);
+    if (rc == SL_OK && rate == 0) rc = bad(r, path, "rate", "is required (records per second)");
+    if (rc == SL_OK) rc = text(r, p, path, "arrivals", &arrivals);
+    if (rc == SL_OK && arrivals && strcmp(arrivals, "poisson") != 0 && strcmp(arrivals, "fixed") != 0)
+      rc = bad(r, path, "arrivals", "must be \"poisson\" or \"fixed\"");
+    if (rc == SL_OK && lua_getfield(L, p, "record") != LUA_TFUNCTION) {
+      lua_pop(L, 1);
+      rc = bad(r, path, "record", "must be a function(i, now) returning partition_key, data [, explicit_hash_key]");
+    }
+    if (rc != SL_OK) {
+      lua_pop(L, 1);
+      return rc;
+    }
+    e->record_refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    e->producers[i].rate = rate;
+    e->producers[i].arrivals = arrivals && strcmp(arrivals, "fixed") == 0 ? SL_ARRIVALS_FIXED : SL_ARRIVALS_POISSON;
+    e->sim.producer_count = (uint32_t)i + 1;
+  }
+  return SL_OK;
+}
+
+static int read_actions(reader_t *r, int idx, sl_experiment_t *e) {
+  lua_State *L = r->L;
+  static const char *const fields[] = {"at", "update_shard_count", NULL};
+  size_t n = lua_rawlen(L, idx);
+  e->actions = calloc(n + 1, sizeof *e->actions);
+  if (e->actions == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
+  e->sim.actions = e->actions;
+  for (size_t i = 0; i < n; i++) {
+    char path[32];
+    snprintf(path, sizeof path, "actions[%zu]", i + 1);
+    if (lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      return bad(r, "", path, "must be a table {at = seconds, update_shard_count = n}");
+    }
+    int a = lua_gettop(L);
+    int rc = only(r, a, path, fields);
+    if (rc == SL_OK) rc = seconds(r, a, path, "at", 0, 1e7, &e->actions[i].at_us);
+    if (rc == SL_OK) rc = whole(r, a, path, "update_shard_count", 1, SL_STREAM_MAX_SHARDS, &e->actions[i].update_shard_count);
+    if (rc == SL_OK && e->actions[i].update_shard_count == 0) rc = bad(r, path, "update_shard_count", "is required");
+    lua_pop(L, 1);
+    if (rc != SL_OK) return rc;
+    e->sim.action_count = (uint32_t)i + 1;
+  }
+  return SL_OK;
+}
+
+/* Runs fn on the sub-table `field` of idx when present (a table), or refuses another type. */
+static int sub(reader_t *r, int idx, const char *field, int required,
+               int (*fn)(reader_t *, int, sl_experiment_t *), sl_experiment_t *e) {
+  int t = lua_getfield(r->L, idx, field), rc;
+  if (t == LUA_TTABLE)
+    rc = fn(r, lua_gettop(r->L), e);
+  else if (t == LUA_TNIL && !required)
+    rc = SL_OK;
+  else
+    rc = bad(r, "", field, t == LUA_TNIL ? "is required" : "must be a table");
+  lua_pop(r->L, 1);
+  return rc;
+}
+
+int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number_, sl_experiment_t *e,
+                       sl_error_t *err) {
+  memset(e, 0, sizeof *e);
+  idx = lua_absindex(L, idx);
+  sl_sim_config_init(&e->sim);
+  sl_env_config_init(&e->env);
+  e->idle_timeout_us = SL_ENV_IDLE_TIMEOUT_DEFAULT_US;
+  e->sim.stream.shard_count = 1;
+  e->sim.stream.name = "shardlab-stream";
+  snprintf(e->name, sizeof e->name, "experiment %u", number_);
+  reader_t r = {L, e, dir, err};
+  if (lua_getfield(L, idx, "name") == LUA_TSTRING) snprintf(e->name, sizeof e->name, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  static const char *const fields[] = {"name", "duration", "seed", "stream", "producers", "mapping", "actions",
+                                       "drain_timeout", "producer_backoff", NULL};
+  double seed = 1;
+  int rc = only(&r, idx, "", fields);
+  if (rc == SL_OK) rc = seconds(&r, idx, "", "duration", 0.001, 1e7, &e->sim.duration_us);
+  if (rc == SL_OK) rc = number(&r, idx, "", "seed", 0, 9007199254740992.0, &seed);
+  e->sim.seed = (uint64_t)seed;
+  e->env.seed = (uint64_t)seed;
+  if (rc == SL_OK) rc = seconds(&r, idx, "", "drain_timeout", 0, 1e7, &e->sim.drain_timeout_us);
+  if (rc == SL_OK) rc = seconds(&r, idx, "", "producer_backoff", 0.001, 60, &e->sim.producer_backoff_us);
+  if (rc == SL_OK) rc = sub(&r, idx, "stream", 0, read_stream, e);
+  if (rc == SL_OK) rc = sub(&r, idx, "producers", 0, read_producers, e);
+  if (rc == SL_OK) rc = sub(&r, idx, "mapping", 1, read_mapping, e);
+  if (rc == SL_OK) rc = sub(&r, idx, "actions", 0, read_actions, e);
+  return rc;
+}
+
+void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
+  for (uint32_t i = 0; e->record_refs && i < e->sim.producer_count; i++) luaL_unref(L, LUA_REGISTRYINDEX, e->record_refs[i]);
+  free(e->record_refs);
+  free(e->producers);
+  free(e->actions);
+  free(e->handler_path);
+  memset(e, 0, sizeof *e);
+}

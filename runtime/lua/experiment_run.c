@@ -1,0 +1,229 @@
+/* experiment_run.c - runs an experiment: the producers' record functions called in the experiment's Lua
+ * state, batches delivered to handler environments (one per slot, from a pool), and the results as JSON
+ * (DESIGN 9: {"name", "config", "summary", "timeseries"}). */
+#include <lauxlib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/env_internal.h" /* sl_env_pcall */
+#include "lua/experiment.h"
+#include "lua/lua_event.h"
+#include "lua/lua_json.h"
+
+typedef struct run_ctx_s {
+  lua_State *L;                /* the experiment file's state */
+  sl_experiment_t *e;
+  sl_env_pool_t *pool;
+  char stream_arn[256];
+  char role_arn[128];
+  char *buf;                   /* the last produced record's key, data and explicit hash key */
+  size_t buf_cap;
+  sl_event_record_t *records;  /* the batch being invoked */
+  char (*seqs)[SL_SEQNUM_DECIMAL_SIZE];
+  size_t records_cap;
+} run_ctx_t;
+
+static int grow_buf(run_ctx_t *c, size_t need) {
+  if (need <= c->buf_cap) return SL_OK;
+  char *b = realloc(c->buf, need);
+  if (b == NULL) return SL_ENOMEM;
+  c->buf = b;
+  c->buf_cap = need;
+  return SL_OK;
+}
+
+/* producers[p].record(i, now) -> partition_key, data [, explicit_hash_key]. A table as data is sent as JSON. */
+static int produce(void *ctx, uint32_t p, uint64_t i, int64_t now_us, sl_produced_t *out, sl_error_t *err) {
+  run_ctx_t *c = ctx;
+  lua_State *L = c->L;
+  int top = lua_gettop(L);
+  double now = (double)c->e->sim.start_ms / 1000.0 + (double)now_us / 1e6;
+  sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
+  if (host != NULL) host->now = now; /* sl.now() inside record() */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->e->record_refs[p]);
+  lua_pushinteger(L, (lua_Integer)i);
+  lua_pushnumber(L, now);
+  if (sl_env_pcall(L, 2, 3) != LUA_OK) {
+    sl_error_set(err, SL_EINVAL, "producers[%u].record(%llu): %s", p + 1, (unsigned long long)i, lua_tostring(L, -1));
+    lua_settop(L, top);
+    return SL_EINVAL;
+  }
+  if (lua_type(L, top + 1) != LUA_TSTRING) {
+    sl_error_set(err, SL_EINVAL,
+                 "producers[%u].record(%llu) returned %s as the partition key: it must return a string key, then "
+                 "the data",
+                 p + 1, (unsigned long long)i, luaL_typename(L, top + 1));
+    lua_settop(L, top);
+    return SL_EINVAL;
+  }
+  if (lua_type(L, top + 2) == LUA_TTABLE) { /* data as a table: its JSON */
+    char why[256];
+    json_t *v = sl_json_from_lua(L, top + 2, why, sizeof why);
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    if (text == NULL) {
+      sl_error_set(err, SL_EINVAL, "producers[%u].record(%llu): data cannot be sent as JSON: %s", p + 1,
+                   (unsigned long long)i, why);
+      lua_settop(L, top);
+      return SL_EINVAL;
+    }
+    lua_pushstring(L, text);
+    free(text);
+    lua_replace(L, top + 2);
+  } else if (lua_type(L, top + 2) != LUA_TSTRING && lua_type(L, top + 2) != LUA_TNIL) {
+    sl_error_set(err, SL_EINVAL, "producers[%u].record(%llu) returned %s as the data: it must be a string or a table",
+                 p + 1, (unsigned long long)i, luaL_typename(L, top + 2));
+    lua_settop(L, top);
+    return SL_EINVAL;
+  }
+  if (!lua_isnil(L, top + 3) && lua_type(L, top + 3) != LUA_TSTRING) {
+    sl_error_set(err, SL_EINVAL, "producers[%u].record(%llu) returned %s as the explicit hash key: it must be a "
+                 "decimal string", p + 1, (unsigned long long)i, luaL_typename(L, top + 3));
+    lua_settop(L, top);
+    return SL_EINVAL;
+  }
+  size_t kl, dl = 0, el = 0;
+  const char *k = lua_tolstring(L, top + 1, &kl), *d = lua_tolstring(L, top + 2, &dl), *h = lua_tolstring(L, top + 3, &el);
+  if (grow_buf(c, kl + dl + el + 3) != SL_OK) {
+    lua_settop(L, top);
+    return sl_error_set(err, SL_ENOMEM, "out of memory");
+  }
+  memcpy(c->buf, k, kl);
+  if (dl) memcpy(c->buf + kl + 1, d, dl);
+  if (h) memcpy(c->buf + kl + dl + 2, h, el + 1);
+  out->key = c->buf;
+  out->key_len = kl;
+  out->data = c->buf + kl + 1;
+  out->data_len = dl;
+  out->explicit_hash_key = h ? c->buf + kl + dl + 2 : NULL;
+  lua_settop(L, top);
+  return SL_OK;
+}
+
+static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err) {
+  run_ctx_t *c = ctx;
+  if (b->count > c->records_cap) {
+    size_t cap = b->count * 2;
+    sl_event_record_t *r = realloc(c->records, cap * sizeof *r);
+    if (r != NULL) c->records = r;
+    char(*s)[SL_SEQNUM_DECIMAL_SIZE] = realloc(c->seqs, cap * sizeof *s);
+    if (s != NULL) c->seqs = s;
+    if (r == NULL || s == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
+    c->records_cap = cap;
+  }
+  for (size_t i = 0; i < b->count; i++) {
+    const sl_record_t *rec = b->records[i];
+    sl_seqnum_t seq;
+    sl_shard_seqnum(b->shard, rec->counter, rec->arrival_ms, &seq);
+    sl_seqnum_format(&seq, c->seqs[i]);
+    c->records[i] = (sl_event_record_t){SL_RECORD_KEY(rec), rec->key_len, SL_RECORD_DATA(rec), rec->data_len,
+                                        c->seqs[i], rec->arrival_ms};
+  }
+  sl_event_source_t src = {b->shard->id, c->e->sim.stream.region, c->stream_arn, c->role_arn};
+  int64_t now_us = c->e->sim.start_ms * 1000 + start_us;
+  sl_invocation_t inv = {&src, c->records, b->count, NULL, c->e->report_batch_item_failures, now_us};
+  sl_invoke_result_t res;
+  int rc = sl_env_pool_invoke(c->pool, b->slot, now_us, &inv, &res, err);
+  if (rc != SL_OK) return rc;
+  out->status = res.status == SL_INVOKE_SUCCESS ? SL_BATCH_OK
+                : res.status == SL_INVOKE_PARTIAL ? SL_BATCH_PARTIAL
+                                                  : SL_BATCH_ERROR;
+  out->lowest_failed = res.lowest_failed;
+  out->cold_start = res.cold_start;
+  out->init_us = res.cold_start ? res.init_duration_us : 0;
+  out->duration_us = res.duration_us + out->init_us; /* the slot is busy during init too */
+  sl_invoke_result_clear(&res);
+  return SL_OK;
+}
+
+/* --- results as JSON ------------------------------------------------------------------------------------ */
+
+static json_t *summary_json(const sl_sim_t *sim) {
+  const sl_summary_t *s = sl_sim_summary(sim);
+  json_t *shards = json_array();
+  const sl_stream_t *stream = sl_sim_stream(sim);
+  for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++) {
+    const sl_shard_summary_t *sh = sl_sim_shard_summary(sim, i);
+    if (sh == NULL) continue;
+    json_array_append_new(shards, json_pack("{s:s,s:I,s:I,s:I,s:i}", "shard", sl_stream_shard(stream, i)->id,
+                                            "records_in", (json_int_t)sh->records_in, "bytes_in",
+                                            (json_int_t)sh->bytes_in, "distinct_keys", (json_int_t)sh->distinct_keys,
+                                            "lanes_used", (int)sh->lanes_used));
+  }
+  json_t *j = json_object();
+  json_object_set_new(j, "records_put", json_integer((json_int_t)s->records_put));
+  json_object_set_new(j, "records_throttled", json_integer((json_int_t)s->records_throttled));
+  json_object_set_new(j, "records_delivered", json_integer((json_int_t)s->records_delivered));
+  json_object_set_new(j, "deliveries", json_integer((json_int_t)s->deliveries));
+  json_object_set_new(j, "invocations", json_integer((json_int_t)s->invocations));
+  json_object_set_new(j, "errors", json_integer((json_int_t)s->errors));
+  json_object_set_new(j, "max_concurrency", json_integer(s->max_concurrency));
+  json_object_set_new(j, "mean_concurrency", json_real((double)llround(s->mean_concurrency * 1000) / 1000));
+  json_object_set_new(j, "max_iterator_age_ms", json_integer(s->max_iterator_age_ms));
+  json_object_set_new(j, "records_failed", json_integer((json_int_t)s->records_failed));
+  json_object_set_new(j, "records_filtered", json_integer((json_int_t)s->records_filtered));
+  json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));
+  json_object_set_new(j, "cold_starts", json_integer((json_int_t)s->cold_starts));
+  json_object_set_new(j, "duration_s", json_real((double)s->ended_us / 1e6));
+  json_object_set_new(j, "shards", shards);
+  return j;
+}
+
+static json_t *series_json(const sl_sim_t *sim) {
+  json_t *rows = json_array();
+  for (size_t i = 0; i < sl_sim_seconds(sim); i++) {
+    const sl_second_t *s = sl_sim_second(sim, i);
+    json_array_append_new(rows, json_pack("{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:I}", "t", (json_int_t)i, "concurrency",
+                                          (int)s->concurrency, "invocations", (int)s->invocations, "errors",
+                                          (int)s->errors, "throttles", (int)s->throttles, "iterator_age_ms",
+                                          (json_int_t)s->iterator_age_ms, "records_in", (json_int_t)s->records_in,
+                                          "records_throttled", (json_int_t)s->records_throttled));
+  }
+  return rows;
+}
+
+static json_t *config_json(const sl_experiment_t *e) {
+  const sl_mapping_config_t *m = &e->sim.mapping;
+  static const char *const positions[] = {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER",
+                                          "AT_TIMESTAMP"};
+  return json_pack("{s:f,s:I,s:{s:s,s:i,s:b},s:i,s:{s:i,s:f,s:i,s:s,s:i,s:i,s:s,s:i,s:f}}", "duration",
+                   (double)e->sim.duration_us / 1e6, "seed", (json_int_t)e->sim.seed, "stream", "name",
+                   e->sim.stream.name, "shards", (int)e->sim.stream.shard_count, "write_limits",
+                   e->sim.stream.write_limits, "producers", (int)e->sim.producer_count, "mapping", "batch_size",
+                   (int)m->batch_size, "batching_window", (double)m->batching_window_us / 1e6,
+                   "parallelization_factor", (int)m->parallelization_factor, "ordering",
+                   m->ordering == SL_ORDERING_KEYS ? "keys" : "lanes", "reserved_concurrency",
+                   (int)m->reserved_concurrency, "account_concurrency", (int)m->account_concurrency,
+                   "starting_position", positions[m->starting_position], "memory_mb", (int)e->env.memory_mb,
+                   "timeout", e->env.timeout_s);
+}
+
+int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err) {
+  *result = NULL;
+  run_ctx_t c = {0};
+  c.L = L;
+  c.e = e;
+  e->sim.produce = produce;
+  e->sim.invoke = invoke;
+  e->sim.ctx = &c;
+  sl_arn_stream(c.stream_arn, sizeof c.stream_arn, e->sim.stream.region, e->sim.stream.account_id, e->sim.stream.name);
+  snprintf(c.role_arn, sizeof c.role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
+  sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
+  if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
+  int rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c.pool, err);
+  sl_sim_t *sim = NULL;
+  if (rc == SL_OK) rc = sl_sim_create(&e->sim, &sim, err);
+  if (rc == SL_OK) rc = sl_sim_run(sim, err);
+  if (rc == SL_OK) {
+    *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config_json(e), "summary", summary_json(sim),
+                        "timeseries", series_json(sim));
+    if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
+  }
+  sl_sim_destroy(sim);
+  sl_env_pool_destroy(c.pool);
+  free(c.buf);
+  free(c.records);
+  free(c.seqs);
+  return rc;
+}

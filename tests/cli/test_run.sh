@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# test_run.sh - `shardlab run` end to end on examples/seed_question.lua: the concurrency each key strategy
+# allows is what MD5 predicts (computed here in Python, not copied from output), keys land only on the shards
+# their hashes name, every record is delivered, the same seed gives byte-identical JSON; bad experiment files
+# fail with a message naming the field or file:line.
+set -uo pipefail
+shardlab=${1:?usage: test_run.sh PATH/TO/shardlab}
+src=${SHARDLAB_SOURCE_DIR:?}
+data=$src/tests/data/experiments
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+"$shardlab" run "$src/examples/seed_question.lua" --json "$tmp/a.json" >"$tmp/out" 2>"$tmp/err" ||
+  fail "seed_question exited $?: $(cat "$tmp/err")"
+python3 - "$tmp/a.json" <<'PY' || fail "seed question numbers"
+import hashlib, json, sys
+runs = {e["name"]: e for e in json.load(open(sys.argv[1]))["experiments"]}
+def h(k): return int(hashlib.md5(k.encode()).hexdigest(), 16)
+def shard(k): return h(k) // 2**126            # 4 shards, even split
+servers = lambda n: ["server-%d" % i for i in range(1, n + 1)]
+for name, e in runs.items():
+    s = e["summary"]
+    assert s["records_delivered"] == s["records_put"] > 0, (name, s)
+# One key: one batch at a time, whatever the shards and PF.
+assert runs["1 key"]["summary"]["max_concurrency"] == 1
+# Three keys: at most three; and only the shards their hashes name receive records, at any load.
+assert runs["3 keys"]["summary"]["max_concurrency"] <= 3
+busy = {shard(k) for k in servers(3)}
+for i, sh in enumerate(runs["3 keys"]["summary"]["shards"]):
+    assert (sh["records_in"] > 0) == (i in busy), (i, sh, busy)
+# 100 keys with lanes: one batch per distinct (shard, MD5 mod 10) pair, fewer than 40.
+pairs = {(shard(k), h(k) % 10) for k in servers(100)}
+assert runs["100 keys"]["summary"]["max_concurrency"] == len(pairs) < 40, (runs["100 keys"]["summary"]["max_concurrency"], len(pairs))
+# Balanced keys reach shards x PF.
+assert runs["100 keys (keys)"]["summary"]["max_concurrency"] == 40
+for e in runs.values():
+    assert len(e["timeseries"]) >= e["config"]["duration"], e["name"]
+PY
+grep -q "max concurrency" "$tmp/out" || fail "no summary table on stdout"
+
+# Same file and seed: byte-identical JSON.
+"$shardlab" run "$src/examples/seed_question.lua" --json "$tmp/b.json" >/dev/null 2>&1
+cmp -s "$tmp/a.json" "$tmp/b.json" || fail "two runs gave different JSON"
+"$shardlab" run "$src/examples/seed_question.lua" --seed 2 --json "$tmp/c.json" >/dev/null 2>&1
+cmp -s "$tmp/a.json" "$tmp/c.json" && fail "--seed 2 gave the same JSON as seed 1"
+
+# Bad experiment files: exit 1, a message naming the problem.
+expect_failure() { # FRAGMENT FILE
+  local out status
+  out=$("$shardlab" run "$2" 2>&1 >/dev/null); status=$?
+  [ "$status" -eq 1 ] || fail "$(basename "$2") exited $status, want 1 ($out)"
+  [[ "$out" == *"$1"* ]] || fail "$(basename "$2"): message lacks '$1': $out"
+}
+expect_failure "mapping.batchsize is not a known field" "$data/unknown_field.lua"
+expect_failure "mapping.batch_size 0 is out of range" "$data/batch_size_zero.lua"
+expect_failure "mapping.parallelization_factor 11 is out of range" "$data/pf_eleven.lua"
+expect_failure "mapping.batching_window 301 is out of range" "$data/window_301.lua"
+expect_failure "record_error.lua:4: no key for record 3" "$data/record_error.lua"
+expect_failure "returned number as the partition key" "$data/number_key.lua"
+expect_failure "declares no experiment" "$data/none.lua"
+expect_failure "syntax.lua:2:" "$data/syntax.lua"
+out=$("$shardlab" run "$tmp/missing.lua" 2>&1); status=$?
+[ "$status" -eq 2 ] && [[ "$out" == *"cannot read"* ]] || fail "missing file: status $status, $out"
+out=$("$shardlab" run "$src/examples/seed_question.lua" --bogus 2>&1); [ $? -eq 2 ] || fail "unknown option should exit 2"
+
+if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
+echo "test_run: all checks passed"

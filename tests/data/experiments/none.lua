@@ -1,0 +1,2 @@
+-- Declares no experiment.
+local x = 1

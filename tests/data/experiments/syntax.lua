@@ -1,0 +1,2 @@
+local sl = require("shardlab")
+sl.experiment { name = "x" duration = 1 }
