@@ -160,10 +160,11 @@ uint64_t sl_shard_log_find_time(const sl_shard_log_t *log, int64_t at_ms) {
   return lo;
 }
 
-uint64_t sl_shard_log_trim(sl_shard_log_t *log, int64_t before_ms) {
-  uint64_t cut = sl_shard_log_find_time(log, before_ms);
-  uint64_t dropped = cut - log->first;
-  log->first = cut;
+uint64_t sl_shard_log_release(sl_shard_log_t *log, uint64_t counter) {
+  if (counter > log->next) counter = log->next;
+  if (counter <= log->first) return 0;
+  uint64_t dropped = counter - log->first;
+  log->first = counter;
   /* Free every chunk whose records all lie before the cut (such a chunk is full, since first <= next). */
   while (log->head < log->count && log->base + CHUNK_RECORDS <= log->first) {
     chunk_free(log, log->chunks[log->head]);
@@ -171,4 +172,8 @@ uint64_t sl_shard_log_trim(sl_shard_log_t *log, int64_t before_ms) {
     log->base += CHUNK_RECORDS;
   }
   return dropped;
+}
+
+uint64_t sl_shard_log_trim(sl_shard_log_t *log, int64_t before_ms) {
+  return sl_shard_log_release(log, sl_shard_log_find_time(log, before_ms));
 }

@@ -258,6 +258,10 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
   return SL_OK;
 }
 
+uint64_t sl_stream_release(sl_stream_t *s, uint32_t shard_index, uint64_t counter) {
+  return shard_index < s->shard_total ? sl_shard_log_release(s->shards[shard_index]->log, counter) : 0;
+}
+
 uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms) {
   int64_t horizon = now_ms - (int64_t)s->config.retention_hours * 3600 * 1000;
   uint64_t dropped = 0;

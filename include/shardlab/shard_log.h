@@ -59,6 +59,10 @@ uint64_t sl_shard_log_find_time(const sl_shard_log_t *log, int64_t at_ms);
 /* Drops every record that arrived before before_ms (retention). Returns how many were dropped. */
 uint64_t sl_shard_log_trim(sl_shard_log_t *log, int64_t before_ms);
 
+/* Drops every record with a counter below `counter` (records their only reader is done with). Returns how
+ * many were dropped. */
+uint64_t sl_shard_log_release(sl_shard_log_t *log, uint64_t counter);
+
 /* Retained records, and the bytes the log holds for them (headers, payloads and chunk tables). */
 uint64_t sl_shard_log_count(const sl_shard_log_t *log);
 size_t sl_shard_log_memory(const sl_shard_log_t *log);

@@ -108,6 +108,11 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
 /* Drops records older than the retention period. Returns how many were dropped (also counted per shard). */
 uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms);
 
+/* Frees a shard's records below `counter` when the caller is the stream's only reader and is done with them
+ * (the simulation does this behind its checkpoint, so memory follows the unconsumed records). They are not
+ * counted as trimmed: nothing was lost. */
+uint64_t sl_stream_release(sl_stream_t *s, uint32_t shard_index, uint64_t counter);
+
 /* Resharding (API SplitShard, MergeShards, UpdateShardCount with UNIFORM_SCALING). Parents close and keep their
  * records; children get fresh ids. Refusals carry AWS's messages. */
 int sl_stream_split(sl_stream_t *s, const char *shard_id, const char *new_starting_hash_key, int64_t now_ms,

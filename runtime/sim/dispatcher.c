@@ -283,6 +283,8 @@ static int finish_records(sl_sim_t *sim, reader_t *r, slot_t *s, size_t n) {
   s->batch_count -= n;
   r->outstanding -= n;
   sim->outstanding -= n;
+  /* The mapping is the stream's only reader: what its checkpoint has passed can go. */
+  sl_stream_release(sim->stream, r->it.shard->index, sl_checkpoint_next(&r->checkpoint));
   return SL_OK;
 }
 

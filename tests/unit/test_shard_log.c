@@ -123,6 +123,22 @@ static void trim_drops_exactly_and_frees_memory(void **state) {
   sl_shard_log_destroy(log);
 }
 
+static void release_by_counter(void **state) {
+  (void)state;
+  sl_shard_log_t *log = sl_shard_log_create(10);
+  append_n(log, 0, 10000, 1);
+  size_t before = sl_shard_log_memory(log);
+  assert_int_equal(sl_shard_log_release(log, 5), 0);     /* below the first counter: nothing */
+  assert_int_equal(sl_shard_log_release(log, 9010), 9000);
+  assert_int_equal(sl_shard_log_first(log), 9010);
+  assert_null(sl_shard_log_get(log, 9009));
+  assert_memory_equal(SL_RECORD_KEY(sl_shard_log_get(log, 9010)), "key-9000", 8);
+  assert_true(sl_shard_log_memory(log) < before / 2);
+  assert_int_equal(sl_shard_log_release(log, UINT64_MAX), 1000); /* capped at the end */
+  assert_int_equal(sl_shard_log_count(log), 0);
+  sl_shard_log_destroy(log);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(empty_log),
@@ -130,6 +146,7 @@ int main(void) {
       cmocka_unit_test(large_and_empty_payloads),
       cmocka_unit_test(find_time_returns_first_at_or_after),
       cmocka_unit_test(trim_drops_exactly_and_frees_memory),
+      cmocka_unit_test(release_by_counter),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,6 +173,11 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
   for (uint64_t p = 1; p <= puts; p++)
     if (!delivered[p]) fail_msg("seed %llu: record %llu of %llu never delivered", (unsigned long long)seed, (unsigned long long)p, (unsigned long long)puts);
   assert_int_equal(s->records_delivered, puts);
+  /* Consumed records are freed: once everything is delivered the logs hold nothing. */
+  const sl_stream_t *stream = sl_sim_stream(sim);
+  for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++)
+    if (sl_shard_log_count(sl_stream_shard(stream, i)->log) != 0)
+      fail_msg("seed %llu: shard %u still holds consumed records", (unsigned long long)seed, i);
   /* Overlapping invocations: same shard never share a key; a slot never runs two; limits hold. */
   uint32_t cap = r->reserved ? r->reserved : 1000;
   for (size_t i = 0; i < w->inv_count; i++) {
