@@ -116,6 +116,12 @@ typedef struct sl_second_s {
   uint64_t records_throttled;  /* puts refused by write limits */
 } sl_second_t;
 
+/* One shard's writes in one second. */
+typedef struct sl_shard_second_s {
+  uint64_t records_in;
+  uint64_t bytes_in;
+} sl_shard_second_t;
+
 typedef struct sl_shard_summary_s {
   uint64_t records_in;
   uint64_t bytes_in;
@@ -146,5 +152,7 @@ const sl_second_t *sl_sim_second(const sl_sim_t *sim, size_t i);
 /* Per shard (every shard ever created, by index) of the run's stream. */
 const sl_stream_t *sl_sim_stream(const sl_sim_t *sim);
 const sl_shard_summary_t *sl_sim_shard_summary(const sl_sim_t *sim, uint32_t shard);
+/* What shard took in second i (zeros when nothing, or when the shard did not exist yet). */
+sl_shard_second_t sl_sim_shard_second(const sl_sim_t *sim, uint32_t shard, size_t i);
 
 #endif

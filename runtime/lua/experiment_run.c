@@ -172,13 +172,21 @@ static json_t *summary_json(const sl_sim_t *sim) {
 
 static json_t *series_json(const sl_sim_t *sim) {
   json_t *rows = json_array();
+  uint32_t shards = sl_stream_shard_total(sl_sim_stream(sim));
   for (size_t i = 0; i < sl_sim_seconds(sim); i++) {
     const sl_second_t *s = sl_sim_second(sim, i);
-    json_array_append_new(rows, json_pack("{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:I}", "t", (json_int_t)i, "concurrency",
+    json_t *per_shard = json_array();
+    for (uint32_t k = 0; k < shards; k++) {
+      sl_shard_second_t ss = sl_sim_shard_second(sim, k, i);
+      json_array_append_new(per_shard, json_pack("{s:I,s:I}", "records_in", (json_int_t)ss.records_in, "bytes_in",
+                                                 (json_int_t)ss.bytes_in));
+    }
+    json_array_append_new(rows, json_pack("{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:o}", "t", (json_int_t)i, "concurrency",
                                           (int)s->concurrency, "invocations", (int)s->invocations, "errors",
                                           (int)s->errors, "throttles", (int)s->throttles, "iterator_age_ms",
                                           (json_int_t)s->iterator_age_ms, "records_in", (json_int_t)s->records_in,
-                                          "records_throttled", (json_int_t)s->records_throttled));
+                                          "records_throttled", (json_int_t)s->records_throttled, "shards",
+                                          per_shard));
   }
   return rows;
 }

@@ -62,6 +62,7 @@ void sl_sim_free_readers(sl_sim_t *sim) {
       for (uint32_t l = 0; l < pf; l++) free(r->slots[l].queue);
     free(r->slots);
     free(r->keys);
+    free(r->seconds);
     sl_lanes_destroy(r->lanes);
     sl_checkpoint_free(&r->checkpoint);
   }

@@ -191,6 +191,19 @@ static int produce(sl_sim_t *sim, uint32_t p) {
   }
   pr->pending = 0;
   sec->records_in++;
+  reader_t *r = &sim->readers[put.shard_index];
+  size_t i = (size_t)(sim->now / SECOND);
+  if (i >= r->second_cap) {
+    size_t cap = r->second_cap ? r->second_cap : 64;
+    while (cap <= i) cap *= 2;
+    sl_shard_second_t *grown = realloc(r->seconds, cap * sizeof *grown);
+    if (grown == NULL) return SL_ENOMEM;
+    memset(grown + r->second_cap, 0, (cap - r->second_cap) * sizeof *grown);
+    r->seconds = grown;
+    r->second_cap = cap;
+  }
+  r->seconds[i].records_in++;
+  r->seconds[i].bytes_in += rec.key_len + rec.data_len;
   sim->summary.records_put++;
   sim->outstanding++;
   pr->next_i++;
@@ -271,6 +284,12 @@ const sl_summary_t *sl_sim_summary(const sl_sim_t *sim) { return &sim->summary; 
 size_t sl_sim_seconds(const sl_sim_t *sim) { return sim->second_count; }
 const sl_second_t *sl_sim_second(const sl_sim_t *sim, size_t i) { return i < sim->second_count ? &sim->seconds[i] : NULL; }
 const sl_stream_t *sl_sim_stream(const sl_sim_t *sim) { return sim->stream; }
+sl_shard_second_t sl_sim_shard_second(const sl_sim_t *sim, uint32_t shard, size_t i) {
+  sl_shard_second_t none = {0, 0};
+  if (shard >= sim->reader_count || i >= sim->readers[shard].second_cap) return none;
+  return sim->readers[shard].seconds[i];
+}
+
 const sl_shard_summary_t *sl_sim_shard_summary(const sl_sim_t *sim, uint32_t shard) {
   return shard < sim->reader_count ? &sim->shard_summaries[shard] : NULL;
 }

@@ -38,6 +38,8 @@ typedef struct reader_s {
   sl_hashkey_t *keys;         /* distinct partition keys seen (open addressing, 0 = empty) */
   size_t key_cap, key_count;
   int poll_armed;             /* an EV_POLL is scheduled */
+  sl_shard_second_t *seconds; /* writes per second, by second of the run */
+  size_t second_cap;
 } reader_t;
 
 typedef struct producer_s {

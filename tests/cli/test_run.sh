@@ -37,6 +37,10 @@ assert runs["100 keys"]["summary"]["max_concurrency"] == len(pairs) < 40, (runs[
 assert runs["100 keys (keys)"]["summary"]["max_concurrency"] == 40
 for e in runs.values():
     assert len(e["timeseries"]) >= e["config"]["duration"], e["name"]
+    # The per-second series add up to the totals, per shard and overall.
+    assert sum(r["records_in"] for r in e["timeseries"]) == e["summary"]["records_put"]
+    for k, sh in enumerate(e["summary"]["shards"]):
+        assert sum(r["shards"][k]["records_in"] for r in e["timeseries"] if k < len(r["shards"])) == sh["records_in"]
 PY
 grep -q "max concurrency" "$tmp/out" || fail "no summary table on stdout"
 
