@@ -106,6 +106,11 @@ typedef struct sl_env_pool_s sl_env_pool_t;
 int sl_env_pool_create(const sl_env_config_t *c, int64_t idle_timeout_us, sl_env_pool_t **out, sl_error_t *err);
 void sl_env_pool_destroy(sl_env_pool_t *pool);
 
+/* Provisioned concurrency: initializes n environments now (their init runs before any record) and keeps them
+ * aside; a slot that needs an environment takes one of them, warm, before it would start one cold. Init errors
+ * are reported in err. */
+int sl_env_pool_provision(sl_env_pool_t *pool, uint32_t n, int64_t now_us, sl_error_t *err);
+
 /* Invokes slot's environment at now_us (creating it cold when absent or reclaimed). */
 int sl_env_pool_invoke(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, const sl_invocation_t *inv,
                        sl_invoke_result_t *res, sl_error_t *err);

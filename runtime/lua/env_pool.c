@@ -16,6 +16,8 @@ struct sl_env_pool_s {
   pool_slot_t *slots;       /* by slot number */
   uint32_t slot_count;      /* entries allocated in slots */
   uint64_t cold_starts;     /* environments initialized so far */
+  sl_env_t **spare;         /* provisioned environments not yet given to a slot */
+  uint32_t spare_count;
 };
 
 int sl_env_pool_create(const sl_env_config_t *c, int64_t idle_timeout_us, sl_env_pool_t **out, sl_error_t *err) {
@@ -36,6 +38,8 @@ int sl_env_pool_create(const sl_env_config_t *c, int64_t idle_timeout_us, sl_env
 void sl_env_pool_destroy(sl_env_pool_t *pool) {
   if (pool == NULL) return;
   for (uint32_t i = 0; i < pool->slot_count; i++) sl_env_destroy(pool->slots[i].env);
+  for (uint32_t i = 0; i < pool->spare_count; i++) sl_env_destroy(pool->spare[i]);
+  free(pool->spare);
   free(pool->slots);
   free(pool);
 }
@@ -73,6 +77,7 @@ int sl_env_pool_invoke(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, const
     sl_env_destroy(s->env); /* idle too long: this use is a cold start */
     s->env = NULL;
   }
+  if (s->env == NULL && pool->spare_count > 0) s->env = pool->spare[--pool->spare_count]; /* provisioned: warm */
   if (s->env == NULL) {
     int rc = sl_env_create(&pool->config, slot, &s->env, err);
     if (rc != SL_OK) return rc;
@@ -81,6 +86,31 @@ int sl_env_pool_invoke(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, const
   int rc = sl_env_invoke(s->env, inv, res, err);
   if (rc == SL_OK && res->cold_start) pool->cold_starts++;
   return rc;
+}
+
+int sl_env_pool_provision(sl_env_pool_t *pool, uint32_t n, int64_t now_us, sl_error_t *err) {
+  sl_env_t **grown = realloc(pool->spare, (pool->spare_count + n + 1) * sizeof *grown);
+  if (grown == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory provisioning environments");
+  pool->spare = grown;
+  for (uint32_t i = 0; i < n; i++) {
+    sl_env_t *env;
+    /* Slot numbers far above any real slot give provisioned environments their own random streams. */
+    int rc = sl_env_create(&pool->config, UINT32_MAX - i, &env, err);
+    if (rc != SL_OK) return rc;
+    sl_invoke_result_t res;
+    memset(&res, 0, sizeof res);
+    sl_env_prepare(env, now_us, &res, err);
+    if (!sl_env_is_warm(env)) {
+      rc = sl_error_set(err, SL_EINVAL, "provisioned concurrency: the handler failed to initialize: %s",
+                        res.error_json ? res.error_json : "(no error)");
+      sl_invoke_result_clear(&res);
+      sl_env_destroy(env);
+      return rc;
+    }
+    sl_invoke_result_clear(&res);
+    pool->spare[pool->spare_count++] = env;
+  }
+  return SL_OK;
 }
 
 size_t sl_env_pool_live(const sl_env_pool_t *pool) {

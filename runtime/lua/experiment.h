@@ -20,6 +20,7 @@ typedef struct sl_experiment_s {
   char *handler_path;             /* owned: resolved against the experiment file's folder */
   int report_batch_item_failures; /* mapping.report_batch_item_failures */
   int64_t idle_timeout_us;        /* mapping.idle_timeout */
+  uint32_t provisioned_concurrency; /* mapping.provisioned_concurrency: environments initialized up front */
 } sl_experiment_t;
 
 /* The host of an experiment file's Lua state: sl.now() is the simulation's time while a producer runs,

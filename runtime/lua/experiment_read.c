@@ -124,7 +124,7 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
       "handler", "batch_size", "batching_window", "parallelization_factor", "ordering", "reserved_concurrency",
       "account_concurrency", "starting_position", "starting_timestamp", "memory_mb", "timeout", "overhead",
       "init_overhead", "idle_timeout", "report_batch_item_failures", "retry_backoff", "poll_interval",
-      "function_name", NULL};
+      "function_name", "provisioned_concurrency", NULL};
   sl_mapping_config_t *m = &e->sim.mapping;
   const char *handler = NULL, *ordering = NULL, *position = NULL;
   double start_ts = 0;
@@ -157,6 +157,7 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK) rc = seconds(r, idx, "mapping", "retry_backoff", 0, 3600, &m->retry_backoff_us);
   if (rc == SL_OK) rc = seconds(r, idx, "mapping", "poll_interval", 0.001, 60, &m->poll_interval_us);
   if (rc == SL_OK) rc = text(r, idx, "mapping", "function_name", &e->env.function_name);
+  if (rc == SL_OK) rc = whole(r, idx, "mapping", "provisioned_concurrency", 0, 10000, &e->provisioned_concurrency);
   if (rc != SL_OK) return rc;
   size_t len = strlen(dir) + strlen(handler) + 2;
   e->handler_path = malloc(len);

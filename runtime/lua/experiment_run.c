@@ -220,6 +220,8 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
   int rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c.pool, err);
+  if (rc == SL_OK && e->provisioned_concurrency > 0)
+    rc = sl_env_pool_provision(c.pool, e->provisioned_concurrency, e->sim.start_ms * 1000, err);
   sl_sim_t *sim = NULL;
   if (rc == SL_OK) rc = sl_sim_create(&e->sim, &sim, err);
   if (rc == SL_OK) rc = sl_sim_run(sim, err);

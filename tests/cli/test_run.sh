@@ -50,6 +50,16 @@ cmp -s "$tmp/a.json" "$tmp/b.json" || fail "two runs gave different JSON"
 "$shardlab" run "$src/examples/seed_question.lua" --seed 2 --json "$tmp/c.json" >/dev/null 2>&1
 cmp -s "$tmp/a.json" "$tmp/c.json" && fail "--seed 2 gave the same JSON as seed 1"
 
+# Provisioned concurrency: no cold start for that many environments, and no more concurrency than keys allow.
+"$shardlab" run "$data/provisioned.lua" --json "$tmp/p.json" >/dev/null 2>&1 || fail "provisioned.lua exited $?"
+python3 - "$tmp/p.json" <<'PY' || fail "provisioned concurrency"
+import json, sys
+for e in json.load(open(sys.argv[1]))["experiments"]:
+    pc, s = int(e["name"].split()[1]), e["summary"]
+    assert s["max_concurrency"] == 6, (e["name"], s["max_concurrency"])
+    assert s["cold_starts"] == max(0, 6 - pc), (e["name"], s["cold_starts"])
+PY
+
 # Bad experiment files: exit 1, a message naming the problem.
 expect_failure() { # FRAGMENT FILE
   local out status
