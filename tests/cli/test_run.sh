@@ -50,6 +50,20 @@ cmp -s "$tmp/a.json" "$tmp/b.json" || fail "two runs gave different JSON"
 "$shardlab" run "$src/examples/seed_question.lua" --seed 2 --json "$tmp/c.json" >/dev/null 2>&1
 cmp -s "$tmp/a.json" "$tmp/c.json" && fail "--seed 2 gave the same JSON as seed 1"
 
+# Key strategies: a constant key makes one hot, throttled shard; balanced explicit hash keys spread records
+# evenly; random keys reach every shard.
+"$shardlab" run "$src/examples/key_strategies.lua" --json "$tmp/k.json" >/dev/null 2>&1 || fail "key_strategies exited $?"
+python3 - "$tmp/k.json" <<'PY' || fail "key strategies"
+import json, sys
+runs = {e["name"]: e["summary"] for e in json.load(open(sys.argv[1]))["experiments"]}
+per = lambda n: [s["records_in"] for s in runs[n]["shards"]]
+assert sorted(per("constant"))[:3] == [0, 0, 0] and runs["constant"]["records_throttled"] > 0, runs["constant"]
+assert max(per("balanced")) - min(per("balanced")) <= 1, per("balanced")
+assert min(per("random")) > 0 and runs["random"]["records_throttled"] == 0, per("random")
+for n, s in runs.items():
+    assert s["records_delivered"] == s["records_put"], n
+PY
+
 # Provisioned concurrency: no cold start for that many environments, and no more concurrency than keys allow.
 "$shardlab" run "$data/provisioned.lua" --json "$tmp/p.json" >/dev/null 2>&1 || fail "provisioned.lua exited $?"
 python3 - "$tmp/p.json" <<'PY' || fail "provisioned concurrency"
