@@ -80,6 +80,7 @@ static int run_file(const char *file, int have_seed, uint64_t seed, json_t *resu
     slash[slash == dir] = '\0';
   sl_experiment_host_t host;
   lua_State *L = sl_experiment_state(&host, dir);
+  if (L != NULL) sl_experiment_enable_run(L, dir, have_seed, seed);
   int status = SL_EXIT_OK;
   if (L == NULL) {
     fprintf(stderr, "shardlab run: out of memory\n");
@@ -88,11 +89,21 @@ static int run_file(const char *file, int have_seed, uint64_t seed, json_t *resu
     fprintf(stderr, "shardlab run: %s\n", lua_tostring(L, -1));
     status = SL_EXIT_FAILED;
   } else {
+    /* Runs the file made with sl.run come first, in the order they ran. */
+    sl_experiment_push_runs(L);
+    size_t inline_runs = lua_rawlen(L, -1);
+    for (size_t i = 1; i <= inline_runs; i++) {
+      lua_rawgeti(L, -1, (lua_Integer)i);
+      json_t *r = json_loads(lua_tostring(L, -1), 0, NULL);
+      if (r != NULL) json_array_append_new(results, r);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     sl_lua_push_experiments(L);
     int list = lua_gettop(L);
     size_t n = lua_rawlen(L, list);
-    if (n == 0) {
-      fprintf(stderr, "shardlab run: %s declares no experiment: call sl.experiment{...}\n", file);
+    if (n == 0 && inline_runs == 0) {
+      fprintf(stderr, "shardlab run: %s declares no experiment: call sl.experiment{...} or sl.run{...}\n", file);
       status = SL_EXIT_FAILED;
     }
     for (size_t i = 0; i < n && status == SL_EXIT_OK; i++) {

@@ -35,6 +35,13 @@ typedef struct sl_experiment_host_s {
  * memory. Close it with lua_close. */
 lua_State *sl_experiment_state(sl_experiment_host_t *host, const char *dir);
 
+/* Adds sl.run{...} to the state: it reads and runs an experiment at once (paths relative to dir; seed
+ * overridden when have_seed) and returns {summary = ..., timeseries = ..., config = ..., name = ...}. Each
+ * result is also kept, as JSON text, for sl_experiment_push_runs. */
+void sl_experiment_enable_run(lua_State *L, const char *dir, int have_seed, uint64_t seed);
+/* Pushes the list of JSON texts of the runs sl.run made, in order. */
+void sl_experiment_push_runs(lua_State *L);
+
 /* Reads the experiment table at idx. dir is the experiment file's folder (paths are relative to it). Errors
  * name the experiment and the field ("experiment 'one key': mapping.batch_size 0 is out of range ..."). */
 int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number, sl_experiment_t *out,

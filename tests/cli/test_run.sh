@@ -64,6 +64,19 @@ for n, s in runs.items():
     assert s["records_delivered"] == s["records_put"], n
 PY
 
+# sl.run: a scripted search sees each run's results as Lua tables, and every run is reported.
+"$shardlab" run "$src/examples/smallest_pf.lua" --json "$tmp/pf.json" >"$tmp/pf.out" 2>&1 || fail "smallest_pf exited $?"
+python3 - "$tmp/pf.json" "$tmp/pf.out" <<'PY' || fail "sl.run results"
+import json, re, sys
+runs = json.load(open(sys.argv[1]))["experiments"]
+ages = [e["summary"]["max_iterator_age_ms"] for e in runs]
+assert all(a >= 1000 for a in ages[:-1]) and ages[-1] < 1000, ages   # the search stopped at the first success
+said = re.search(r"smallest PF with iterator age under a second: (\d+)", open(sys.argv[2]).read())
+assert said and int(said.group(1)) == runs[-1]["config"]["mapping"]["parallelization_factor"] == len(runs), said
+for e, pf in zip(runs, range(1, len(runs) + 1)):
+    assert "PF %2d: max iterator age %7d ms" % (pf, e["summary"]["max_iterator_age_ms"]) in open(sys.argv[2]).read()
+PY
+
 # Provisioned concurrency: no cold start for that many environments, and no more concurrency than keys allow.
 "$shardlab" run "$data/provisioned.lua" --json "$tmp/p.json" >/dev/null 2>&1 || fail "provisioned.lua exited $?"
 python3 - "$tmp/p.json" <<'PY' || fail "provisioned concurrency"
