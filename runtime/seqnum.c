@@ -1,7 +1,8 @@
 /* seqnum.c - the 56-digit decimal sequence numbers of Kinesis: from fields to text and back.
  *
- * The value is 188 bits wide, so it is built as 47 hexadecimal digits (layout in seqnum.h) and converted to
- * decimal through a small fixed-width big number (six 32-bit limbs, least significant first). */
+ * The value is 188 bits wide: its fields are packed into a small fixed-width big number (six 32-bit limbs,
+ * least significant first) and converted to decimal nine digits at a time; parsing goes the other way and
+ * checks the layout in hexadecimal. */
 #include "shardlab/seqnum.h"
 
 #include <inttypes.h>
@@ -18,14 +19,6 @@ static int hex_value(char c) {
   return -1;
 }
 
-static void big_from_hex(big_t *b, const char *hex, size_t len) {
-  memset(b, 0, sizeof *b);
-  for (size_t i = 0; i < len; i++) {
-    size_t nibble = len - 1 - i; /* position counted from the least significant end */
-    b->w[nibble / 8] |= (uint32_t)hex_value(hex[i]) << (4 * (nibble % 8));
-  }
-}
-
 /* b = b * mul + add; returns nonzero on overflow of the 192-bit width. */
 static int big_mul_add(big_t *b, uint32_t mul, uint32_t add) {
   uint64_t carry = add;
@@ -37,39 +30,50 @@ static int big_mul_add(big_t *b, uint32_t mul, uint32_t add) {
   return carry != 0;
 }
 
-/* b = b / div; returns the remainder. */
-static uint32_t big_div(big_t *b, uint32_t div) {
+/* b = b / 10^9 for limbs [0, *top]; returns the remainder and lowers *top past limbs that became zero. The
+ * constant divisor lets the compiler use a multiply. */
+static uint32_t big_div_1e9(big_t *b, int *top) {
   uint64_t rem = 0;
-  for (int i = LIMBS - 1; i >= 0; i--) {
+  for (int i = *top; i >= 0; i--) {
     uint64_t cur = (rem << 32) | b->w[i];
-    b->w[i] = (uint32_t)(cur / div);
-    rem = cur % div;
+    b->w[i] = (uint32_t)(cur / 1000000000u);
+    rem = cur % 1000000000u;
   }
+  while (*top > 0 && b->w[*top] == 0) (*top)--;
   return (uint32_t)rem;
 }
 
-static int big_is_zero(const big_t *b) {
-  for (int i = 0; i < LIMBS; i++)
-    if (b->w[i] != 0) return 0;
-  return 1;
+/* Sets `width` bits of b at bit `offset` (counted from the least significant) to value. */
+static void big_set(big_t *b, unsigned offset, uint64_t value, unsigned width) {
+  for (unsigned i = 0; i < width; i += 4) { /* nibble by nibble: every field is nibble-aligned */
+    unsigned bit = offset + i;
+    b->w[bit / 32] |= (uint32_t)((value >> i) & 0xF) << (bit % 32);
+  }
 }
 
 size_t sl_seqnum_format(const sl_seqnum_t *s, char *buf) {
-  char hex[HEX_DIGITS + 1];
-  snprintf(hex, sizeof hex, "2%09" PRIx64 "%1x%016" PRIx64 "00%09" PRIx64 "%08" PRIx32 "2",
-           s->shard_created_s & UINT64_C(0xFFFFFFFFF), (unsigned)(s->shard_index & 0xF), s->counter,
-           s->arrival_s & UINT64_C(0xFFFFFFFFF), s->shard_index);
+  /* The layout of seqnum.h, from the least significant end: "2" | shard index (32 bits) | arrival seconds
+   * (36) | "00" (8) | counter (64) | shard index's low nibble (4) | creation seconds (36) | "2". */
   big_t b;
-  big_from_hex(&b, hex, HEX_DIGITS);
+  memset(&b, 0, sizeof b);
+  big_set(&b, 0, 2, 4);
+  big_set(&b, 4, s->shard_index, 32);
+  big_set(&b, 36, s->arrival_s & UINT64_C(0xFFFFFFFFF), 36);
+  big_set(&b, 80, s->counter, 64);
+  big_set(&b, 144, s->shard_index & 0xF, 4);
+  big_set(&b, 148, s->shard_created_s & UINT64_C(0xFFFFFFFFF), 36);
+  big_set(&b, 184, 2, 4);
   char rev[SL_SEQNUM_DECIMAL_SIZE];
   size_t n = 0;
+  int more, top = LIMBS - 1;
   do {
-    uint32_t part = big_div(&b, 1000000000u); /* nine decimal digits at a time */
-    for (int k = 0; k < 9 && (part != 0 || !big_is_zero(&b) || k == 0); k++) {
+    uint32_t part = big_div_1e9(&b, &top); /* nine decimal digits at a time */
+    more = top > 0 || b.w[0] != 0;
+    for (int k = 0; k < 9 && (part != 0 || more || k == 0); k++) {
       rev[n++] = (char)('0' + part % 10);
       part /= 10;
     }
-  } while (!big_is_zero(&b));
+  } while (more);
   for (size_t i = 0; i < n; i++) buf[i] = rev[n - 1 - i];
   buf[n] = '\0';
   return n;
