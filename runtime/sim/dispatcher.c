@@ -85,6 +85,7 @@ static int start_reader(sl_sim_t *sim, reader_t *r) {
   /* Shards present at the start honour the starting position; children are read from their beginning. */
   sl_iterator_type_t type = shard->parent < 0 ? m->starting_position : SL_ITER_TRIM_HORIZON;
   sl_shard_iterator_init(&r->it, shard, type, NULL, m->starting_timestamp_ms, NULL);
+  if (type == SL_ITER_AT_TIMESTAMP) r->skip_before_ms = m->starting_timestamp_ms;
   sl_checkpoint_init(&r->checkpoint, r->it.next);
   r->started = 1;
   return 1;
@@ -142,6 +143,11 @@ static int read_shard(sl_sim_t *sim, uint32_t shard) {
   uint64_t expired = 0;
   while ((n = sl_shard_iterator_read(&r->it, recs, 256, &expired)) > 0) {
     for (int i = 0; i < n; i++) {
+      if (recs[i]->arrival_ms < r->skip_before_ms) { /* before the mapping's starting timestamp: not for it */
+        if (sl_checkpoint_done(&r->checkpoint, recs[i]->counter) != SL_OK) return fail_oom(sim);
+        sim->outstanding--;
+        continue;
+      }
       sl_hashkey_t key = sl_record_key_hash(recs[i]);
       int lane = sl_lanes_assign(r->lanes, key);
       if (lane < 0 || slot_push(&r->slots[lane], recs[i]) != SL_OK ||

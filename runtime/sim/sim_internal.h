@@ -30,6 +30,7 @@ typedef struct slot_s {
 typedef struct reader_s {
   sl_shard_iterator_t it;     /* where it reads */
   int started;                /* iterator positioned (children start when their parents are done) */
+  int64_t skip_before_ms;     /* AT_TIMESTAMP: records that arrived earlier are passed over (0: none) */
   int exhausted;              /* closed shard read to its end */
   uint64_t outstanding;       /* records read and not yet done */
   sl_checkpoint_t checkpoint; /* contiguous prefix of done records */

@@ -323,8 +323,52 @@ static void the_seed_question(void **state) {
   assert_int_equal(seed_question(100, SL_ORDERING_KEYS), 40);
 }
 
+/* Records put before the mapping's AT_TIMESTAMP are never delivered; on a fresh stream TRIM_HORIZON and
+ * LATEST both see everything (the mapping starts before the first put). */
+static void starting_positions(void **state) {
+  (void)state;
+  static const sl_iterator_type_t positions[] = {SL_ITER_TRIM_HORIZON, SL_ITER_LATEST, SL_ITER_AT_TIMESTAMP};
+  for (size_t p = 0; p < 3; p++) {
+    world_t w;
+    world_init(&w, 3);
+    w.keys = 5;
+    w.handler_us = 1000;
+    sl_sim_config_t c;
+    sl_sim_config_init(&c);
+    c.stream.name = "start";
+    c.stream.shard_count = 2;
+    sl_producer_config_t producer = {100, SL_ARRIVALS_FIXED}; /* record i arrives at (i - 1) * 10 ms */
+    c.producers = &producer;
+    c.producer_count = 1;
+    c.mapping.starting_position = positions[p];
+    c.mapping.starting_timestamp_ms = c.start_ms + 5000; /* AT_TIMESTAMP: from the 5th second on */
+    c.duration_us = 10000000;
+    c.produce = produce;
+    c.invoke = invoke;
+    c.ctx = &w;
+    sl_sim_t *sim;
+    sl_error_t err;
+    if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+    const sl_summary_t *sum = sl_sim_summary(sim);
+    assert_int_equal(sum->records_put, 1000);
+    uint64_t lowest = UINT64_MAX;
+    for (size_t i = 0; i < w.batch_len; i++)
+      if (w.batch_index[i] < lowest) lowest = w.batch_index[i];
+    if (positions[p] == SL_ITER_AT_TIMESTAMP) {
+      assert_int_equal(sum->records_delivered, 500); /* records 501..1000 arrive at 5 s or later */
+      assert_int_equal(lowest, 501);
+    } else {
+      assert_int_equal(sum->records_delivered, 1000);
+      assert_int_equal(lowest, 1);
+    }
+    sl_sim_destroy(sim);
+    world_free(&w);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(invariants_over_many_seeds), cmocka_unit_test(same_seed_same_run),
+                                     cmocka_unit_test(starting_positions),
                                      cmocka_unit_test(the_seed_question)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
