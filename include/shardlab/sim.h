@@ -82,6 +82,8 @@ typedef struct sl_action_s {
   uint32_t update_shard_count; /* uniform scaling to this count (0: none) */
 } sl_action_t;
 
+struct sl_summary_s; /* below */
+
 typedef struct sl_sim_config_s {
   sl_stream_config_t stream;        /* created at start_ms */
   const sl_producer_config_t *producers;
@@ -97,6 +99,9 @@ typedef struct sl_sim_config_s {
   sl_produce_fn produce;
   sl_invoke_fn invoke;
   void *ctx;                        /* passed to both callbacks */
+  /* Optional: called whenever the simulated second changes, with the time and the summary so far. */
+  void (*progress)(void *progress_ctx, int64_t now_us, const struct sl_summary_s *so_far);
+  void *progress_ctx;
 } sl_sim_config_t;
 
 void sl_mapping_config_init(sl_mapping_config_t *m);

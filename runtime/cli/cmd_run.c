@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lua/env_internal.h" /* sl_env_pcall */
@@ -113,6 +114,7 @@ static int run_file(const char *file, int have_seed, uint64_t seed, json_t *resu
       lua_rawgeti(L, list, (lua_Integer)i + 1);
       int rc = sl_experiment_read(L, -1, dir, (uint32_t)i + 1, &e, &err);
       if (rc == SL_OK && have_seed) e.sim.seed = e.env.seed = seed;
+      e.show_progress = isatty(STDERR_FILENO); /* the progress line is for people, not for logs */
       if (rc == SL_OK) rc = sl_experiment_run(L, &e, &result, &err);
       if (rc == SL_OK) {
         json_array_append_new(results, result);

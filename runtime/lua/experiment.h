@@ -21,6 +21,7 @@ typedef struct sl_experiment_s {
   int report_batch_item_failures; /* mapping.report_batch_item_failures */
   int64_t idle_timeout_us;        /* mapping.idle_timeout */
   uint32_t provisioned_concurrency; /* mapping.provisioned_concurrency: environments initialized up front */
+  int show_progress;              /* print a progress line on stderr while running (shardlab run on a terminal) */
 } sl_experiment_t;
 
 /* The host of an experiment file's Lua state: sl.now() is the simulation's time while a producer runs,

@@ -1,8 +1,11 @@
 /* experiment_run.c - runs an experiment: the producers' record functions called in the experiment's Lua
  * state, batches delivered to handler environments (one per slot, from a pool), and the results as JSON
  * (DESIGN 9: {"name", "config", "summary", "timeseries"}). */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <lauxlib.h>
 #include <math.h>
+#include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +210,29 @@ static json_t *config_json(const sl_experiment_t *e) {
                    "timeout", e->env.timeout_s);
 }
 
+/* The terminal's progress line: rewritten in place at most ten times a second of wall time. */
+typedef struct progress_s {
+  const char *name;
+  double last_print;
+} progress_t;
+
+static double wall_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void show_progress(void *ctx, int64_t now_us, const sl_summary_t *s) {
+  progress_t *p = ctx;
+  double t = wall_seconds();
+  if (t - p->last_print < 0.1) return;
+  p->last_print = t;
+  fprintf(stderr, "\r\033[K%s: %lld s simulated, %llu records put, %llu delivered, max concurrency %u", p->name,
+          (long long)(now_us / 1000000), (unsigned long long)s->records_put, (unsigned long long)s->records_delivered,
+          s->max_concurrency);
+  fflush(stderr);
+}
+
 int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err) {
   *result = NULL;
   run_ctx_t c = {0};
@@ -215,6 +241,11 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   e->sim.produce = produce;
   e->sim.invoke = invoke;
   e->sim.ctx = &c;
+  progress_t progress = {e->name, 0};
+  if (e->show_progress) {
+    e->sim.progress = show_progress;
+    e->sim.progress_ctx = &progress;
+  }
   sl_arn_stream(c.stream_arn, sizeof c.stream_arn, e->sim.stream.region, e->sim.stream.account_id, e->sim.stream.name);
   snprintf(c.role_arn, sizeof c.role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
@@ -230,6 +261,7 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
                         "timeseries", series_json(sim));
     if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
   }
+  if (e->show_progress && progress.last_print > 0) fputs("\r\033[K", stderr); /* clear the line */
   sl_sim_destroy(sim);
   sl_env_pool_destroy(c.pool);
   free(c.buf);

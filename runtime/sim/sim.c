@@ -269,6 +269,8 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
       if (sim->now < sim->config.duration_us) sim->now = sim->config.duration_us; /* the run lasts at least duration */
       break;
     }
+    if (sim->config.progress != NULL && e.at_us / SECOND != sim->now / SECOND)
+      sim->config.progress(sim->config.progress_ctx, e.at_us, &sim->summary);
     sim->now = e.at_us;
     rc = handle(sim, &e);
   }
