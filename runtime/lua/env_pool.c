@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "lua/env_internal.h"
 
 typedef struct pool_slot_s {
@@ -45,14 +46,11 @@ void sl_env_pool_destroy(sl_env_pool_t *pool) {
 }
 
 static int grow(sl_env_pool_t *pool, uint32_t slot) {
-  if (slot < pool->slot_count) return SL_OK;
-  uint32_t n = pool->slot_count ? pool->slot_count : 8;
-  while (n <= slot) n *= 2;
-  pool_slot_t *grown = realloc(pool->slots, n * sizeof *grown);
-  if (grown == NULL) return SL_ENOMEM;
-  memset(grown + pool->slot_count, 0, (n - pool->slot_count) * sizeof *grown);
-  pool->slots = grown;
-  pool->slot_count = n;
+  size_t cap = pool->slot_count;
+  pool_slot_t *slots = sl_grow_zeroed(pool->slots, &cap, slot, sizeof *pool->slots, 8);
+  if (slots == NULL) return SL_ENOMEM;
+  pool->slots = slots;
+  pool->slot_count = (uint32_t)cap;
   return SL_OK;
 }
 

@@ -123,8 +123,7 @@ static json_t *fail(encode_t *e, const char *what) {
   return NULL;
 }
 
-/* For the table at idx: n when its keys are exactly 1..n (n >= 1), 0 when it is empty, -1 otherwise. */
-static lua_Integer array_length(lua_State *L, int idx) {
+lua_Integer sl_json_sequence_length(lua_State *L, int idx) {
   lua_Integer count = 0, max = 0;
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
@@ -143,7 +142,7 @@ static json_t *encode(encode_t *e, int idx, int depth);
 
 static json_t *encode_table(encode_t *e, int idx, int depth) {
   lua_State *L = e->L;
-  lua_Integer n = array_length(L, idx);
+  lua_Integer n = sl_json_sequence_length(L, idx);
   int empty_array = 0;
   if (n == 0 && lua_getmetatable(L, idx)) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key); /* no allocation: never raises */

@@ -24,6 +24,10 @@ json_t *sl_json_from_lua(lua_State *L, int idx, char *err, size_t err_size);
 /* Pushes the sentinel that stands for JSON null. */
 void sl_json_push_null(lua_State *L);
 
+/* For the table at idx (an absolute index): n when its keys are exactly 1..n, 0 when it is empty, -1
+ * otherwise. Raw access: no metamethod runs. */
+lua_Integer sl_json_sequence_length(lua_State *L, int idx);
+
 /* Nonzero when the value at idx is the null sentinel. */
 int sl_json_is_null(lua_State *L, int idx);
 

@@ -10,22 +10,6 @@
 
 #include "lua/lua_json.h"
 
-/* Length of a table whose keys are exactly 1..n (n may be 0), or -1. */
-static long long sequence_length(lua_State *L, int idx) {
-  long long count = 0, max = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    lua_pop(L, 1);
-    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
-      lua_pop(L, 1);
-      return -1;
-    }
-    if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
-    count++;
-  }
-  return count == max ? count : -1;
-}
-
 static int absent(lua_State *L, int idx) { return lua_isnil(L, idx) || sl_json_is_null(L, idx); }
 
 /* The value at the top (an entry of batchItemFailures, number i): its batch index, or -1 with a reason. */
@@ -78,7 +62,7 @@ void sl_response_read(lua_State *L, int idx, int report_batch_item_failures, con
   long long n = 0;
   if (absent(L, list)) {
     /* success */
-  } else if (lua_type(L, list) != LUA_TTABLE || (n = sequence_length(L, list)) < 0) {
+  } else if (lua_type(L, list) != LUA_TTABLE || (n = sl_json_sequence_length(L, list)) < 0) {
     out->kind = SL_RESPONSE_BATCH_FAILURE;
     snprintf(out->reason, sizeof out->reason, "batchItemFailures is a %s, not a list",
              lua_type(L, list) == LUA_TTABLE ? "table with other keys" : luaL_typename(L, list));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "sim/sim_internal.h"
 
 #define SECOND INT64_C(1000000)
@@ -193,15 +194,9 @@ static int produce(sl_sim_t *sim, uint32_t p) {
   sec->records_in++;
   reader_t *r = &sim->readers[put.shard_index];
   size_t i = (size_t)(sim->now / SECOND);
-  if (i >= r->second_cap) {
-    size_t cap = r->second_cap ? r->second_cap : 64;
-    while (cap <= i) cap *= 2;
-    sl_shard_second_t *grown = realloc(r->seconds, cap * sizeof *grown);
-    if (grown == NULL) return SL_ENOMEM;
-    memset(grown + r->second_cap, 0, (cap - r->second_cap) * sizeof *grown);
-    r->seconds = grown;
-    r->second_cap = cap;
-  }
+  sl_shard_second_t *seconds = sl_grow_zeroed(r->seconds, &r->second_cap, i, sizeof *r->seconds, 64);
+  if (seconds == NULL) return SL_ENOMEM;
+  r->seconds = seconds;
   r->seconds[i].records_in++;
   r->seconds[i].bytes_in += rec.key_len + rec.data_len;
   sim->summary.records_put++;

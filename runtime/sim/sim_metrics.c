@@ -3,19 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "sim/sim_internal.h"
 
 sl_second_t *sl_sim_second_at(sl_sim_t *sim, int64_t at_us) {
   size_t i = (size_t)(at_us / 1000000);
-  if (i >= sim->second_cap) {
-    size_t cap = sim->second_cap ? sim->second_cap : 64;
-    while (cap <= i) cap *= 2;
-    sl_second_t *grown = realloc(sim->seconds, cap * sizeof *grown);
-    if (grown == NULL) return NULL;
-    memset(grown + sim->second_cap, 0, (cap - sim->second_cap) * sizeof *grown);
-    sim->seconds = grown;
-    sim->second_cap = cap;
-  }
+  sl_second_t *seconds = sl_grow_zeroed(sim->seconds, &sim->second_cap, i, sizeof *sim->seconds, 64);
+  if (seconds == NULL) return NULL;
+  sim->seconds = seconds;
   if (i >= sim->second_count) sim->second_count = i + 1;
   return &sim->seconds[i];
 }
