@@ -1,7 +1,7 @@
 /* lua_event.c - builds AWS's Kinesis event for a batch directly on the Lua stack (see lua_event.h), and the
  * ARNs the event and context carry. This is the delivery hot path: the batch's shared strings are pushed once per
- * batch, each record table comes from a precompiled Lua constructor, and data is base64-encoded into a
- * reused buffer. */
+ * batch, the record tables come from a precompiled Lua constructor called once per 16 records, and data is
+ * base64-encoded into a reused buffer. */
 #include "lua/lua_event.h"
 
 #include <lauxlib.h>
@@ -21,23 +21,52 @@ size_t sl_arn_function(char *buf, size_t size, const char *region, const char *a
   return n < 0 ? 0 : (size_t)n;
 }
 
-/* Each record table is made by a small Lua function, compiled once per state and kept in the registry: the
- * VM's table constructor and constant keys cost a fraction of one lua_setfield per field from C (measured:
- * bench/invoke). Its arguments are what differs between records, plus the batch's shared strings. */
-static const char record_ctor_lua[] =
-    "local identity, region, arn, id_prefix, key, seq, data, ts = ...\n"
-    "return { kinesis = { kinesisSchemaVersion = '1.0', partitionKey = key, sequenceNumber = seq, data = data,\n"
-    "                     approximateArrivalTimestamp = ts },\n"
-    "         eventSource = 'aws:kinesis', eventVersion = '1.0', eventID = id_prefix .. seq,\n"
-    "         eventName = 'aws:kinesis:record', invokeIdentityArn = identity, awsRegion = region,\n"
-    "         eventSourceARN = arn }\n";
+/* The record tables are made by a small Lua function, generated and compiled once per state and kept in the
+ * registry: the VM's table constructor with constant keys costs a fraction of one lua_setfield per field from C
+ * (measured: bench/invoke). One call builds up to CHUNK records (fewer when its later arguments are nil) and
+ * stores them into Records itself, so the C-to-Lua call is paid once per CHUNK records, not once per record.
+ * Its arguments: Records, the index before the first record, the batch's shared strings, then per record its
+ * partition key, sequence number, data (base64) and timestamp. Generated text, one line per record J:
+ *   if kJ == nil then return end
+ *   rec[i + J] = { kinesis = { kinesisSchemaVersion = '1.0', partitionKey = kJ, sequenceNumber = sJ,
+ *                              data = dJ, approximateArrivalTimestamp = tJ },
+ *                  eventSource = 'aws:kinesis', eventVersion = '1.0', eventID = prefix .. sJ,
+ *                  eventName = 'aws:kinesis:record', invokeIdentityArn = identity, awsRegion = region,
+ *                  eventSourceARN = arn } */
+enum { CHUNK = 16, SHARED = 4 /* identity, region, arn, id prefix */, PER_RECORD = 4 };
 
 static const char record_ctor_key = 'r'; /* registry key: its address */
 
 static void push_record_ctor(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &record_ctor_key) == LUA_TFUNCTION) return;
   lua_pop(L, 1);
-  if (luaL_loadbuffer(L, record_ctor_lua, sizeof record_ctor_lua - 1, "=event") != LUA_OK) lua_error(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "local rec, i, identity, region, arn, prefix");
+  char line[512];
+  for (int j = 1; j <= CHUNK; j++) {
+    snprintf(line, sizeof line, ", k%d, s%d, d%d, t%d", j, j, j, j);
+    luaL_addstring(&b, line);
+  }
+  luaL_addstring(&b, " = ...\n");
+  for (int j = 1; j <= CHUNK; j++) {
+    if (j > 1) {
+      snprintf(line, sizeof line, "if k%d == nil then return end\n", j);
+      luaL_addstring(&b, line);
+    }
+    snprintf(line, sizeof line,
+             "rec[i + %d] = { kinesis = { kinesisSchemaVersion = '1.0', partitionKey = k%d, sequenceNumber = s%d, "
+             "data = d%d, approximateArrivalTimestamp = t%d }, eventSource = 'aws:kinesis', eventVersion = '1.0', "
+             "eventID = prefix .. s%d, eventName = 'aws:kinesis:record', invokeIdentityArn = identity, "
+             "awsRegion = region, eventSourceARN = arn }\n",
+             j, j, j, j, j, j);
+    luaL_addstring(&b, line);
+  }
+  luaL_pushresult(&b);
+  size_t len;
+  const char *code = lua_tolstring(L, -1, &len);
+  if (luaL_loadbuffer(L, code, len, "=event") != LUA_OK) lua_error(L);
+  lua_remove(L, -2); /* the text */
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &record_ctor_key);
 }
@@ -70,7 +99,8 @@ typedef struct push_args_s {
 static int push_protected(lua_State *L) {
   push_args_t *a = lua_touserdata(L, -1); /* the top: in the direct path index 1 is the caller's */
   lua_pop(L, 1);
-  luaL_checkstack(L, 16, "building the event");
+  /* ctor and shared strings, event, Records; per call: ctor, Records, index, shared strings, records */
+  luaL_checkstack(L, (1 + SHARED) + 2 + (3 + SHARED + CHUNK * PER_RECORD) + 2, "building the event");
   int base = lua_gettop(L) + 1; /* ctor, identity, region, arn, id prefix */
   push_record_ctor(L);
   lua_pushstring(L, a->src->invoke_identity_arn);
@@ -79,16 +109,22 @@ static int push_protected(lua_State *L) {
   lua_pushfstring(L, "%s:", a->src->shard_id);
   lua_createtable(L, 0, 1);                                                  /* the event */
   lua_createtable(L, a->count > INT32_MAX ? INT32_MAX : (int)a->count, 0); /* Records */
-  for (size_t i = 0; i < a->count; i++) {
-    const sl_event_record_t *r = &a->records[i];
-    for (int k = 0; k < 5; k++) lua_pushvalue(L, base + k);
-    lua_pushlstring(L, r->partition_key, r->key_len);
-    lua_pushstring(L, r->sequence_number);
-    char *b64 = room(L, a->buf, SL_BASE64_ENCODED_LEN(r->data_len) + 1);
-    lua_pushlstring(L, b64, sl_base64_encode(r->data, r->data_len, b64));
-    lua_pushnumber(L, (lua_Number)r->arrival_ms / 1000.0);
-    lua_call(L, 8, 1);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  int records = lua_gettop(L);
+  for (size_t i = 0; i < a->count; i += CHUNK) {
+    size_t n = a->count - i < CHUNK ? a->count - i : CHUNK;
+    lua_pushvalue(L, base);
+    lua_pushvalue(L, records);
+    lua_pushinteger(L, (lua_Integer)i);
+    for (int k = 1; k <= SHARED; k++) lua_pushvalue(L, base + k);
+    for (size_t j = 0; j < n; j++) {
+      const sl_event_record_t *r = &a->records[i + j];
+      lua_pushlstring(L, r->partition_key, r->key_len);
+      lua_pushstring(L, r->sequence_number);
+      char *b64 = room(L, a->buf, SL_BASE64_ENCODED_LEN(r->data_len) + 1);
+      lua_pushlstring(L, b64, sl_base64_encode(r->data, r->data_len, b64));
+      lua_pushnumber(L, (lua_Number)r->arrival_ms / 1000.0);
+    }
+    lua_call(L, 2 + SHARED + (int)n * PER_RECORD, 0);
   }
   lua_setfield(L, -2, "Records");
   lua_replace(L, base); /* the event takes the constructor's place */

@@ -9,6 +9,25 @@
 #include <string.h>
 
 #include "lua/lua_json.h"
+#include "shardlab/seqnum.h"
+
+/* The batch index of id, or -1. The batch is in sequence order, so a binary search finds it; a linear scan
+ * backs it up should a caller pass sequence numbers out of order (it only runs when the search misses). */
+static long long find_sequence(const char *const *seqs, size_t count, const char *id, size_t len) {
+  size_t lo = 0, hi = count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = sl_seqnum_compare_text(seqs[mid], id); /* Lua strings end in NUL */
+    if (c == 0) return (long long)mid;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (size_t k = 0; k < count; k++)
+    if (strlen(seqs[k]) == len && memcmp(seqs[k], id, len) == 0) return (long long)k;
+  return -1;
+}
 
 static int absent(lua_State *L, int idx) { return lua_isnil(L, idx) || sl_json_is_null(L, idx); }
 
@@ -32,8 +51,7 @@ static long long entry_index(lua_State *L, long long i, const char *const *seqs,
     if (len == 0) {
       snprintf(why, size, "batchItemFailures[%lld].itemIdentifier is empty", i);
     } else {
-      for (size_t k = 0; k < count && found < 0; k++)
-        if (strlen(seqs[k]) == len && memcmp(seqs[k], id, len) == 0) found = (long long)k;
+      found = find_sequence(seqs, count, id, len);
       if (found < 0)
         snprintf(why, size, "batchItemFailures[%lld].itemIdentifier '%.60s' is not a sequence number of this batch",
                  i, id);
@@ -51,6 +69,11 @@ void sl_response_read(lua_State *L, int idx, int report_batch_item_failures, con
   int top = lua_gettop(L);
   idx = lua_absindex(L, idx);
   if (absent(L, idx)) return;
+  if (!lua_checkstack(L, 8)) { /* does not raise; fails only when the stack cannot grow */
+    out->kind = SL_RESPONSE_BATCH_FAILURE;
+    snprintf(out->reason, sizeof out->reason, "the response cannot be read: the Lua stack is full");
+    return;
+  }
   if (lua_type(L, idx) != LUA_TTABLE) {
     out->kind = SL_RESPONSE_BATCH_FAILURE;
     snprintf(out->reason, sizeof out->reason, "the response is a %s, not an object", luaL_typename(L, idx));

@@ -255,6 +255,38 @@ static void empty_batch(void **state) {
   lua_close(L);
 }
 
+/* Identifiers match exactly (text, not numeric value), and are found even if the batch were not in order. */
+static void identifiers_match_exactly(void **state) {
+  (void)state;
+  lua_State *L = new_lua();
+  static const char *const unordered[] = {"300", "100", "20", "1000"};
+  static const struct {
+    const char *code;
+    sl_response_kind_t kind;
+    size_t lowest;
+  } cases[] = {
+      {"return { batchItemFailures = { { itemIdentifier = '100' } } }", SL_RESPONSE_PARTIAL, 1},
+      {"return { batchItemFailures = { { itemIdentifier = '1000' }, { itemIdentifier = '20' } } }",
+       SL_RESPONSE_PARTIAL, 2},
+      {"return { batchItemFailures = { { itemIdentifier = '20' }, { itemIdentifier = '300' } } }",
+       SL_RESPONSE_PARTIAL, 0},
+      {"return { batchItemFailures = { { itemIdentifier = '0100' } } }", SL_RESPONSE_BATCH_FAILURE, 0},
+      {"return { batchItemFailures = { { itemIdentifier = '100 ' } } }", SL_RESPONSE_BATCH_FAILURE, 0},
+      {"return { batchItemFailures = { { itemIdentifier = '10' } } }", SL_RESPONSE_BATCH_FAILURE, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    if (luaL_dostring(L, cases[i].code) != LUA_OK) fail_msg("%s", lua_tostring(L, -1));
+    int top = lua_gettop(L);
+    sl_response_t r;
+    sl_response_read(L, -1, 1, unordered, 4, &r);
+    assert_int_equal(lua_gettop(L), top);
+    if (r.kind != cases[i].kind) fail_msg("%s: kind %d, expected %d (%s)", cases[i].code, (int)r.kind, (int)cases[i].kind, r.reason);
+    if (r.kind == SL_RESPONSE_PARTIAL) assert_int_equal(r.lowest_failed, cases[i].lowest);
+    lua_settop(L, 0);
+  }
+  lua_close(L);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(successes),
@@ -265,6 +297,7 @@ int main(void) {
       cmocka_unit_test(ignored_without_the_setting),
       cmocka_unit_test(metamethods_are_not_invoked),
       cmocka_unit_test(empty_batch),
+      cmocka_unit_test(identifiers_match_exactly),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
