@@ -54,6 +54,25 @@ typedef struct sl_batch_outcome_s {
 typedef int (*sl_invoke_fn)(void *ctx, const sl_batch_t *batch, int64_t start_us, sl_batch_outcome_t *out,
                             sl_error_t *err);
 
+/* Why records left the mapping without a successful delivery (AWS's on-failure record "condition"). */
+typedef enum sl_failure_condition_e {
+  SL_FAILURE_RETRY_ATTEMPTS_EXHAUSTED, /* "RetryAttemptsExhausted" */
+  SL_FAILURE_RECORD_AGE_EXCEEDED       /* "RecordAgeExceeded" */
+} sl_failure_condition_t;
+
+typedef struct sl_failure_s {
+  const sl_shard_t *shard;
+  const sl_record_t *const *records;  /* the failed batch, in sequence order */
+  size_t count;
+  sl_failure_condition_t condition;
+  uint32_t invoke_count;              /* invocations of this batch (approximateInvokeCount) */
+  int64_t at_us;                      /* when it failed, from the start of the run */
+} sl_failure_t;
+
+/* Sends a failed batch to the on-failure destination (optional: without one the records are dropped, and
+ * counted either way). An error stops the run. */
+typedef int (*sl_on_failure_fn)(void *ctx, const sl_failure_t *failure, sl_error_t *err);
+
 /* --- configuration -------------------------------------------------------------------------------------- */
 
 typedef enum sl_arrivals_e { SL_ARRIVALS_POISSON, SL_ARRIVALS_FIXED } sl_arrivals_t;
@@ -74,6 +93,10 @@ typedef struct sl_mapping_config_s {
   int64_t starting_timestamp_ms;    /* for AT_TIMESTAMP */
   int64_t poll_interval_us;         /* an idle shard is polled this often (default 1 s) */
   int64_t retry_backoff_us;         /* wait before retrying a failed batch (default 1 s) */
+  int32_t maximum_retry_attempts;   /* -1 (default): until the records expire; else 0..10000 */
+  int64_t maximum_record_age_us;    /* -1 (default): none; else 60..604800 s */
+  int bisect_on_error;              /* split a failed batch in two and retry each half, first half first */
+  int retry_blocks_shard;           /* a retrying batch holds back its whole shard, not only its lane */
 } sl_mapping_config_t;
 
 /* A scripted resharding at a given time. */
@@ -98,7 +121,8 @@ typedef struct sl_sim_config_s {
   uint64_t seed;                    /* arrivals */
   sl_produce_fn produce;
   sl_invoke_fn invoke;
-  void *ctx;                        /* passed to both callbacks */
+  sl_on_failure_fn on_failure;      /* optional */
+  void *ctx;                        /* passed to the callbacks */
   /* Optional: called whenever the simulated second changes, with the time and the summary so far. */
   void (*progress)(void *progress_ctx, int64_t now_us, const struct sl_summary_s *so_far);
   void *progress_ctx;
@@ -140,6 +164,7 @@ typedef struct sl_summary_s {
   double mean_concurrency;     /* time-weighted mean of running invocations while records flowed */
   int64_t max_iterator_age_ms;
   uint64_t records_failed, records_filtered, records_expired, cold_starts;
+  uint64_t retries;            /* invocations that repeated records already invoked (bisected halves excluded) */
   int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */
 } sl_summary_t;
 

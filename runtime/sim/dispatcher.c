@@ -252,27 +252,60 @@ static int invoke(sl_sim_t *sim, reader_t *r, slot_t *s, uint32_t lane, uint32_t
   return SL_OK;
 }
 
+static int fail_records(sl_sim_t *sim, reader_t *r, slot_t *s, size_t n, sl_failure_condition_t condition);
+
+/* With retry_blocks = "shard", a batch being retried holds back every other slot of its shard. */
+static int shard_blocked(const sl_sim_t *sim, const reader_t *r, const slot_t *s) {
+  if (!sim->config.mapping.retry_blocks_shard) return 0;
+  for (uint32_t l = 0; l < sim->config.mapping.parallelization_factor; l++) {
+    const slot_t *o = &r->slots[l];
+    if (o != s && o->batch_count > 0 && (o->retry_wait || o->attempt > 1)) return 1;
+  }
+  return 0;
+}
+
+/* Records at the head of the batch older than maximum_record_age: they are not invoked again. */
+static size_t too_old(const sl_sim_t *sim, const slot_t *s) {
+  int64_t max_age = sim->config.mapping.maximum_record_age_us;
+  if (max_age < 0) return 0;
+  int64_t now_ms = sim->config.start_ms + sim->now / 1000, n = 0;
+  while ((size_t)n < s->batch_count && now_ms - s->queue[s->head + n]->arrival_ms > max_age / 1000) n++;
+  return (size_t)n;
+}
+
 int sl_sim_try_start(sl_sim_t *sim, uint32_t slot) {
   uint32_t lane;
   reader_t *r = reader_of(sim, slot, &lane);
   slot_t *s = &r->slots[lane];
-  if (s->running || s->retry_wait || s->count == 0) return SL_OK;
-  if (s->batch_count == 0) { /* a new batch: apply the batching window */
-    int full;
-    size_t n = batch_fit(sim, s, &full);
-    int64_t window = sim->config.mapping.batching_window_us;
-    if (window > 0 && !full) {
-      if (!s->window_armed) {
-        s->window_deadline = sim->now + window;
-        s->window_armed = 1;
-        if (sl_event_queue_push(&sim->events, s->window_deadline, EV_WINDOW, slot) != SL_OK) return fail_oom(sim);
+  for (;;) {
+    if (s->running || s->retry_wait || s->count == 0) return SL_OK;
+    if (s->batch_count == 0) {
+      size_t n;
+      if (s->split_depth > 0) { /* the other half of a bisected batch runs next, on its own */
+        n = s->splits[--s->split_depth];
+      } else { /* a new batch: apply the batching window */
+        int full;
+        n = batch_fit(sim, s, &full);
+        int64_t window = sim->config.mapping.batching_window_us;
+        if (window > 0 && !full) {
+          if (!s->window_armed) {
+            s->window_deadline = sim->now + window;
+            s->window_armed = 1;
+            if (sl_event_queue_push(&sim->events, s->window_deadline, EV_WINDOW, slot) != SL_OK) return fail_oom(sim);
+          }
+          if (sim->now < s->window_deadline) return SL_OK;
+        }
+        s->window_armed = 0;
       }
-      if (sim->now < s->window_deadline) return SL_OK;
+      s->batch_count = n;
+      s->attempt = 1;
     }
-    s->window_armed = 0;
-    s->batch_count = n;
-    s->attempt = 1;
+    /* AWS: records older than MaximumRecordAgeInSeconds are discarded (to the destination) rather than invoked. */
+    size_t old = too_old(sim, s);
+    if (old == 0) break;
+    if (fail_records(sim, r, s, old, SL_FAILURE_RECORD_AGE_EXCEEDED) != SL_OK) return SL_ENOMEM;
   }
+  if (shard_blocked(sim, r, s)) return SL_OK;
   if (sim->running >= sim->limit) return wait_for_concurrency(sim, s, slot);
   s->waiting = 0;
   return invoke(sim, r, s, lane, slot);
@@ -295,6 +328,21 @@ static int finish_records(sl_sim_t *sim, reader_t *r, slot_t *s, size_t n) {
   return SL_OK;
 }
 
+/* Records [0, n) of the batch leave without a successful delivery: to the on-failure destination when there is
+ * one (dropped otherwise), counted either way, and done for the checkpoint so the lane moves on. */
+static int fail_records(sl_sim_t *sim, reader_t *r, slot_t *s, size_t n, sl_failure_condition_t condition) {
+  if (sim->config.on_failure != NULL) {
+    uint32_t invoked = condition == SL_FAILURE_RECORD_AGE_EXCEEDED ? s->attempt - 1 : s->attempt;
+    sl_failure_t f = {r->it.shard, s->queue + s->head, n, condition, invoked, sim->now};
+    if (sim->config.on_failure(sim->config.ctx, &f, &sim->error) != SL_OK) {
+      sim->failed = 1;
+      return sim->error.code ? sim->error.code : SL_EINVAL;
+    }
+  }
+  sim->summary.records_failed += n;
+  return finish_records(sim, r, s, n);
+}
+
 int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot) {
   uint32_t lane;
   reader_t *r = reader_of(sim, slot, &lane);
@@ -306,22 +354,42 @@ int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot) {
   if (ok > s->batch_count) ok = s->batch_count;
   sim->summary.records_delivered += ok;
   if (finish_records(sim, r, s, ok) != SL_OK) return SL_ENOMEM;
-  if (s->batch_count > 0) { /* failed, wholly or from lowest_failed on: retry after the backoff */
+  if (s->batch_count > 0) { /* failed, wholly or from lowest_failed on */
+    const sl_mapping_config_t *m = &sim->config.mapping;
     sl_second_t *sec = sl_sim_second_at(sim, sim->now);
     if (sec == NULL) return fail_oom(sim);
     if (out->status == SL_BATCH_ERROR) {
       sec->errors++;
       sim->summary.errors++;
     }
-    s->attempt++;
-    s->retry_wait = 1;
-    if (sl_event_queue_push(&sim->events, sim->now + sim->config.mapping.retry_backoff_us, EV_RETRY, slot) != SL_OK)
-      return fail_oom(sim);
+    int64_t retry_at = sim->now + m->retry_backoff_us;
+    if (m->bisect_on_error && out->status == SL_BATCH_ERROR && s->batch_count > 1 &&
+        s->split_depth < (int)(sizeof s->splits / sizeof s->splits[0])) {
+      /* Bisect: the first half now, the second after it; splits are not retries. */
+      s->splits[s->split_depth++] = s->batch_count - s->batch_count / 2;
+      s->batch_count /= 2;
+      s->attempt = 1;
+      retry_at = sim->now;
+    } else if (m->maximum_retry_attempts >= 0 && s->attempt > (uint32_t)m->maximum_retry_attempts) {
+      /* attempt invocations were made, attempt - 1 of them retries: the quota is spent. */
+      if (fail_records(sim, r, s, s->batch_count, SL_FAILURE_RETRY_ATTEMPTS_EXHAUSTED) != SL_OK) return SL_ENOMEM;
+      retry_at = -1;
+    } else {
+      s->attempt++;
+      sim->summary.retries++;
+    }
+    if (retry_at >= 0) {
+      s->retry_wait = 1;
+      if (sl_event_queue_push(&sim->events, retry_at, EV_RETRY, slot) != SL_OK) return fail_oom(sim);
+    }
   }
   /* Busy shard: read again right away rather than at the next idle poll, then start what can start. */
   uint32_t shard = slot / sim->config.mapping.parallelization_factor;
   if (read_shard(sim, shard) != SL_OK) return SL_ENOMEM;
   if (sl_sim_try_start(sim, slot) != SL_OK) return SL_ENOMEM;
+  if (sim->config.mapping.retry_blocks_shard) /* the others may have waited for this slot's retries */
+    for (uint32_t l = 0; l < sim->config.mapping.parallelization_factor; l++)
+      if (sl_sim_try_start(sim, shard * sim->config.mapping.parallelization_factor + l) != SL_OK) return SL_ENOMEM;
   while (sim->waiting_count > 0 && sim->running < sim->limit) {
     uint32_t next = sim->waiting[sim->waiting_head++];
     sim->waiting_count--;

@@ -19,6 +19,8 @@ void sl_mapping_config_init(sl_mapping_config_t *m) {
   m->starting_position = SL_ITER_TRIM_HORIZON;
   m->poll_interval_us = SECOND;
   m->retry_backoff_us = SECOND;
+  m->maximum_retry_attempts = -1; /* AWS default: retry until the record expires */
+  m->maximum_record_age_us = -1;  /* AWS default: no maximum age */
 }
 
 void sl_sim_config_init(sl_sim_config_t *c) {
@@ -48,6 +50,12 @@ static int check(const sl_sim_config_t *c, sl_error_t *err) {
     return sl_error_set(err, SL_EINVAL, "mapping.account_concurrency must be at least 1");
   if (m->poll_interval_us < 1 || m->retry_backoff_us < 0)
     return sl_error_set(err, SL_EINVAL, "mapping.poll_interval must be positive and retry_backoff not negative");
+  if (m->maximum_retry_attempts < -1 || m->maximum_retry_attempts > 10000)
+    return sl_error_set(err, SL_EINVAL, "mapping.maximum_retry_attempts %d is out of range: -1 or 0..10000",
+                        m->maximum_retry_attempts);
+  if (m->maximum_record_age_us != -1 && (m->maximum_record_age_us < 60 * SECOND || m->maximum_record_age_us > 604800 * SECOND))
+    return sl_error_set(err, SL_EINVAL, "mapping.maximum_record_age %g is out of range: -1 or 60..604800",
+                        (double)m->maximum_record_age_us / 1e6);
   if (c->duration_us < 1) return sl_error_set(err, SL_EINVAL, "duration must be positive");
   if (c->drain_timeout_us < 0) return sl_error_set(err, SL_EINVAL, "drain_timeout must not be negative");
   for (uint32_t i = 0; i < c->producer_count; i++)

@@ -24,6 +24,8 @@ typedef struct slot_s {
   int64_t window_deadline;    /* when the batching window of the queued records closes */
   int used;                   /* ran at least one batch */
   sl_batch_outcome_t outcome; /* what the running invocation will have done when it ends */
+  size_t splits[40];          /* bisect_on_error: sizes of the halves still to run, the next on top */
+  int split_depth;            /* entries in splits */
 } slot_t;
 
 /* The mapping's reader of one shard. */

@@ -34,7 +34,41 @@ typedef struct world_s {
   uint64_t *batch_index;       /* record index -> put number */
   size_t batch_len, batch_cap;
   uint64_t key_of_put[MAX_RECORDS + 1];
+  uint64_t poison;             /* put number of a record whose batches always fail (0: none) */
+  unsigned char failed[MAX_RECORDS + 1];  /* put numbers sent to the on-failure destination */
+  size_t failures;             /* on_failure calls */
+  sl_failure_t last_failure;   /* the latest one (records not kept) */
+  sl_failure_t first_failure;  /* the first one (records not kept) */
+  int all_age_exceeded;        /* every failure had the RecordAgeExceeded condition */
+  int64_t first_failure_us;    /* when an invocation first failed (-1: never) */
 } world_t;
+
+static uint64_t put_number(const sl_record_t *r) {
+  char data[32];
+  snprintf(data, sizeof data, "%.*s", (int)r->data_len, SL_RECORD_DATA(r));
+  return strtoull(data, NULL, 10);
+}
+
+static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
+  (void)err;
+  world_t *w = ctx;
+  for (size_t i = 0; i < f->count; i++) {
+    uint64_t put = put_number(f->records[i]);
+    if (put <= MAX_RECORDS) {
+      if (w->failed[put]) fail_msg("record %llu sent to the destination twice", (unsigned long long)put);
+      w->failed[put] = 1;
+    }
+  }
+  if (w->failures++ == 0) {
+    w->first_failure = *f;
+    w->first_failure.records = NULL;
+    w->all_age_exceeded = 1;
+  }
+  w->all_age_exceeded &= f->condition == SL_FAILURE_RECORD_AGE_EXCEEDED;
+  w->last_failure = *f;
+  w->last_failure.records = NULL;
+  return SL_OK;
+}
 
 static int produce(void *ctx, uint32_t producer, uint64_t i, int64_t now_us, sl_produced_t *out, sl_error_t *err) {
   (void)producer;
@@ -75,7 +109,10 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_outcom
   }
   double u = (double)(test_rand(&w->rng) >> 11) * 0x1.0p-53;
   out->duration_us = w->handler_us;
-  if (u < w->fail_rate) {
+  int poisoned = 0;
+  for (size_t i = 0; i < b->count && w->poison; i++) poisoned |= w->batch_index[v->first_rec + i] == w->poison;
+  if (poisoned || u < w->fail_rate) {
+    if (w->first_failure_us < 0) w->first_failure_us = start;
     out->status = SL_BATCH_ERROR;
     v->ok = 0;
   } else if (u < w->fail_rate + w->partial_rate && b->count > 1) {
@@ -96,6 +133,8 @@ typedef struct run_s {
   int64_t window_us, duration_us;
   double rate;
   uint32_t reshard_to;  /* 0: none */
+  int32_t max_retries;  /* maximum_retry_attempts */
+  int bisect;
 } run_t;
 
 static sl_sim_t *run(world_t *w, const run_t *r, uint64_t seed) {
@@ -113,6 +152,9 @@ static sl_sim_t *run(world_t *w, const run_t *r, uint64_t seed) {
   c.mapping.reserved_concurrency = r->reserved;
   c.mapping.batching_window_us = r->window_us;
   c.mapping.retry_backoff_us = 200000;
+  c.mapping.maximum_retry_attempts = r->max_retries;
+  c.mapping.bisect_on_error = r->bisect;
+  c.on_failure = on_failure;
   sl_action_t action = {r->duration_us / 2, r->reshard_to};
   c.actions = &action;
   c.action_count = r->reshard_to ? 1 : 0;
@@ -131,6 +173,7 @@ static sl_sim_t *run(world_t *w, const run_t *r, uint64_t seed) {
 
 static void world_init(world_t *w, uint64_t seed) {
   memset(w, 0, sizeof *w);
+  w->first_failure_us = -1;
   w->rng = seed * 31 + 7;
   w->inv = malloc(MAX_INVOCATIONS * sizeof *w->inv);
   w->handler_us = 300000;
@@ -154,6 +197,7 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
   /* Every record delivered successfully exactly once (the simulation removes a record once delivered), none
    * invented; per key, first deliveries in put order. */
   unsigned char *delivered = calloc(puts + 1, 1);
+  assert_int_equal(s->records_delivered + s->records_failed, puts); /* nothing lost, nothing invented */
   uint64_t *last_put_of_key = calloc(w->keys, sizeof *last_put_of_key);
   qsort(w->inv, w->inv_count, sizeof *w->inv, cmp_start);
   for (size_t i = 0; i < w->inv_count; i++) {
@@ -170,9 +214,12 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
       last_put_of_key[key] = put;
     }
   }
-  for (uint64_t p = 1; p <= puts; p++)
-    if (!delivered[p]) fail_msg("seed %llu: record %llu of %llu never delivered", (unsigned long long)seed, (unsigned long long)p, (unsigned long long)puts);
-  assert_int_equal(s->records_delivered, puts);
+  for (uint64_t p = 1; p <= puts; p++) {
+    if (!delivered[p] && !w->failed[p])
+      fail_msg("seed %llu: record %llu of %llu neither delivered nor failed", (unsigned long long)seed, (unsigned long long)p, (unsigned long long)puts);
+    if (delivered[p] && w->failed[p])
+      fail_msg("seed %llu: record %llu both delivered and failed", (unsigned long long)seed, (unsigned long long)p);
+  }
   /* Consumed records are freed: once everything is delivered the logs hold nothing. */
   const sl_stream_t *stream = sl_sim_stream(sim);
   for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++)
@@ -215,6 +262,8 @@ static void invariants_over_many_seeds(void **state) {
     r.duration_us = 20000000;
     r.rate = 20 + (double)(test_rand(&rng) % 200);
     r.reshard_to = test_rand(&rng) % 3 == 0 ? r.shards * 2 : 0;
+    r.max_retries = test_rand(&rng) % 2 ? (int32_t)(test_rand(&rng) % 3) : -1;
+    r.bisect = (int)(test_rand(&rng) % 2);
     world_t w;
     world_init(&w, seed);
     w.keys = 1 + (uint32_t)(test_rand(&rng) % 40);
@@ -231,7 +280,7 @@ static void invariants_over_many_seeds(void **state) {
 
 static void same_seed_same_run(void **state) {
   (void)state;
-  run_t r = {4, 10, 100, 0, 0, SL_ORDERING_LANES, 0, 10000000, 300, 8};
+  run_t r = {4, 10, 100, 0, 0, SL_ORDERING_LANES, 0, 10000000, 300, 8, -1, 0};
   sl_summary_t first;
   size_t seconds = 0;
   sl_second_t series[64];
@@ -366,9 +415,162 @@ static void starting_positions(void **state) {
   }
 }
 
+/* One shard, PF 1, batches of 10, record 25 poisoned. */
+static sl_sim_t *poison_run(world_t *w, int32_t max_retries, int bisect, uint32_t batch_size, int64_t max_age_us) {
+  world_init(w, 11);
+  w->keys = 3;
+  w->poison = 25;
+  w->handler_us = 100000;
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.stream.name = "poison";
+  c.stream.shard_count = 1;
+  sl_producer_config_t producer = {200, SL_ARRIVALS_FIXED};
+  c.producers = &producer;
+  c.producer_count = 1;
+  c.mapping.batch_size = batch_size;
+  c.mapping.maximum_retry_attempts = max_retries;
+  c.mapping.bisect_on_error = bisect;
+  c.mapping.maximum_record_age_us = max_age_us;
+  c.duration_us = 5000000;
+  c.drain_timeout_us = 300000000;
+  c.produce = produce;
+  c.invoke = invoke;
+  c.on_failure = on_failure;
+  c.ctx = w;
+  sl_sim_t *sim;
+  sl_error_t err;
+  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  return sim;
+}
+
+static size_t invocations_with(const world_t *w, uint64_t put) {
+  size_t n = 0;
+  for (size_t i = 0; i < w->inv_count; i++)
+    for (uint32_t k = 0; k < w->inv[i].count; k++) n += w->batch_index[w->inv[i].first_rec + k] == put;
+  return n;
+}
+
+static void retries_exhausted_go_to_the_destination(void **state) {
+  (void)state;
+  world_t w;
+  sl_sim_t *sim = poison_run(&w, 2, 0, 10, -1);
+  const sl_summary_t *s = sl_sim_summary(sim);
+  /* MaximumRetryAttempts = 2: the first invocation and two retries, then the whole batch to the destination. */
+  assert_int_equal(invocations_with(&w, 25), 3);
+  assert_int_equal(w.failures, 1);
+  assert_int_equal(w.last_failure.condition, SL_FAILURE_RETRY_ATTEMPTS_EXHAUSTED);
+  assert_int_equal(w.last_failure.invoke_count, 3);
+  assert_int_equal(w.last_failure.count, 10);
+  assert_int_equal(s->records_failed, 10);
+  assert_int_equal(s->retries, 2);
+  assert_int_equal(s->records_delivered + s->records_failed, s->records_put);
+  assert_true(w.failed[25]);
+  sl_sim_destroy(sim);
+  world_free(&w);
+}
+
+static void bisect_isolates_the_poison_record(void **state) {
+  (void)state;
+  world_t w;
+  sl_sim_t *sim = poison_run(&w, 0, 1, 100, -1);
+  const sl_summary_t *s = sl_sim_summary(sim);
+  /* Retries 0 and bisection: halves down to the single poison record, which alone is sent away. */
+  assert_int_equal(s->records_failed, 1);
+  assert_int_equal(w.failures, 1);
+  assert_int_equal(w.last_failure.count, 1);
+  assert_true(w.failed[25]);
+  assert_int_equal(s->records_delivered, s->records_put - 1);
+  assert_int_equal(s->retries, 0); /* splits are not retries */
+  sl_sim_destroy(sim);
+  world_free(&w);
+}
+
+static void default_retries_stall_the_lane(void **state) {
+  (void)state;
+  world_t w;
+  sl_sim_t *sim = poison_run(&w, -1, 0, 10, -1);
+  const sl_summary_t *s = sl_sim_summary(sim);
+  /* Retried until the records expire (beyond this run): nothing behind the poison record gets through. */
+  assert_int_equal(s->records_failed, 0);
+  assert_int_equal(s->records_delivered, 20); /* the two batches before the poisoned one */
+  assert_true(s->retries > 100);
+  assert_true(s->max_iterator_age_ms > 250000);
+  sl_sim_destroy(sim);
+  world_free(&w);
+}
+
+static void record_age_sends_old_records_away(void **state) {
+  (void)state;
+  world_t w;
+  sl_sim_t *sim = poison_run(&w, -1, 0, 10, 60000000);
+  const sl_summary_t *s = sl_sim_summary(sim);
+  /* The poisoned batch (records 21..30) is retried until its oldest record is older than 60 s, then sent away.
+   * By then the backlog behind it is as old: it follows, also as RecordAgeExceeded. Nothing is lost. */
+  assert_int_equal(w.first_failure.condition, SL_FAILURE_RECORD_AGE_EXCEEDED);
+  assert_int_equal(w.first_failure.count, 10);
+  assert_true(w.first_failure.at_us >= 60000000 + 100000); /* record 21 arrived at 0.1 s */
+  assert_true(w.first_failure.at_us < 62000000);
+  assert_true(w.failed[25]);
+  assert_true(w.all_age_exceeded);
+  assert_int_equal(s->records_delivered + s->records_failed, s->records_put);
+  assert_true(s->records_delivered > 20); /* the lane moved on: younger records got through */
+  sl_sim_destroy(sim);
+  world_free(&w);
+}
+
+static void retry_blocks_the_shard_when_asked(void **state) {
+  (void)state;
+  for (int scope = 0; scope < 2; scope++) {
+    world_t w;
+    world_init(&w, 13);
+    w.keys = 4; /* four keys, balanced over four slots of one shard */
+    w.poison = 2;
+    w.handler_us = 50000;
+    sl_sim_config_t c;
+    sl_sim_config_init(&c);
+    c.stream.name = "scope";
+    c.stream.shard_count = 1;
+    sl_producer_config_t producer = {40, SL_ARRIVALS_FIXED};
+    c.producers = &producer;
+    c.producer_count = 1;
+    c.mapping.parallelization_factor = 4;
+    c.mapping.ordering = SL_ORDERING_KEYS;
+    c.mapping.maximum_retry_attempts = 3;
+    c.mapping.retry_blocks_shard = scope;
+    c.duration_us = 20000000;
+    c.produce = produce;
+    c.invoke = invoke;
+    c.on_failure = on_failure;
+    c.ctx = &w;
+    sl_sim_t *sim;
+    sl_error_t err;
+    if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+    /* Between the first failure and the exhaustion, did batches without the poison record start? */
+    size_t others = 0;
+    for (size_t i = 0; i < w.inv_count; i++) {
+      /* The first failure is known when its invocation ends. */
+      if (w.inv[i].start <= w.first_failure_us + w.handler_us || w.inv[i].start >= w.last_failure.at_us) continue;
+      int has_poison = 0;
+      for (uint32_t k = 0; k < w.inv[i].count; k++) has_poison |= w.batch_index[w.inv[i].first_rec + k] == 2;
+      others += !has_poison;
+    }
+    if (scope) assert_int_equal(others, 0);
+    else assert_true(others > 0);
+    assert_int_equal(w.last_failure.condition, SL_FAILURE_RETRY_ATTEMPTS_EXHAUSTED);
+    sl_sim_destroy(sim);
+    world_free(&w);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(invariants_over_many_seeds), cmocka_unit_test(same_seed_same_run),
                                      cmocka_unit_test(starting_positions),
+                                     cmocka_unit_test(retries_exhausted_go_to_the_destination),
+                                     cmocka_unit_test(bisect_isolates_the_poison_record),
+                                     cmocka_unit_test(default_retries_stall_the_lane),
+                                     cmocka_unit_test(record_age_sends_old_records_away),
+                                     cmocka_unit_test(retry_blocks_the_shard_when_asked),
                                      cmocka_unit_test(the_seed_question)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
