@@ -26,6 +26,7 @@ static const struct { const char *label, *field; } rows[] = {
     {"records put", "records_put"},           {"records throttled", "records_throttled"},
     {"records delivered", "records_delivered"}, {"deliveries", "deliveries"},
     {"invocations", "invocations"},           {"errors", "errors"},
+    {"retries", "retries"},                   {"records failed", "records_failed"},
     {"max concurrency", "max_concurrency"},   {"mean concurrency", "mean_concurrency"},
     {"max iterator age (ms)", "max_iterator_age_ms"}, {"records expired", "records_expired"},
     {"cold starts", "cold_starts"},           {"run length (s)", "duration_s"},

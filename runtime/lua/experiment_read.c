@@ -124,9 +124,11 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
       "handler", "batch_size", "batching_window", "parallelization_factor", "ordering", "reserved_concurrency",
       "account_concurrency", "starting_position", "starting_timestamp", "memory_mb", "timeout", "overhead",
       "init_overhead", "idle_timeout", "report_batch_item_failures", "retry_backoff", "poll_interval",
-      "function_name", "provisioned_concurrency", NULL};
+      "function_name", "provisioned_concurrency", "maximum_retry_attempts", "maximum_record_age",
+      "bisect_on_error", "retry_blocks", "on_failure", NULL};
   sl_mapping_config_t *m = &e->sim.mapping;
-  const char *handler = NULL, *ordering = NULL, *position = NULL;
+  const char *handler = NULL, *ordering = NULL, *position = NULL, *blocks = NULL, *destination = NULL;
+  double retries = -1, max_age = -1;
   double start_ts = 0;
   int rc = only(r, idx, "mapping", fields);
   if (rc == SL_OK) rc = text(r, idx, "mapping", "handler", &handler);
@@ -158,6 +160,20 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK) rc = seconds(r, idx, "mapping", "poll_interval", 0.001, 60, &m->poll_interval_us);
   if (rc == SL_OK) rc = text(r, idx, "mapping", "function_name", &e->env.function_name);
   if (rc == SL_OK) rc = whole(r, idx, "mapping", "provisioned_concurrency", 0, 10000, &e->provisioned_concurrency);
+  /* AWS's ranges: MaximumRetryAttempts -1..10000, MaximumRecordAgeInSeconds -1 or 60..604800. */
+  if (rc == SL_OK) rc = number(r, idx, "mapping", "maximum_retry_attempts", -1, 10000, &retries);
+  if (rc == SL_OK && retries != floor(retries)) rc = bad(r, "mapping", "maximum_retry_attempts", "must be a whole number");
+  if (rc == SL_OK) rc = number(r, idx, "mapping", "maximum_record_age", -1, 604800, &max_age);
+  if (rc == SL_OK && max_age != -1 && max_age < 60)
+    rc = bad(r, "mapping", "maximum_record_age", "must be -1 (no limit) or between 60 and 604800 seconds");
+  if (rc == SL_OK) rc = boolean(r, idx, "mapping", "bisect_on_error", &m->bisect_on_error);
+  if (rc == SL_OK) rc = text(r, idx, "mapping", "retry_blocks", &blocks);
+  if (rc == SL_OK && blocks && strcmp(blocks, "lane") != 0 && strcmp(blocks, "shard") != 0)
+    rc = bad(r, "mapping", "retry_blocks", "must be \"lane\" or \"shard\"");
+  if (rc == SL_OK) rc = text(r, idx, "mapping", "on_failure", &destination);
+  m->maximum_retry_attempts = (int32_t)retries;
+  m->maximum_record_age_us = max_age < 0 ? -1 : (int64_t)llround(max_age * 1e6);
+  m->retry_blocks_shard = blocks && strcmp(blocks, "shard") == 0;
   if (rc != SL_OK) return rc;
   size_t len = strlen(dir) + strlen(handler) + 2;
   e->handler_path = malloc(len);
@@ -167,6 +183,15 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   else
     snprintf(e->handler_path, len, "%s/%s", dir, handler);
   e->env.handler_path = e->handler_path;
+  if (destination != NULL) { /* relative to the experiment file, like the handler */
+    len = strlen(dir) + strlen(destination) + 2;
+    e->on_failure_path = malloc(len);
+    if (e->on_failure_path == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
+    if (destination[0] == '/')
+      snprintf(e->on_failure_path, len, "%s", destination);
+    else
+      snprintf(e->on_failure_path, len, "%s/%s", dir, destination);
+  }
   return SL_OK;
 }
 
@@ -288,5 +313,6 @@ void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   free(e->producers);
   free(e->actions);
   free(e->handler_path);
+  free(e->on_failure_path);
   memset(e, 0, sizeof *e);
 }

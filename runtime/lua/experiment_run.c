@@ -20,6 +20,9 @@ typedef struct run_ctx_s {
   sl_env_pool_t *pool;
   char stream_arn[256];
   char role_arn[128];
+  FILE *destination;           /* mapping.on_failure: failed batches as JSON lines, or NULL */
+  uint64_t failures;           /* failure records written, for their request ids */
+  char function_arn[256];
   char *buf;                   /* the last produced record's key, data and explicit hash key */
   size_t buf_cap;
   sl_event_record_t *records;  /* the batch being invoked */
@@ -140,6 +143,52 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   return SL_OK;
 }
 
+/* 2019-11-14T00:38:06.021Z */
+static void iso_time(int64_t ms, char out[32]) {
+  time_t secs = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+/* A failed batch as the record AWS sends to an on-failure destination (AWS Lambda guide, "Retaining records of
+ * discarded batches": requestContext, responseContext, version, timestamp, KinesisBatchInfo). */
+static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
+  run_ctx_t *c = ctx;
+  if (c->destination == NULL) return SL_OK;
+  char first_seq[SL_SEQNUM_DECIMAL_SIZE], last_seq[SL_SEQNUM_DECIMAL_SIZE], first_at[32], last_at[32], now[32];
+  char request_id[40];
+  const sl_record_t *first = f->records[0], *last = f->records[f->count - 1];
+  sl_seqnum_t seq;
+  sl_shard_seqnum(f->shard, first->counter, first->arrival_ms, &seq);
+  sl_seqnum_format(&seq, first_seq);
+  sl_shard_seqnum(f->shard, last->counter, last->arrival_ms, &seq);
+  sl_seqnum_format(&seq, last_seq);
+  iso_time(first->arrival_ms, first_at);
+  iso_time(last->arrival_ms, last_at);
+  iso_time(c->e->sim.start_ms + f->at_us / 1000, now);
+  uint64_t n = ++c->failures, x = c->e->sim.seed * UINT64_C(0x9E3779B97F4A7C15) + n * UINT64_C(0xD1B54A32D192ED03);
+  snprintf(request_id, sizeof request_id, "%08llx-%04llx-4%03llx-a%03llx-%012llx", (unsigned long long)(x >> 32),
+           (unsigned long long)(x >> 16 & 0xFFFF), (unsigned long long)(x & 0xFFF), (unsigned long long)(n & 0xFFF),
+           (unsigned long long)(n * 2654435761u & 0xFFFFFFFFFFFFull));
+  json_t *record = json_pack(
+      "{s:{s:s,s:s,s:s,s:i},s:{s:i,s:s,s:s},s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:I,s:s}}", "requestContext",
+      "requestId", request_id, "functionArn", c->function_arn, "condition",
+      f->condition == SL_FAILURE_RECORD_AGE_EXCEEDED ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
+      "approximateInvokeCount", (int)f->invoke_count, "responseContext", "statusCode", 200, "executedVersion",
+      "$LATEST", "functionError", "Unhandled", "version", "1.0", "timestamp", now, "KinesisBatchInfo", "shardId",
+      f->shard->id, "startSequenceNumber", first_seq, "endSequenceNumber", last_seq,
+      "approximateArrivalOfFirstRecord", first_at, "approximateArrivalOfLastRecord", last_at, "batchSize",
+      (json_int_t)f->count, "streamArn", c->stream_arn);
+  int rc = record != NULL && json_dumpf(record, c->destination, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
+                   fputc('\n', c->destination) != EOF
+               ? SL_OK
+               : sl_error_set(err, SL_EIO, "cannot write to the on_failure destination %s", c->e->on_failure_path);
+  json_decref(record);
+  return rc;
+}
+
 /* --- results as JSON ------------------------------------------------------------------------------------ */
 
 static json_t *summary_json(const sl_sim_t *sim) {
@@ -164,6 +213,7 @@ static json_t *summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "max_concurrency", json_integer(s->max_concurrency));
   json_object_set_new(j, "mean_concurrency", json_real((double)llround(s->mean_concurrency * 1000) / 1000));
   json_object_set_new(j, "max_iterator_age_ms", json_integer(s->max_iterator_age_ms));
+  json_object_set_new(j, "retries", json_integer((json_int_t)s->retries));
   json_object_set_new(j, "records_failed", json_integer((json_int_t)s->records_failed));
   json_object_set_new(j, "records_filtered", json_integer((json_int_t)s->records_filtered));
   json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));
@@ -240,7 +290,11 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   c.e = e;
   e->sim.produce = produce;
   e->sim.invoke = invoke;
+  e->sim.on_failure = on_failure;
   e->sim.ctx = &c;
+  sl_arn_function(c.function_arn, sizeof c.function_arn, e->env.region, e->env.account_id, e->env.function_name);
+  if (e->on_failure_path != NULL && (c.destination = fopen(e->on_failure_path, "w")) == NULL)
+    return sl_error_set(err, SL_EIO, "mapping.on_failure: cannot open %s for writing", e->on_failure_path);
   progress_t progress = {e->name, 0};
   if (e->show_progress) {
     e->sim.progress = show_progress;
@@ -262,6 +316,8 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
     if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
   }
   if (e->show_progress && progress.last_print > 0) fputs("\r\033[K", stderr); /* clear the line */
+  if (c.destination != NULL && fclose(c.destination) != 0 && rc == SL_OK)
+    rc = sl_error_set(err, SL_EIO, "mapping.on_failure: cannot write %s", e->on_failure_path);
   sl_sim_destroy(sim);
   sl_env_pool_destroy(c.pool);
   free(c.buf);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# test_failures.sh - failure semantics end to end on examples/poison_pill.lua (run in a copy of examples/ so
+# the destination files land in a temporary folder): the default stalls the poison record's shard; retries
+# send the whole batch away after three invocations; bisection sends only the poison record; a partial batch
+# response too; every destination record has the shape of AWS's documented on-failure record.
+set -uo pipefail
+shardlab=${1:?usage: test_failures.sh PATH/TO/shardlab}
+src=${SHARDLAB_SOURCE_DIR:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+cp -r "$src/examples" "$tmp/examples"
+"$shardlab" run "$tmp/examples/poison_pill.lua" --json "$tmp/p.json" >/dev/null 2>"$tmp/err" ||
+  fail "poison_pill exited $?: $(cat "$tmp/err")"
+python3 - "$tmp/p.json" "$tmp/examples" "$src/tests/reference/on-failure-record.json" <<'PY' || fail "poison pill"
+import json, sys
+runs = {e["name"]: e["summary"] for e in json.load(open(sys.argv[1]))["experiments"]}
+folder, reference = sys.argv[2], json.load(open(sys.argv[3]))
+
+def shape(v):
+    if isinstance(v, dict):
+        return {k: shape(x) for k, x in v.items()}
+    return type(v).__name__
+
+def lines(name):
+    return [json.loads(l) for l in open(f"{folder}/poison-{name}.jsonl")]
+
+d = runs["defaults"]
+assert d["records_failed"] == 0 and d["records_delivered"] < d["records_put"], d   # stalled, not dropped
+assert d["retries"] > 50 and d["max_iterator_age_ms"] > 100000, d
+
+r = runs["retries 2"]
+assert r["records_failed"] == 100 and r["records_delivered"] + 100 == r["records_put"], r
+[rec] = lines("retries")
+assert rec["requestContext"]["condition"] == "RetryAttemptsExhausted"
+assert rec["requestContext"]["approximateInvokeCount"] == 3          # MaximumRetryAttempts 2: three invocations
+assert rec["KinesisBatchInfo"]["batchSize"] == 100
+
+b = runs["bisect"]
+assert b["records_failed"] == 1 and b["retries"] == 0, b            # splits are not retries
+[rec] = lines("bisect")
+info = rec["KinesisBatchInfo"]
+assert info["batchSize"] == 1 and info["startSequenceNumber"] == info["endSequenceNumber"]
+# Record 1000 at 1,000 records/s arrives at 0.999 s after the start (2024-01-01T00:00:00Z).
+assert info["approximateArrivalOfFirstRecord"] == "2024-01-01T00:00:00.999Z", info
+
+p = runs["partial"]
+assert p["records_failed"] == 1 and p["errors"] == 0, p             # no function error, only the named record
+[rec] = lines("partial")
+assert rec["KinesisBatchInfo"]["batchSize"] == 1
+
+for name in ("retries", "bisect", "partial"):
+    for rec in lines(name):
+        assert shape(rec) == shape(reference), (name, shape(rec), shape(reference))
+        assert rec["KinesisBatchInfo"]["streamArn"].startswith("arn:aws:kinesis:")
+        assert rec["requestContext"]["functionArn"].startswith("arn:aws:lambda:")
+PY
+
+# Out-of-range failure settings are refused with AWS's ranges named.
+cat >"$tmp/bad_age.lua" <<'LUA'
+local sl = require("shardlab")
+sl.experiment { name = "age", duration = 1, mapping = { handler = "examples/handlers/poison.lua", maximum_record_age = 30 } }
+LUA
+out=$("$shardlab" run "$tmp/bad_age.lua" 2>&1); status=$?
+[ "$status" -eq 1 ] && [[ "$out" == *"mapping.maximum_record_age must be -1 (no limit) or between 60 and 604800"* ]] ||
+  fail "maximum_record_age 30: status $status, $out"
+cat >"$tmp/bad_retries.lua" <<'LUA'
+local sl = require("shardlab")
+sl.experiment { name = "r", duration = 1, mapping = { handler = "examples/handlers/poison.lua", maximum_retry_attempts = 10001 } }
+LUA
+out=$("$shardlab" run "$tmp/bad_retries.lua" 2>&1); status=$?
+[ "$status" -eq 1 ] && [[ "$out" == *"mapping.maximum_retry_attempts 10001 is out of range"* ]] ||
+  fail "maximum_retry_attempts 10001: status $status, $out"
+
+if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
+echo "test_failures: all checks passed"
