@@ -165,6 +165,7 @@ typedef struct sl_summary_s {
   int64_t max_iterator_age_ms;
   uint64_t records_failed, records_filtered, records_expired, cold_starts;
   uint64_t retries;            /* invocations that repeated records already invoked (bisected halves excluded) */
+  uint64_t duplicate_deliveries; /* record deliveries beyond each record's first: at-least-once made visible */
   int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */
 } sl_summary_t;
 

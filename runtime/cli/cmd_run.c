@@ -25,6 +25,7 @@ static const char run_usage[] =
 static const struct { const char *label, *field; } rows[] = {
     {"records put", "records_put"},           {"records throttled", "records_throttled"},
     {"records delivered", "records_delivered"}, {"deliveries", "deliveries"},
+    {"duplicate deliveries", "duplicate_deliveries"},
     {"invocations", "invocations"},           {"errors", "errors"},
     {"retries", "retries"},                   {"records failed", "records_failed"},
     {"max concurrency", "max_concurrency"},   {"mean concurrency", "mean_concurrency"},

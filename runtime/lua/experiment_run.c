@@ -214,6 +214,7 @@ static json_t *summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "mean_concurrency", json_real((double)llround(s->mean_concurrency * 1000) / 1000));
   json_object_set_new(j, "max_iterator_age_ms", json_integer(s->max_iterator_age_ms));
   json_object_set_new(j, "retries", json_integer((json_int_t)s->retries));
+  json_object_set_new(j, "duplicate_deliveries", json_integer((json_int_t)s->duplicate_deliveries));
   json_object_set_new(j, "records_failed", json_integer((json_int_t)s->records_failed));
   json_object_set_new(j, "records_filtered", json_integer((json_int_t)s->records_filtered));
   json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));

@@ -247,6 +247,9 @@ static int invoke(sl_sim_t *sim, reader_t *r, slot_t *s, uint32_t lane, uint32_t
   if (age > sim->summary.max_iterator_age_ms) sim->summary.max_iterator_age_ms = age;
   sim->summary.invocations++;
   sim->summary.deliveries += s->batch_count;
+  /* Batches are taken from the head of the queue, so the records invoked before are a prefix of it. */
+  sim->summary.duplicate_deliveries += s->batch_count < s->invoked ? s->batch_count : s->invoked;
+  if (s->batch_count > s->invoked) s->invoked = s->batch_count;
   if (out->cold_start) sim->summary.cold_starts++;
   if (sl_event_queue_push(&sim->events, sim->now + out->duration_us, EV_DONE, slot) != SL_OK) return fail_oom(sim);
   return SL_OK;
@@ -321,6 +324,7 @@ static int finish_records(sl_sim_t *sim, reader_t *r, slot_t *s, size_t n) {
   s->head += n;
   s->count -= n;
   s->batch_count -= n;
+  s->invoked = s->invoked > n ? s->invoked - n : 0;
   r->outstanding -= n;
   sim->outstanding -= n;
   /* The mapping is the stream's only reader: what its checkpoint has passed can go. */

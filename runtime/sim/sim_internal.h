@@ -26,6 +26,7 @@ typedef struct slot_s {
   sl_batch_outcome_t outcome; /* what the running invocation will have done when it ends */
   size_t splits[40];          /* bisect_on_error: sizes of the halves still to run, the next on top */
   int split_depth;            /* entries in splits */
+  size_t invoked;             /* records at the head of the queue that some invocation already carried */
 } slot_t;
 
 /* The mapping's reader of one shard. */

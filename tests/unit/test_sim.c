@@ -198,6 +198,8 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
    * invented; per key, first deliveries in put order. */
   unsigned char *delivered = calloc(puts + 1, 1);
   assert_int_equal(s->records_delivered + s->records_failed, puts); /* nothing lost, nothing invented */
+  /* Every delivery beyond a record's first is counted as a duplicate. */
+  assert_int_equal(s->deliveries - s->duplicate_deliveries, puts);
   uint64_t *last_put_of_key = calloc(w->keys, sizeof *last_put_of_key);
   qsort(w->inv, w->inv_count, sizeof *w->inv, cmp_start);
   for (size_t i = 0; i < w->inv_count; i++) {
