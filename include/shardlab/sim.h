@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "shardlab/error.h"
+#include "shardlab/filter.h"
 #include "shardlab/lanes.h"
 #include "shardlab/stream.h"
 
@@ -97,6 +98,7 @@ typedef struct sl_mapping_config_s {
   int64_t maximum_record_age_us;    /* -1 (default): none; else 60..604800 s */
   int bisect_on_error;              /* split a failed batch in two and retry each half, first half first */
   int retry_blocks_shard;           /* a retrying batch holds back its whole shard, not only its lane */
+  const sl_filter_t *filter;        /* records matching none of its patterns are filtered out (NULL: none) */
 } sl_mapping_config_t;
 
 /* A scripted resharding at a given time. */

@@ -21,6 +21,7 @@ typedef struct sl_experiment_s {
   int report_batch_item_failures; /* mapping.report_batch_item_failures */
   int64_t idle_timeout_us;        /* mapping.idle_timeout */
   uint32_t provisioned_concurrency; /* mapping.provisioned_concurrency: environments initialized up front */
+  sl_filter_t *filter;            /* owned: mapping.filters compiled */
   char *on_failure_path;          /* owned: mapping.on_failure, a JSONL file for failed batches (NULL: drop them) */
   int show_progress;              /* print a progress line on stderr while running (shardlab run on a terminal) */
 } sl_experiment_t;

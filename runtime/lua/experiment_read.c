@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lua/experiment.h"
+#include "lua/lua_json.h"
 
 typedef struct reader_s {
   lua_State *L;
@@ -118,6 +119,41 @@ static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
   return rc;
 }
 
+/* mapping.filters: a list of up to 5 pattern tables, each turned into JSON and compiled. */
+static int read_filters(reader_t *r, int idx, sl_experiment_t *e) {
+  lua_State *L = r->L;
+  int t = lua_getfield(L, idx, "filters"), rc = SL_OK;
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return SL_OK;
+  }
+  int list = lua_gettop(L);
+  size_t n = t == LUA_TTABLE ? lua_rawlen(L, list) : 0;
+  if (t != LUA_TTABLE || n == 0 || n > SL_FILTER_MAX_PATTERNS) {
+    lua_pop(L, 1);
+    return bad(r, "mapping", "filters", "must be a list of 1 to 5 patterns such as {data = {type = {\"order\"}}}");
+  }
+  char *texts[SL_FILTER_MAX_PATTERNS] = {0};
+  for (size_t i = 0; i < n && rc == SL_OK; i++) {
+    char why[256];
+    lua_rawgeti(L, list, (lua_Integer)i + 1);
+    json_t *v = sl_json_from_lua(L, -1, why, sizeof why);
+    lua_pop(L, 1);
+    texts[i] = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (texts[i] == NULL) rc = sl_error_set(r->err, SL_EINVAL, "experiment '%s': mapping.filters[%zu]: %s", e->name, i + 1, why);
+  }
+  if (rc == SL_OK) {
+    sl_error_t ferr;
+    rc = sl_filter_create((const char *const *)texts, n, &e->filter, &ferr);
+    if (rc != SL_OK) rc = sl_error_set(r->err, rc, "experiment '%s': mapping.%s", e->name, ferr.message);
+  }
+  for (size_t i = 0; i < n; i++) free(texts[i]);
+  lua_pop(L, 1);
+  e->sim.mapping.filter = e->filter;
+  return rc;
+}
+
 static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   const char *dir = r->dir;
   static const char *const fields[] = {
@@ -125,7 +161,7 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
       "account_concurrency", "starting_position", "starting_timestamp", "memory_mb", "timeout", "overhead",
       "init_overhead", "idle_timeout", "report_batch_item_failures", "retry_backoff", "poll_interval",
       "function_name", "provisioned_concurrency", "maximum_retry_attempts", "maximum_record_age",
-      "bisect_on_error", "retry_blocks", "on_failure", NULL};
+      "bisect_on_error", "retry_blocks", "on_failure", "filters", NULL};
   sl_mapping_config_t *m = &e->sim.mapping;
   const char *handler = NULL, *ordering = NULL, *position = NULL, *blocks = NULL, *destination = NULL;
   double retries = -1, max_age = -1;
@@ -174,6 +210,7 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   m->maximum_retry_attempts = (int32_t)retries;
   m->maximum_record_age_us = max_age < 0 ? -1 : (int64_t)llround(max_age * 1e6);
   m->retry_blocks_shard = blocks && strcmp(blocks, "shard") == 0;
+  if (rc == SL_OK) rc = read_filters(r, idx, e);
   if (rc != SL_OK) return rc;
   size_t len = strlen(dir) + strlen(handler) + 2;
   e->handler_path = malloc(len);
@@ -314,5 +351,6 @@ void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   free(e->actions);
   free(e->handler_path);
   free(e->on_failure_path);
+  sl_filter_destroy(e->filter);
   memset(e, 0, sizeof *e);
 }

@@ -143,6 +143,14 @@ static int read_shard(sl_sim_t *sim, uint32_t shard) {
   uint64_t expired = 0;
   while ((n = sl_shard_iterator_read(&r->it, recs, 256, &expired)) > 0) {
     for (int i = 0; i < n; i++) {
+      const sl_filter_t *filter = sim->config.mapping.filter;
+      if (filter != NULL && !sl_filter_match(filter, SL_RECORD_KEY(recs[i]), recs[i]->key_len, SL_RECORD_DATA(recs[i]),
+                                             recs[i]->data_len)) { /* filtered out: checkpointed and counted */
+        if (sl_checkpoint_done(&r->checkpoint, recs[i]->counter) != SL_OK) return fail_oom(sim);
+        sim->outstanding--;
+        sim->summary.records_filtered++;
+        continue;
+      }
       if (recs[i]->arrival_ms < r->skip_before_ms) { /* before the mapping's starting timestamp: not for it */
         if (sl_checkpoint_done(&r->checkpoint, recs[i]->counter) != SL_OK) return fail_oom(sim);
         sim->outstanding--;

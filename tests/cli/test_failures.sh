@@ -58,6 +58,19 @@ for name in ("retries", "bisect", "partial"):
         assert rec["requestContext"]["functionArn"].startswith("arn:aws:lambda:")
 PY
 
+# Filters: exactly the records matching one of the patterns are delivered; the rest are counted as filtered.
+"$shardlab" run "$src/tests/data/experiments/filters.lua" --json "$tmp/f.json" >/dev/null 2>&1 || fail "filters.lua exited $?"
+python3 - "$tmp/f.json" <<'PY' || fail "filters"
+import json, sys
+s = json.load(open(sys.argv[1]))["experiments"][0]["summary"]
+types = ["ping", "pong", "order"]
+want = sum(1 for i in range(1, s["records_put"] + 1) if (types[i % 3] == "order" and i > 500) or i == 7)
+assert s["records_put"] == 1000 and s["records_delivered"] == want and s["records_filtered"] == 1000 - want, (s, want)
+PY
+out=$("$shardlab" run "$src/tests/data/experiments/bad_filter.lua" 2>&1); status=$?
+[ "$status" -eq 1 ] && [[ "$out" == *"mapping.filters[1]: data.total: numeric expects operators"* ]] ||
+  fail "bad filter: status $status, $out"
+
 # Out-of-range failure settings are refused with AWS's ranges named.
 cat >"$tmp/bad_age.lua" <<'LUA'
 local sl = require("shardlab")
