@@ -193,12 +193,15 @@ int sl_sim_poll(sl_sim_t *sim, uint32_t shard) {
 /* --- batches -------------------------------------------------------------------------------------------- */
 
 /* Records that fit one batch from the head of the queue: batch_size, and the 6 MB payload limit. */
+/* A record's share of the invocation payload. */
+static size_t payload_of(const sl_record_t *rec) { return (rec->data_len + 2) / 3 * 4 + rec->key_len + RECORD_OVERHEAD; }
+
 static size_t batch_fit(const sl_sim_t *sim, const slot_t *s, int *full) {
   size_t n = 0, bytes = 0, max = sim->config.mapping.batch_size;
   *full = 0;
   while (n < s->count && n < max) {
     const sl_record_t *rec = s->queue[s->head + n];
-    size_t size = (rec->data_len + 2) / 3 * 4 + rec->key_len + RECORD_OVERHEAD;
+    size_t size = payload_of(rec);
     if (n > 0 && bytes + size > PAYLOAD_LIMIT) {
       *full = 1;
       break;
@@ -310,6 +313,12 @@ int sl_sim_try_start(sl_sim_t *sim, uint32_t slot) {
       }
       s->batch_count = n;
       s->attempt = 1;
+    }
+    /* A record larger than the 6 MB invocation payload can never be delivered: it goes to the destination. */
+    if (s->batch_count == 1 && s->attempt == 1 && payload_of(s->queue[s->head]) > PAYLOAD_LIMIT) {
+      s->attempt = 0; /* never invoked */
+      if (fail_records(sim, r, s, 1, SL_FAILURE_RETRY_ATTEMPTS_EXHAUSTED) != SL_OK) return SL_ENOMEM;
+      continue;
     }
     /* AWS: records older than MaximumRecordAgeInSeconds are discarded (to the destination) rather than invoked. */
     size_t old = too_old(sim, s);

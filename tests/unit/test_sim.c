@@ -35,6 +35,8 @@ typedef struct world_s {
   size_t batch_len, batch_cap;
   uint64_t key_of_put[MAX_RECORDS + 1];
   uint64_t poison;             /* put number of a record whose batches always fail (0: none) */
+  uint64_t huge;               /* put number of a record with 7 MB of data (0: none) */
+  char *huge_data;
   unsigned char failed[MAX_RECORDS + 1];  /* put numbers sent to the on-failure destination */
   size_t failures;             /* on_failure calls */
   sl_failure_t last_failure;   /* the latest one (records not kept) */
@@ -80,6 +82,14 @@ static int produce(void *ctx, uint32_t producer, uint64_t i, int64_t now_us, sl_
   snprintf(w->key, sizeof w->key, "key-%llu", (unsigned long long)k);
   snprintf(w->data, sizeof w->data, "%llu", (unsigned long long)i);
   *out = (sl_produced_t){w->key, strlen(w->key), w->data, strlen(w->data), NULL};
+  if (i == w->huge) { /* "<i>" followed by spaces up to 7 MB: still parses as its put number */
+    size_t n = 7u << 20;
+    w->huge_data = realloc(w->huge_data, n);
+    memset(w->huge_data, ' ', n);
+    memcpy(w->huge_data, w->data, strlen(w->data));
+    out->data = w->huge_data;
+    out->data_len = n;
+  }
   return SL_OK;
 }
 
@@ -180,6 +190,7 @@ static void world_init(world_t *w, uint64_t seed) {
 }
 
 static void world_free(world_t *w) {
+  free(w->huge_data);
   free(w->inv);
   free(w->batch_keys);
   free(w->batch_index);
@@ -565,6 +576,43 @@ static void retry_blocks_the_shard_when_asked(void **state) {
   }
 }
 
+static void oversized_record_goes_to_the_destination(void **state) {
+  (void)state;
+  world_t w;
+  world_init(&w, 17);
+  w.keys = 2;
+  w.huge = 5;
+  w.handler_us = 10000;
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.stream.name = "huge";
+  c.stream.shard_count = 1;
+  c.stream.write_limits = 0;
+  c.stream.max_record_size_kib = 10240;
+  sl_producer_config_t producer = {20, SL_ARRIVALS_FIXED};
+  c.producers = &producer;
+  c.producer_count = 1;
+  c.duration_us = 2000000;
+  c.produce = produce;
+  c.invoke = invoke;
+  c.on_failure = on_failure;
+  c.ctx = &w;
+  sl_sim_t *sim;
+  sl_error_t err;
+  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  const sl_summary_t *s = sl_sim_summary(sim);
+  /* 7 MB of data is 9.3 MB of base64: more than an invocation's 6 MB. It is never invoked; the rest flows. */
+  assert_int_equal(invocations_with(&w, 5), 0);
+  assert_int_equal(w.failures, 1);
+  assert_int_equal(w.last_failure.count, 1);
+  assert_int_equal(w.last_failure.invoke_count, 0);
+  assert_true(w.failed[5]);
+  assert_int_equal(s->records_failed, 1);
+  assert_int_equal(s->records_delivered, s->records_put - 1);
+  sl_sim_destroy(sim);
+  world_free(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(invariants_over_many_seeds), cmocka_unit_test(same_seed_same_run),
                                      cmocka_unit_test(starting_positions),
@@ -573,6 +621,7 @@ int main(void) {
                                      cmocka_unit_test(default_retries_stall_the_lane),
                                      cmocka_unit_test(record_age_sends_old_records_away),
                                      cmocka_unit_test(retry_blocks_the_shard_when_asked),
+                                     cmocka_unit_test(oversized_record_goes_to_the_destination),
                                      cmocka_unit_test(the_seed_question)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
