@@ -24,4 +24,14 @@ typedef struct sl_event_record_s {
   int64_t arrival_ms;           /* approximateArrivalTimestamp is arrival_ms / 1000.0 */
 } sl_event_record_t;
 
+/* Tumbling windows (AWS Lambda guide, "Implementing stateful Kinesis Data Streams processing in Lambda"): what
+ * an invocation inside a window also carries. */
+typedef struct sl_event_window_s {
+  int64_t start_ms;          /* window.start */
+  int64_t end_ms;            /* window.end */
+  const char *state_json;    /* the state returned by the window's previous invocation ("{}" at its start) */
+  int final;                 /* isFinalInvokeForWindow */
+  int terminated_early;      /* isWindowTerminatedEarly: the shard ended before the window did */
+} sl_event_window_t;
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "shardlab/error.h"
+#include "shardlab/event.h"
 #include "shardlab/filter.h"
 #include "shardlab/lanes.h"
 #include "shardlab/stream.h"
@@ -38,6 +39,7 @@ typedef struct sl_batch_s {
   const sl_record_t *const *records; /* in sequence order */
   size_t count;
   uint32_t attempt;                /* 1 for the first invocation of these records */
+  const sl_event_window_t *window; /* tumbling windows: the window, its state and flags (NULL: none) */
 } sl_batch_t;
 
 typedef enum sl_batch_status_e { SL_BATCH_OK, SL_BATCH_PARTIAL, SL_BATCH_ERROR } sl_batch_status_t;
@@ -48,6 +50,7 @@ typedef struct sl_batch_outcome_s {
   int64_t duration_us;    /* how long the invocation took on the virtual clock (> 0) */
   int cold_start;         /* the invocation initialized its environment */
   int64_t init_us;        /* its init duration (cold starts) */
+  char *state_json;       /* tumbling windows: the state returned, malloc'd by the invoker, freed by the simulation */
 } sl_batch_outcome_t;
 
 /* Invokes the handler with batch starting at start_us. SL_OK with *out filled (handler errors are outcomes,
@@ -99,6 +102,7 @@ typedef struct sl_mapping_config_s {
   int bisect_on_error;              /* split a failed batch in two and retry each half, first half first */
   int retry_blocks_shard;           /* a retrying batch holds back its whole shard, not only its lane */
   const sl_filter_t *filter;        /* records matching none of its patterns are filtered out (NULL: none) */
+  int64_t tumbling_window_us;       /* 0 (default): none; else 1..900 s windows of arrival time per shard */
 } sl_mapping_config_t;
 
 /* A scripted resharding at a given time. */
@@ -168,6 +172,7 @@ typedef struct sl_summary_s {
   uint64_t records_failed, records_filtered, records_expired, cold_starts;
   uint64_t retries;            /* invocations that repeated records already invoked (bisected halves excluded) */
   uint64_t duplicate_deliveries; /* record deliveries beyond each record's first: at-least-once made visible */
+  uint64_t windows_closed;     /* tumbling windows that had their final invocation */
   int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */
 } sl_summary_t;
 

@@ -42,6 +42,7 @@ int sl_sim_add_readers(sl_sim_t *sim) {
     memset(&sums[i], 0, sizeof sums[i]);
     r->it.shard = sl_stream_shard(sim->stream, i);
     sl_checkpoint_init(&r->checkpoint, 0);
+    r->window = -1;
     r->slots = calloc(pf, sizeof *r->slots);
     if (r->slots == NULL || sl_lanes_create(pf, sim->config.mapping.ordering, &r->lanes, NULL) != SL_OK) {
       sim->reader_count = i + 1;
@@ -63,6 +64,7 @@ void sl_sim_free_readers(sl_sim_t *sim) {
     free(r->slots);
     free(r->keys);
     free(r->seconds);
+    free(r->window_state);
     sl_lanes_destroy(r->lanes);
     sl_checkpoint_free(&r->checkpoint);
   }
@@ -196,11 +198,21 @@ int sl_sim_poll(sl_sim_t *sim, uint32_t shard) {
 /* A record's share of the invocation payload. */
 static size_t payload_of(const sl_record_t *rec) { return (rec->data_len + 2) / 3 * 4 + rec->key_len + RECORD_OVERHEAD; }
 
+/* The tumbling window a record belongs to (by arrival time). */
+static int64_t window_of(const sl_sim_t *sim, const sl_record_t *rec) {
+  return rec->arrival_ms / (sim->config.mapping.tumbling_window_us / 1000);
+}
+
 static size_t batch_fit(const sl_sim_t *sim, const slot_t *s, int *full) {
   size_t n = 0, bytes = 0, max = sim->config.mapping.batch_size;
+  int windows = sim->config.mapping.tumbling_window_us > 0;
   *full = 0;
   while (n < s->count && n < max) {
     const sl_record_t *rec = s->queue[s->head + n];
+    if (windows && n > 0 && window_of(sim, rec) != window_of(sim, s->queue[s->head])) { /* never across windows */
+      *full = 1;
+      break;
+    }
     size_t size = payload_of(rec);
     if (n > 0 && bytes + size > PAYLOAD_LIMIT) {
       *full = 1;
@@ -236,7 +248,14 @@ static int wait_for_concurrency(sl_sim_t *sim, slot_t *s, uint32_t slot) {
 }
 
 static int invoke(sl_sim_t *sim, reader_t *r, slot_t *s, uint32_t lane, uint32_t slot) {
-  sl_batch_t batch = {r->it.shard, lane, slot, s->queue + s->head, s->batch_count, s->attempt};
+  sl_batch_t batch = {r->it.shard, lane, slot, s->queue + s->head, s->batch_count, s->attempt, NULL};
+  int64_t size_ms = sim->config.mapping.tumbling_window_us / 1000;
+  sl_event_window_t window;
+  if (size_ms > 0 && r->window >= 0) {
+    window = (sl_event_window_t){r->window * size_ms, (r->window + 1) * size_ms, r->window_state, s->final_pending,
+                                 s->final_pending && r->window_early};
+    batch.window = &window;
+  }
   sl_batch_outcome_t *out = &s->outcome;
   memset(out, 0, sizeof *out);
   if (sim->config.invoke(sim->config.ctx, &batch, sim->now, out, &sim->error) != SL_OK) {
@@ -252,10 +271,12 @@ static int invoke(sl_sim_t *sim, reader_t *r, slot_t *s, uint32_t lane, uint32_t
   sec->invocations++;
   if (sec->concurrency < sim->running) sec->concurrency = sim->running;
   /* Iterator age: how far behind the newest record of the batch is when its invocation starts. */
-  const sl_record_t *last = s->queue[s->head + s->batch_count - 1];
-  int64_t age = sim->config.start_ms + sim->now / 1000 - last->arrival_ms;
-  if (age > sec->iterator_age_ms) sec->iterator_age_ms = age;
-  if (age > sim->summary.max_iterator_age_ms) sim->summary.max_iterator_age_ms = age;
+  if (s->batch_count > 0) {
+    const sl_record_t *last = s->queue[s->head + s->batch_count - 1];
+    int64_t age = sim->config.start_ms + sim->now / 1000 - last->arrival_ms;
+    if (age > sec->iterator_age_ms) sec->iterator_age_ms = age;
+    if (age > sim->summary.max_iterator_age_ms) sim->summary.max_iterator_age_ms = age;
+  }
   sim->summary.invocations++;
   sim->summary.deliveries += s->batch_count;
   /* Batches are taken from the head of the queue, so the records invoked before are a prefix of it. */
@@ -291,8 +312,21 @@ int sl_sim_try_start(sl_sim_t *sim, uint32_t slot) {
   uint32_t lane;
   reader_t *r = reader_of(sim, slot, &lane);
   slot_t *s = &r->slots[lane];
+  int64_t window_us = sim->config.mapping.tumbling_window_us;
   for (;;) {
-    if (s->running || s->retry_wait || s->count == 0) return SL_OK;
+    if (s->running || s->retry_wait) return SL_OK;
+    if (window_us > 0 && r->window >= 0 && s->batch_count == 0 && !s->final_pending) {
+      /* The open window closes when the next record belongs to a later one, when the shard has ended (early),
+       * or when its end has passed and a poll found nothing more for it. */
+      int64_t end_us = ((r->window + 1) * (window_us / 1000) - sim->config.start_ms) * 1000;
+      if (s->count > 0 ? window_of(sim, s->queue[s->head]) != r->window
+                       : r->exhausted || sim->now >= end_us + sim->config.mapping.poll_interval_us) {
+        s->final_pending = 1;
+        r->window_early = s->count == 0 && r->exhausted && sim->now < end_us;
+      }
+    }
+    if (s->final_pending) break; /* the final invocation carries no records */
+    if (s->count == 0) return SL_OK;
     if (s->batch_count == 0) {
       size_t n;
       if (s->split_depth > 0) { /* the other half of a bisected batch runs next, on its own */
@@ -322,7 +356,19 @@ int sl_sim_try_start(sl_sim_t *sim, uint32_t slot) {
     }
     /* AWS: records older than MaximumRecordAgeInSeconds are discarded (to the destination) rather than invoked. */
     size_t old = too_old(sim, s);
-    if (old == 0) break;
+    if (old == 0) {
+      if (window_us > 0 && r->window < 0) { /* the first batch of a window opens it with a fresh state */
+        r->window = window_of(sim, s->queue[s->head]);
+        free(r->window_state);
+        r->window_state = malloc(3);
+        if (r->window_state == NULL) return fail_oom(sim);
+        memcpy(r->window_state, "{}", 3);
+        int64_t end_us = ((r->window + 1) * (window_us / 1000) - sim->config.start_ms) * 1000;
+        if (sl_event_queue_push(&sim->events, end_us + sim->config.mapping.poll_interval_us, EV_WINDOW, slot) != SL_OK)
+          return fail_oom(sim);
+      }
+      break;
+    }
     if (fail_records(sim, r, s, old, SL_FAILURE_RECORD_AGE_EXCEEDED) != SL_OK) return SL_ENOMEM;
   }
   if (shard_blocked(sim, r, s)) return SL_OK;
@@ -371,6 +417,29 @@ int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot) {
   s->running = 0;
   sl_sim_running_changed(sim, -1);
   sl_batch_outcome_t *out = &s->outcome;
+  if (out->state_json != NULL) { /* tumbling windows: the state goes on to the window's next invocation */
+    if (out->status != SL_BATCH_ERROR) {
+      free(r->window_state);
+      r->window_state = out->state_json;
+    } else {
+      free(out->state_json);
+    }
+    out->state_json = NULL;
+  }
+  if (s->final_pending) {
+    if (out->status == SL_BATCH_ERROR) { /* AWS: a failing final invocation holds the shard until it succeeds */
+      sim->summary.errors++;
+      sim->summary.retries++;
+      s->retry_wait = 1;
+      if (sl_event_queue_push(&sim->events, sim->now + sim->config.mapping.retry_backoff_us, EV_RETRY, slot) != SL_OK)
+        return fail_oom(sim);
+    } else {
+      s->final_pending = 0;
+      r->window = -1;
+      r->window_early = 0;
+      sim->summary.windows_closed++;
+    }
+  }
   size_t ok = out->status == SL_BATCH_OK ? s->batch_count : out->status == SL_BATCH_PARTIAL ? out->lowest_failed : 0;
   if (ok > s->batch_count) ok = s->batch_count;
   sim->summary.records_delivered += ok;

@@ -56,6 +56,12 @@ static int check(const sl_sim_config_t *c, sl_error_t *err) {
   if (m->maximum_record_age_us != -1 && (m->maximum_record_age_us < 60 * SECOND || m->maximum_record_age_us > 604800 * SECOND))
     return sl_error_set(err, SL_EINVAL, "mapping.maximum_record_age %g is out of range: -1 or 60..604800",
                         (double)m->maximum_record_age_us / 1e6);
+  if (m->tumbling_window_us < 0 || m->tumbling_window_us > 900 * SECOND)
+    return sl_error_set(err, SL_EINVAL, "mapping.tumbling_window %g is out of range: it must be between 0 and 900",
+                        (double)m->tumbling_window_us / 1e6);
+  if (m->tumbling_window_us > 0 && m->parallelization_factor != 1)
+    return sl_error_set(err, SL_EINVAL,
+                        "mapping.tumbling_window needs parallelization_factor 1: a window's state belongs to its shard");
   if (c->duration_us < 1) return sl_error_set(err, SL_EINVAL, "duration must be positive");
   if (c->drain_timeout_us < 0) return sl_error_set(err, SL_EINVAL, "drain_timeout must not be negative");
   for (uint32_t i = 0; i < c->producer_count; i++)
@@ -217,9 +223,12 @@ static int produce(sl_sim_t *sim, uint32_t p) {
 
 /* --- the loop ------------------------------------------------------------------------------------------- */
 
+/* Nothing left to do but polling: no producer waits to put a record, no tumbling window is still open. */
 static int producers_idle(const sl_sim_t *sim) {
   for (uint32_t p = 0; p < sim->config.producer_count; p++)
     if (sim->producers[p].pending) return 0;
+  for (uint32_t i = 0; i < sim->reader_count; i++)
+    if (sim->readers[i].window >= 0) return 0;
   return 1;
 }
 

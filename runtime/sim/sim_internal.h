@@ -27,6 +27,7 @@ typedef struct slot_s {
   size_t splits[40];          /* bisect_on_error: sizes of the halves still to run, the next on top */
   int split_depth;            /* entries in splits */
   size_t invoked;             /* records at the head of the queue that some invocation already carried */
+  int final_pending;          /* tumbling windows: the window's final invocation is due (no records) */
 } slot_t;
 
 /* The mapping's reader of one shard. */
@@ -42,6 +43,9 @@ typedef struct reader_s {
   sl_hashkey_t *keys;         /* distinct partition keys seen (open addressing, 0 = empty) */
   size_t key_cap, key_count;
   int poll_armed;             /* an EV_POLL is scheduled */
+  int64_t window;             /* tumbling windows: index of the open window (arrival ms / size), -1 when none */
+  char *window_state;         /* its state as JSON (owned) */
+  int window_early;           /* it is being closed because the shard ended */
   sl_shard_second_t *seconds; /* writes per second, by second of the run */
   size_t second_cap;
 } reader_t;

@@ -613,6 +613,99 @@ static void oversized_record_goes_to_the_destination(void **state) {
   world_free(&w);
 }
 
+/* A window-aware invoker: checks each batch against its window and carries {"n": records so far}. */
+typedef struct window_world_s {
+  world_t base;
+  int64_t size_ms;
+  int64_t open_start;      /* window of the previous invocation, -1 after a final */
+  long expect_n;           /* the state the next invocation must receive */
+  long finals, final_total;
+  int bad;                 /* a check failed (message in why) */
+  char why[160];
+} window_world_t;
+
+static int window_invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_outcome_t *out, sl_error_t *err) {
+  window_world_t *ww = ctx;
+  (void)start;
+  (void)err;
+  const sl_event_window_t *w = b->window;
+  out->duration_us = 20000;
+  if (w == NULL || w->end_ms - w->start_ms != ww->size_ms) {
+    snprintf(ww->why, sizeof ww->why, "a batch without its window");
+    ww->bad = 1;
+    return SL_OK;
+  }
+  long n = -1;
+  if (sscanf(w->state_json, "{\"n\":%ld}", &n) != 1) n = strcmp(w->state_json, "{}") == 0 ? 0 : -1;
+  if (w->start_ms != ww->open_start && n != 0) {
+    snprintf(ww->why, sizeof ww->why, "window %lld began with state %s", (long long)w->start_ms, w->state_json);
+    ww->bad = 1;
+  }
+  if (w->start_ms == ww->open_start && n != ww->expect_n) {
+    snprintf(ww->why, sizeof ww->why, "state %ld, expected %ld", n, ww->expect_n);
+    ww->bad = 1;
+  }
+  for (size_t i = 0; i < b->count; i++)
+    if (b->records[i]->arrival_ms < w->start_ms || b->records[i]->arrival_ms >= w->end_ms) {
+      snprintf(ww->why, sizeof ww->why, "a record outside its batch's window");
+      ww->bad = 1;
+    }
+  if (w->final) {
+    if (b->count != 0) ww->bad = 1;
+    ww->finals++;
+    ww->final_total += n;
+    ww->open_start = -1;
+  } else {
+    ww->open_start = w->start_ms;
+    ww->expect_n = n + (long)b->count;
+  }
+  char state[48];
+  snprintf(state, sizeof state, "{\"n\":%ld}", w->final ? 0 : n + (long)b->count);
+  out->state_json = malloc(strlen(state) + 1);
+  strcpy(out->state_json, state);
+  out->status = SL_BATCH_OK;
+  return SL_OK;
+}
+
+static void tumbling_windows_carry_state(void **state) {
+  (void)state;
+  window_world_t ww;
+  memset(&ww, 0, sizeof ww);
+  world_init(&ww.base, 19);
+  ww.base.keys = 3;
+  ww.size_ms = 10000;
+  ww.open_start = -1;
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.stream.name = "windows";
+  c.stream.shard_count = 1;
+  sl_producer_config_t producer = {50, SL_ARRIVALS_POISSON};
+  c.producers = &producer;
+  c.producer_count = 1;
+  c.mapping.batch_size = 7;
+  c.mapping.tumbling_window_us = 10000000;
+  c.duration_us = 45000000;
+  c.produce = produce;
+  c.invoke = window_invoke;
+  c.ctx = &ww;
+  sl_sim_t *sim;
+  sl_error_t err;
+  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  if (ww.bad) fail_msg("%s", ww.why);
+  const sl_summary_t *s = sl_sim_summary(sim);
+  /* 45 s of records in 10 s windows: 5 windows, each closed by a final invocation whose state holds its count. */
+  assert_int_equal(ww.finals, 5);
+  assert_int_equal(s->windows_closed, 5);
+  assert_int_equal(ww.final_total, (long)s->records_delivered);
+  assert_int_equal(s->records_delivered, s->records_put);
+  sl_sim_destroy(sim);
+  world_free(&ww.base);
+  /* Windows need PF 1: their state belongs to the shard. */
+  c.mapping.parallelization_factor = 2;
+  assert_int_equal(sl_sim_create(&c, &sim, &err), SL_EINVAL);
+  assert_non_null(strstr(err.message, "tumbling_window needs parallelization_factor 1"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(invariants_over_many_seeds), cmocka_unit_test(same_seed_same_run),
                                      cmocka_unit_test(starting_positions),
@@ -622,6 +715,7 @@ int main(void) {
                                      cmocka_unit_test(record_age_sends_old_records_away),
                                      cmocka_unit_test(retry_blocks_the_shard_when_asked),
                                      cmocka_unit_test(oversized_record_goes_to_the_destination),
+                                     cmocka_unit_test(tumbling_windows_carry_state),
                                      cmocka_unit_test(the_seed_question)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
