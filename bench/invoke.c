@@ -61,7 +61,7 @@ static double run_env(const char *handler, const batch_t *b, long batches) {
   sl_event_source_t src = {"shardId-000000000000", "us-east-1",
                            "arn:aws:kinesis:us-east-1:123456789012:stream/bench",
                            "arn:aws:iam::123456789012:role/lambda-role"};
-  sl_invocation_t inv = {&src, b->records, BATCH, NULL, 0, 0};
+  sl_invocation_t inv = {&src, b->records, BATCH, NULL, 0, 0, NULL};
   sl_invoke_result_t res;
   sl_env_invoke(env, &inv, &res, &err); /* the cold start is not part of the measurement */
   sl_invoke_result_clear(&res);

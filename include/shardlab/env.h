@@ -54,6 +54,7 @@ typedef struct sl_invocation_s {
   const char *event_json;           /* instead of records: a whole event as AWS documents it (shardlab invoke) */
   int report_batch_item_failures;   /* read batchItemFailures from the response (DESIGN 5) */
   int64_t start_us;                 /* virtual clock: when the invocation starts, microseconds since the epoch */
+  const sl_event_window_t *window;  /* tumbling windows: adds the window fields; the response must have state */
 } sl_invocation_t;
 
 typedef struct sl_invoke_result_s {

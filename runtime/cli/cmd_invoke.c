@@ -142,7 +142,7 @@ int sl_cli_invoke(int argc, char **argv) {
     records[i] = (sl_event_record_t){keys[i], strlen(keys[i]), data[i], strlen(data[i]), seqs[i],
                                      VIRTUAL_START_US / 1000 - 1000 + i};
   }
-  sl_invocation_t inv = {&source, records, 3, event_json, report_failures, VIRTUAL_START_US};
+  sl_invocation_t inv = {&source, records, 3, event_json, report_failures, VIRTUAL_START_US, NULL};
 
   sl_env_t *env;
   sl_error_t err;

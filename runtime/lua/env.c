@@ -238,6 +238,7 @@ static int invoke_protected(lua_State *L) {
     sl_json_push(L, a->event);
   else
     sl_event_push(L, a->inv->source, a->inv->records, a->inv->count);
+  if (a->inv->window != NULL) sl_event_push_window(L, -1, a->inv->source, a->inv->window);
   push_context(L, a->env);
   lua_call(L, 2, 1);
   return 1;
@@ -277,6 +278,12 @@ static void read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *eve
   if (state != NULL && !json_is_null(state))
     res->state_json = json_dumps(state, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
   json_decref(value);
+  if (inv->window != NULL && res->state_json == NULL) {
+    /* AWS: with a tumbling window "the function response must contain a state property"; without it Lambda
+     * treats the invocation as failed. */
+    function_error(res, "Runtime.InvalidResponse", "with a tumbling window the response must include state");
+    return;
+  }
   size_t n = 0;
   const char **seqs = batch_sequence_numbers(inv, event, &n);
   sl_response_t r;

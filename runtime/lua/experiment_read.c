@@ -119,6 +119,18 @@ static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
   return rc;
 }
 
+/* A path relative to the experiment file's folder (absolute paths stay), malloc'd; NULL when out of memory. */
+static char *beside(const char *dir, const char *path) {
+  size_t len = strlen(dir) + strlen(path) + 2;
+  char *out = malloc(len);
+  if (out == NULL) return NULL;
+  if (path[0] == '/')
+    snprintf(out, len, "%s", path);
+  else
+    snprintf(out, len, "%s/%s", dir, path);
+  return out;
+}
+
 /* mapping.filters: a list of up to 5 pattern tables, each turned into JSON and compiled. */
 static int read_filters(reader_t *r, int idx, sl_experiment_t *e) {
   lua_State *L = r->L;
@@ -161,9 +173,9 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
       "account_concurrency", "starting_position", "starting_timestamp", "memory_mb", "timeout", "overhead",
       "init_overhead", "idle_timeout", "report_batch_item_failures", "retry_backoff", "poll_interval",
       "function_name", "provisioned_concurrency", "maximum_retry_attempts", "maximum_record_age",
-      "bisect_on_error", "retry_blocks", "on_failure", "filters", NULL};
+      "bisect_on_error", "retry_blocks", "on_failure", "filters", "tumbling_window", "logs", NULL};
   sl_mapping_config_t *m = &e->sim.mapping;
-  const char *handler = NULL, *ordering = NULL, *position = NULL, *blocks = NULL, *destination = NULL;
+  const char *handler = NULL, *ordering = NULL, *position = NULL, *blocks = NULL, *destination = NULL, *logs = NULL;
   double retries = -1, max_age = -1;
   double start_ts = 0;
   int rc = only(r, idx, "mapping", fields);
@@ -207,28 +219,18 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK && blocks && strcmp(blocks, "lane") != 0 && strcmp(blocks, "shard") != 0)
     rc = bad(r, "mapping", "retry_blocks", "must be \"lane\" or \"shard\"");
   if (rc == SL_OK) rc = text(r, idx, "mapping", "on_failure", &destination);
+  if (rc == SL_OK) rc = text(r, idx, "mapping", "logs", &logs);
+  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "tumbling_window", 0, 900, &m->tumbling_window_us);
   m->maximum_retry_attempts = (int32_t)retries;
   m->maximum_record_age_us = max_age < 0 ? -1 : (int64_t)llround(max_age * 1e6);
   m->retry_blocks_shard = blocks && strcmp(blocks, "shard") == 0;
   if (rc == SL_OK) rc = read_filters(r, idx, e);
   if (rc != SL_OK) return rc;
-  size_t len = strlen(dir) + strlen(handler) + 2;
-  e->handler_path = malloc(len);
-  if (e->handler_path == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
-  if (handler[0] == '/')
-    snprintf(e->handler_path, len, "%s", handler);
-  else
-    snprintf(e->handler_path, len, "%s/%s", dir, handler);
+  if ((e->handler_path = beside(dir, handler)) == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
   e->env.handler_path = e->handler_path;
-  if (destination != NULL) { /* relative to the experiment file, like the handler */
-    len = strlen(dir) + strlen(destination) + 2;
-    e->on_failure_path = malloc(len);
-    if (e->on_failure_path == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
-    if (destination[0] == '/')
-      snprintf(e->on_failure_path, len, "%s", destination);
-    else
-      snprintf(e->on_failure_path, len, "%s/%s", dir, destination);
-  }
+  if ((destination && (e->on_failure_path = beside(dir, destination)) == NULL) ||
+      (logs && (e->logs_path = beside(dir, logs)) == NULL))
+    return sl_error_set(r->err, SL_ENOMEM, "out of memory");
   return SL_OK;
 }
 
@@ -351,6 +353,7 @@ void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   free(e->actions);
   free(e->handler_path);
   free(e->on_failure_path);
+  free(e->logs_path);
   sl_filter_destroy(e->filter);
   memset(e, 0, sizeof *e);
 }

@@ -21,6 +21,7 @@ typedef struct run_ctx_s {
   char stream_arn[256];
   char role_arn[128];
   FILE *destination;           /* mapping.on_failure: failed batches as JSON lines, or NULL */
+  FILE *logs;                  /* mapping.logs: the handlers' Lambda-form log lines, or NULL */
   uint64_t failures;           /* failure records written, for their request ids */
   char function_arn[256];
   char *buf;                   /* the last produced record's key, data and explicit hash key */
@@ -128,7 +129,7 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   }
   sl_event_source_t src = {b->shard->id, c->e->sim.stream.region, c->stream_arn, c->role_arn};
   int64_t now_us = c->e->sim.start_ms * 1000 + start_us;
-  sl_invocation_t inv = {&src, c->records, b->count, NULL, c->e->report_batch_item_failures, now_us};
+  sl_invocation_t inv = {&src, c->records, b->count, NULL, c->e->report_batch_item_failures, now_us, b->window};
   sl_invoke_result_t res;
   int rc = sl_env_pool_invoke(c->pool, b->slot, now_us, &inv, &res, err);
   if (rc != SL_OK) return rc;
@@ -139,6 +140,8 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   out->cold_start = res.cold_start;
   out->init_us = res.cold_start ? res.init_duration_us : 0;
   out->duration_us = res.duration_us + out->init_us; /* the slot is busy during init too */
+  out->state_json = res.state_json; /* tumbling windows: the simulation keeps it for the next invocation */
+  res.state_json = NULL;
   sl_invoke_result_clear(&res);
   return SL_OK;
 }
@@ -215,6 +218,7 @@ static json_t *summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "max_iterator_age_ms", json_integer(s->max_iterator_age_ms));
   json_object_set_new(j, "retries", json_integer((json_int_t)s->retries));
   json_object_set_new(j, "duplicate_deliveries", json_integer((json_int_t)s->duplicate_deliveries));
+  json_object_set_new(j, "windows_closed", json_integer((json_int_t)s->windows_closed));
   json_object_set_new(j, "records_failed", json_integer((json_int_t)s->records_failed));
   json_object_set_new(j, "records_filtered", json_integer((json_int_t)s->records_filtered));
   json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));
@@ -284,6 +288,12 @@ static void show_progress(void *ctx, int64_t now_us, const sl_summary_t *s) {
   fflush(stderr);
 }
 
+static void write_log(void *data, const char *line, size_t len) {
+  FILE *f = data;
+  fwrite(line, 1, len, f);
+  fputc('\n', f);
+}
+
 int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err) {
   *result = NULL;
   run_ctx_t c = {0};
@@ -296,6 +306,14 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   sl_arn_function(c.function_arn, sizeof c.function_arn, e->env.region, e->env.account_id, e->env.function_name);
   if (e->on_failure_path != NULL && (c.destination = fopen(e->on_failure_path, "w")) == NULL)
     return sl_error_set(err, SL_EIO, "mapping.on_failure: cannot open %s for writing", e->on_failure_path);
+  if (e->logs_path != NULL && (c.logs = fopen(e->logs_path, "w")) == NULL) {
+    if (c.destination) fclose(c.destination);
+    return sl_error_set(err, SL_EIO, "mapping.logs: cannot open %s for writing", e->logs_path);
+  }
+  if (c.logs != NULL) {
+    e->env.log = write_log;
+    e->env.log_data = c.logs;
+  }
   progress_t progress = {e->name, 0};
   if (e->show_progress) {
     e->sim.progress = show_progress;
@@ -319,6 +337,10 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   if (e->show_progress && progress.last_print > 0) fputs("\r\033[K", stderr); /* clear the line */
   if (c.destination != NULL && fclose(c.destination) != 0 && rc == SL_OK)
     rc = sl_error_set(err, SL_EIO, "mapping.on_failure: cannot write %s", e->on_failure_path);
+  sl_env_pool_destroy(c.pool); /* before the log file closes: nothing logs after this */
+  c.pool = NULL;
+  if (c.logs != NULL && fclose(c.logs) != 0 && rc == SL_OK)
+    rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot write %s", e->logs_path);
   sl_sim_destroy(sim);
   sl_env_pool_destroy(c.pool);
   free(c.buf);

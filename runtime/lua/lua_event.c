@@ -2,13 +2,17 @@
  * ARNs the event and context carry. This is the delivery hot path: the batch's shared strings are pushed once per
  * batch, the record tables come from a precompiled Lua constructor called once per 16 records, and data is
  * base64-encoded into a reused buffer. */
+#define _POSIX_C_SOURCE 200809L /* gmtime_r */
+
 #include "lua/lua_event.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "lua/lua_json.h"
 #include "shardlab/base64.h"
 
 size_t sl_arn_stream(char *buf, size_t size, const char *region, const char *account, const char *stream) {
@@ -147,4 +151,46 @@ void sl_event_push(lua_State *L, const sl_event_source_t *src, const sl_event_re
   int status = lua_pcall(L, 1, 1, 0);
   free(buf.heap);
   if (status != LUA_OK) lua_error(L);
+}
+
+static int push_state(lua_State *L) {
+  sl_json_push(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+/* 2020-12-09T07:04:00Z, as AWS writes window bounds. */
+static void push_iso(lua_State *L, int64_t ms) {
+  time_t secs = (time_t)(ms / 1000);
+  struct tm tm;
+  char buf[32];
+  gmtime_r(&secs, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  lua_pushstring(L, buf);
+}
+
+void sl_event_push_window(lua_State *L, int idx, const sl_event_source_t *src, const sl_event_window_t *w) {
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 4, "adding the window");
+  lua_createtable(L, 0, 2);
+  push_iso(L, w->start_ms);
+  lua_setfield(L, -2, "start");
+  push_iso(L, w->end_ms);
+  lua_setfield(L, -2, "end");
+  lua_setfield(L, idx, "window");
+  json_t *state = json_loads(w->state_json ? w->state_json : "{}", 0, NULL);
+  if (state == NULL) state = json_object();
+  lua_pushcfunction(L, push_state); /* protected, so the JSON value is freed whatever happens */
+  lua_pushlightuserdata(L, state);
+  int status = lua_pcall(L, 1, 1, 0);
+  json_decref(state);
+  if (status != LUA_OK) lua_error(L);
+  lua_setfield(L, idx, "state");
+  lua_pushstring(L, src->shard_id);
+  lua_setfield(L, idx, "shardId");
+  lua_pushstring(L, src->event_source_arn);
+  lua_setfield(L, idx, "eventSourceARN");
+  lua_pushboolean(L, w->final);
+  lua_setfield(L, idx, "isFinalInvokeForWindow");
+  lua_pushboolean(L, w->terminated_early);
+  lua_setfield(L, idx, "isWindowTerminatedEarly");
 }

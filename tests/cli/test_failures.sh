@@ -58,6 +58,23 @@ for name in ("retries", "bisect", "partial"):
         assert rec["requestContext"]["functionArn"].startswith("arn:aws:lambda:")
 PY
 
+# Tumbling windows: the final invocation of each 60 s window logs per-key counts carried in the state.
+"$shardlab" run "$tmp/examples/tumbling_window.lua" >/dev/null 2>&1 || fail "tumbling_window exited $?"
+python3 - "$tmp/examples/tumbling-window.log" <<'PY' || fail "tumbling window counts"
+import json, re, sys
+finals = [json.loads(m) for m in re.findall(r'INFO\t(\{"counts".*\})$', open(sys.argv[1]).read(), re.M)]
+# 30 records/s, fixed arrivals: record i arrives at (i - 1) / 30 s and belongs to sensor-((i - 1) % 3 + 1).
+want = {}
+for i in range(1, 180 * 30 + 1):
+    window = "2024-01-01T00:%02d:00Z" % (((i - 1) // 30) // 60)
+    key = "sensor-%d" % ((i - 1) % 3 + 1)
+    want.setdefault(window, {}).setdefault(key, 0)
+    want[window][key] += 1
+got = {f["window"]: f["counts"] for f in finals}
+assert got == want, (got, want)
+assert not any(f["early"] for f in finals)
+PY
+
 # Filters: exactly the records matching one of the patterns are delivered; the rest are counted as filtered.
 "$shardlab" run "$src/tests/data/experiments/filters.lua" --json "$tmp/f.json" >/dev/null 2>&1 || fail "filters.lua exited $?"
 python3 - "$tmp/f.json" <<'PY' || fail "filters"

@@ -43,7 +43,7 @@ static void invoke_key(sl_env_t *env, const char *key, int64_t start_us, sl_invo
   sl_event_source_t src = {"shardId-000000000006", "us-east-2", "arn:aws:kinesis:us-east-2:123456789012:stream/s",
                            "arn:aws:iam::123456789012:role/lambda-role"};
   sl_event_record_t rec = {key, strlen(key), "data", 4, seq, 1545084650987};
-  sl_invocation_t inv = {&src, &rec, 1, NULL, 0, start_us};
+  sl_invocation_t inv = {&src, &rec, 1, NULL, 0, start_us, NULL};
   sl_error_t err;
   if (sl_env_invoke(env, &inv, res, &err) != SL_OK) fail_msg("sl_env_invoke: %s", err.message);
 }
@@ -253,7 +253,7 @@ static void batch_item_failures_through_the_environment(void **state) {
                         "49590338271490256608559692538361571095921575989136588899",
                         "49590338271490256608559692538361571095921575989136588900"};
   sl_event_record_t recs[3] = {{"a", 1, "ok", 2, seqs[0], 0}, {"b", 1, "fail", 4, seqs[1], 0}, {"c", 1, "fail", 4, seqs[2], 0}};
-  sl_invocation_t inv = {&src, recs, 3, NULL, 1, START_US};
+  sl_invocation_t inv = {&src, recs, 3, NULL, 1, START_US, NULL};
   assert_int_equal(sl_env_invoke(env, &inv, &res, &err), SL_OK);
   assert_int_equal(res.status, SL_INVOKE_PARTIAL);
   assert_int_equal(res.lowest_failed, 1);
@@ -280,6 +280,33 @@ static void window_state_comes_back_as_json(void **state) {
   sl_invoke_result_clear(&res);
 }
 
+/* Tumbling windows: the handler sees the window fields; a response without state fails the invocation. */
+static void window_fields_and_state_rule(void **state) {
+  (void)state;
+  static const char *seq = "49590338271490256608559692538361571095921575989136588898";
+  sl_event_source_t src = {"shardId-000000000003", "us-east-1", "arn:aws:kinesis:us-east-1:1:stream/s", "r"};
+  sl_event_record_t rec = {"device-1", 8, "d", 1, seq, 0};
+  sl_event_window_t win = {INT64_C(1607497440000), INT64_C(1607497560000), "{\"device-1\":41}", 1, 0};
+  sl_invocation_t inv = {&src, &rec, 1, NULL, 0, START_US, &win};
+  sl_env_config_t c = config_for(HANDLERS "window_state.lua", NULL);
+  sl_env_t *env;
+  sl_error_t err;
+  sl_invoke_result_t res;
+  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
+  assert_int_equal(sl_env_invoke(env, &inv, &res, &err), SL_OK);
+  assert_int_equal(res.status, SL_INVOKE_SUCCESS);
+  assert_string_equal(res.state_json, "{\"device-1\":42}"); /* the state came in, one more record was counted */
+  sl_invoke_result_clear(&res);
+  sl_env_destroy(env);
+  c = config_for(HANDLERS "echo_window.lua", NULL);
+  assert_int_equal(sl_env_create(&c, 0, &env, &err), SL_OK);
+  assert_int_equal(sl_env_invoke(env, &inv, &res, &err), SL_OK);
+  assert_int_equal(res.status, SL_INVOKE_FUNCTION_ERROR); /* it returns no state */
+  assert_non_null(strstr(res.error_json, "must include state"));
+  sl_invoke_result_clear(&res);
+  sl_env_destroy(env);
+}
+
 static void pool_reclaims_idle_environments(void **state) {
   (void)state;
   sl_env_config_t c = config_for(HANDLERS "counter.lua", NULL);
@@ -291,7 +318,7 @@ static void pool_reclaims_idle_environments(void **state) {
   static const char *seq = "49590338271490256608559692538361571095921575989136588898";
   sl_event_source_t src = {"shardId-000000000000", "us-east-1", "arn", "role"};
   sl_event_record_t rec = {"k", 1, "d", 1, seq, 0};
-  sl_invocation_t inv = {&src, &rec, 1, NULL, 0, START_US};
+  sl_invocation_t inv = {&src, &rec, 1, NULL, 0, START_US, NULL};
   for (uint32_t slot = 0; slot < 3; slot++) {
     assert_int_equal(sl_env_pool_invoke(pool, slot, START_US, &inv, &res, &err), SL_OK);
     sl_invoke_result_clear(&res);
@@ -335,6 +362,7 @@ int main(void) {
       cmocka_unit_test(virtual_clock_and_logs),
       cmocka_unit_test(batch_item_failures_through_the_environment),
       cmocka_unit_test(window_state_comes_back_as_json),
+      cmocka_unit_test(window_fields_and_state_rule),
       cmocka_unit_test(pool_reclaims_idle_environments),
       cmocka_unit_test(same_seed_same_results),
   };
