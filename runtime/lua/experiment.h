@@ -22,7 +22,8 @@ typedef struct sl_experiment_s {
   int64_t idle_timeout_us;        /* mapping.idle_timeout */
   uint32_t provisioned_concurrency; /* mapping.provisioned_concurrency: environments initialized up front */
   sl_filter_t *filter;            /* owned: mapping.filters compiled */
-  char *on_failure_path;
+  char *on_failure_path;          /* owned: mapping.on_failure as a file (or { file = ... }) */
+  char *on_failure_stream;        /* owned: mapping.on_failure = { stream = NAME }: a stream of the experiment */
   char *logs_path;                /* owned: mapping.logs, a file for the handlers' log lines (NULL: discarded) */          /* owned: mapping.on_failure, a JSONL file for failed batches (NULL: drop them) */
   int show_progress;              /* print a progress line on stderr while running (shardlab run on a terminal) */
 } sl_experiment_t;

@@ -131,6 +131,31 @@ static char *beside(const char *dir, const char *path) {
   return out;
 }
 
+/* mapping.on_failure: "file.jsonl", { file = "file.jsonl" } or { stream = "name" } (a stream of the
+ * experiment that receives the failure records). A file name is returned in *file. */
+static int read_destination(reader_t *r, int idx, sl_experiment_t *e, const char **file) {
+  lua_State *L = r->L;
+  static const char *const fields[] = {"file", "stream", NULL};
+  int t = lua_getfield(L, idx, "on_failure"), rc = SL_OK;
+  if (t == LUA_TSTRING) {
+    *file = lua_tostring(L, -1);
+  } else if (t == LUA_TTABLE) {
+    int d = lua_gettop(L);
+    const char *stream = NULL;
+    rc = only(r, d, "mapping.on_failure", fields);
+    if (rc == SL_OK) rc = text(r, d, "mapping.on_failure", "file", file);
+    if (rc == SL_OK) rc = text(r, d, "mapping.on_failure", "stream", &stream);
+    if (rc == SL_OK && (*file == NULL) == (stream == NULL))
+      rc = bad(r, "mapping", "on_failure", "needs exactly one of file and stream");
+    if (rc == SL_OK && stream != NULL && (e->on_failure_stream = malloc(strlen(stream) + 1)) != NULL)
+      strcpy(e->on_failure_stream, stream);
+  } else if (t != LUA_TNIL) {
+    rc = bad(r, "mapping", "on_failure", "must be a file name or {file = ...} or {stream = ...}");
+  }
+  lua_pop(L, 1); /* *file points into a string the experiment table still holds */
+  return rc;
+}
+
 /* mapping.filters: a list of up to 5 pattern tables, each turned into JSON and compiled. */
 static int read_filters(reader_t *r, int idx, sl_experiment_t *e) {
   lua_State *L = r->L;
@@ -218,7 +243,7 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK) rc = text(r, idx, "mapping", "retry_blocks", &blocks);
   if (rc == SL_OK && blocks && strcmp(blocks, "lane") != 0 && strcmp(blocks, "shard") != 0)
     rc = bad(r, "mapping", "retry_blocks", "must be \"lane\" or \"shard\"");
-  if (rc == SL_OK) rc = text(r, idx, "mapping", "on_failure", &destination);
+  if (rc == SL_OK) rc = read_destination(r, idx, e, &destination);
   if (rc == SL_OK) rc = text(r, idx, "mapping", "logs", &logs);
   if (rc == SL_OK) rc = seconds(r, idx, "mapping", "tumbling_window", 0, 900, &m->tumbling_window_us);
   m->maximum_retry_attempts = (int32_t)retries;
@@ -354,6 +379,7 @@ void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   free(e->handler_path);
   free(e->on_failure_path);
   free(e->logs_path);
+  free(e->on_failure_stream);
   sl_filter_destroy(e->filter);
   memset(e, 0, sizeof *e);
 }

@@ -22,6 +22,7 @@ typedef struct run_ctx_s {
   char role_arn[128];
   FILE *destination;           /* mapping.on_failure: failed batches as JSON lines, or NULL */
   FILE *logs;                  /* mapping.logs: the handlers' Lambda-form log lines, or NULL */
+  sl_stream_t *dead_letters;   /* mapping.on_failure = { stream = ... }: receives the failure records, or NULL */
   uint64_t failures;           /* failure records written, for their request ids */
   char function_arn[256];
   char *buf;                   /* the last produced record's key, data and explicit hash key */
@@ -159,7 +160,7 @@ static void iso_time(int64_t ms, char out[32]) {
  * discarded batches": requestContext, responseContext, version, timestamp, KinesisBatchInfo). */
 static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
   run_ctx_t *c = ctx;
-  if (c->destination == NULL) return SL_OK;
+  if (c->destination == NULL && c->dead_letters == NULL) return SL_OK;
   char first_seq[SL_SEQNUM_DECIMAL_SIZE], last_seq[SL_SEQNUM_DECIMAL_SIZE], first_at[32], last_at[32], now[32];
   char request_id[40];
   const sl_record_t *first = f->records[0], *last = f->records[f->count - 1];
@@ -184,10 +185,21 @@ static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
       f->shard->id, "startSequenceNumber", first_seq, "endSequenceNumber", last_seq,
       "approximateArrivalOfFirstRecord", first_at, "approximateArrivalOfLastRecord", last_at, "batchSize",
       (json_int_t)f->count, "streamArn", c->stream_arn);
-  int rc = record != NULL && json_dumpf(record, c->destination, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
-                   fputc('\n', c->destination) != EOF
-               ? SL_OK
-               : sl_error_set(err, SL_EIO, "cannot write to the on_failure destination %s", c->e->on_failure_path);
+  int rc = SL_OK;
+  char *text = record != NULL ? json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  if (text == NULL) {
+    rc = sl_error_set(err, SL_ENOMEM, "out of memory writing a failure record");
+  } else if (c->destination != NULL) {
+    if (fprintf(c->destination, "%s\n", text) < 0)
+      rc = sl_error_set(err, SL_EIO, "cannot write to the on_failure destination %s", c->e->on_failure_path);
+  } else {
+    /* A stream destination: the failure record is the data, the failed batch's shard the partition key. */
+    sl_error_t put_err;
+    if (sl_stream_put(c->dead_letters, c->e->sim.start_ms + f->at_us / 1000, f->shard->id, strlen(f->shard->id), NULL,
+                      text, strlen(text), NULL, &put_err) != SL_OK)
+      rc = sl_error_set(err, put_err.code, "on_failure stream %s: %s", c->e->on_failure_stream, put_err.message);
+  }
+  free(text);
   json_decref(record);
   return rc;
 }
@@ -314,6 +326,20 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
     e->env.log = write_log;
     e->env.log_data = c.logs;
   }
+  if (e->on_failure_stream != NULL) { /* a stream of the experiment's own, without limits to refuse a failure */
+    sl_stream_config_t dc;
+    sl_stream_config_init(&dc);
+    dc.name = e->on_failure_stream;
+    dc.shard_count = 1;
+    dc.write_limits = 0;
+    dc.created_ms = e->sim.start_ms;
+    sl_error_t serr;
+    if (sl_stream_create(&dc, &c.dead_letters, &serr) != SL_OK) {
+      if (c.destination) fclose(c.destination);
+      if (c.logs) fclose(c.logs);
+      return sl_error_set(err, serr.code, "mapping.on_failure.stream: %s", serr.message);
+    }
+  }
   progress_t progress = {e->name, 0};
   if (e->show_progress) {
     e->sim.progress = show_progress;
@@ -330,7 +356,12 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   if (rc == SL_OK) rc = sl_sim_create(&e->sim, &sim, err);
   if (rc == SL_OK) rc = sl_sim_run(sim, err);
   if (rc == SL_OK) {
-    *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config_json(e), "summary", summary_json(sim),
+    json_t *summary = summary_json(sim);
+    if (c.dead_letters != NULL)
+      json_object_set_new(summary, "on_failure_stream",
+                          json_pack("{s:s,s:I}", "name", e->on_failure_stream, "records_in",
+                                    (json_int_t)sl_stream_shard(c.dead_letters, 0)->stats.records_in));
+    *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config_json(e), "summary", summary,
                         "timeseries", series_json(sim));
     if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
   }
@@ -341,6 +372,7 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   c.pool = NULL;
   if (c.logs != NULL && fclose(c.logs) != 0 && rc == SL_OK)
     rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot write %s", e->logs_path);
+  sl_stream_destroy(c.dead_letters);
   sl_sim_destroy(sim);
   sl_env_pool_destroy(c.pool);
   free(c.buf);

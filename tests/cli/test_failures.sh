@@ -58,6 +58,17 @@ for name in ("retries", "bisect", "partial"):
         assert rec["requestContext"]["functionArn"].startswith("arn:aws:lambda:")
 PY
 
+# A stream of the experiment as the destination: it receives exactly the failure records.
+"$shardlab" run "$src/tests/data/experiments/dead_letters.lua" --json "$tmp/dl.json" >/dev/null 2>&1 || fail "dead_letters exited $?"
+python3 - "$tmp/dl.json" <<'PY' || fail "stream destination"
+import json, sys
+s = json.load(open(sys.argv[1]))["experiments"][0]["summary"]
+assert s["records_failed"] == 1 and s["on_failure_stream"] == {"name": "dead-letters", "records_in": 1}, s
+PY
+out=$("$shardlab" run "$src/tests/data/experiments/bad_destination.lua" 2>&1); status=$?
+[ "$status" -eq 1 ] && [[ "$out" == *"mapping.on_failure needs exactly one of file and stream"* ]] ||
+  fail "bad destination: status $status, $out"
+
 # Tumbling windows: the final invocation of each 60 s window logs per-key counts carried in the state.
 "$shardlab" run "$tmp/examples/tumbling_window.lua" >/dev/null 2>&1 || fail "tumbling_window exited $?"
 python3 - "$tmp/examples/tumbling-window.log" <<'PY' || fail "tumbling window counts"
