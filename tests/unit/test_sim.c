@@ -706,6 +706,97 @@ static void tumbling_windows_carry_state(void **state) {
   assert_non_null(strstr(err.message, "tumbling_window needs parallelization_factor 1"));
 }
 
+/* Batches held back by reserved concurrency are throttles, never retries. */
+static void throttles_are_not_retries(void **state) {
+  (void)state;
+  world_t w;
+  world_init(&w, 23);
+  w.keys = 8;
+  w.handler_us = 400000;
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.stream.name = "throttled";
+  c.stream.shard_count = 2;
+  sl_producer_config_t producer = {100, SL_ARRIVALS_FIXED};
+  c.producers = &producer;
+  c.producer_count = 1;
+  c.mapping.parallelization_factor = 4;
+  c.mapping.ordering = SL_ORDERING_KEYS;
+  c.mapping.reserved_concurrency = 2;
+  c.duration_us = 10000000;
+  c.produce = produce;
+  c.invoke = invoke;
+  c.ctx = &w;
+  sl_sim_t *sim;
+  sl_error_t err;
+  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  uint64_t throttles = 0;
+  for (size_t i = 0; i < sl_sim_seconds(sim); i++) throttles += sl_sim_second(sim, i)->throttles;
+  assert_true(throttles > 0);
+  assert_int_equal(sl_sim_summary(sim)->retries, 0);
+  assert_int_equal(sl_sim_summary(sim)->max_concurrency, 2);
+  assert_int_equal(sl_sim_summary(sim)->records_delivered, sl_sim_summary(sim)->records_put);
+  sl_sim_destroy(sim);
+  world_free(&w);
+}
+
+/* A window open when its shard is split closes early: its final invocation says isWindowTerminatedEarly. */
+static int early_invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_outcome_t *out, sl_error_t *err) {
+  (void)start;
+  (void)err;
+  long *early = ctx; /* [0]: early finals of shard 0, [1]: finals of shard 0, [2]: early finals elsewhere */
+  out->duration_us = 1000;
+  out->status = SL_BATCH_OK;
+  if (b->window != NULL && b->window->final) {
+    if (b->shard->index == 0) {
+      early[1]++;
+      early[0] += b->window->terminated_early;
+    } else {
+      early[2] += b->window->terminated_early;
+    }
+  }
+  out->state_json = malloc(3);
+  memcpy(out->state_json, "{}", 3);
+  return SL_OK;
+}
+
+static int produce_one_key(void *ctx, uint32_t producer, uint64_t i, int64_t now_us, sl_produced_t *out, sl_error_t *err) {
+  (void)ctx;
+  (void)producer;
+  (void)i;
+  (void)now_us;
+  (void)err;
+  *out = (sl_produced_t){"k", 1, "d", 1, NULL};
+  return SL_OK;
+}
+
+static void window_closes_early_when_the_shard_ends(void **state) {
+  (void)state;
+  long early[3] = {0, 0, 0};
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.stream.name = "early";
+  c.stream.shard_count = 1;
+  sl_producer_config_t producer = {20, SL_ARRIVALS_FIXED};
+  c.producers = &producer;
+  c.producer_count = 1;
+  c.mapping.tumbling_window_us = 10000000;
+  sl_action_t split = {15000000, 2}; /* in the middle of the window [10 s, 20 s) */
+  c.actions = &split;
+  c.action_count = 1;
+  c.duration_us = 30000000;
+  c.produce = produce_one_key;
+  c.invoke = early_invoke;
+  c.ctx = early;
+  sl_sim_t *sim;
+  sl_error_t err;
+  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  assert_int_equal(early[1], 2); /* windows [0, 10) and [10, 20) of the parent */
+  assert_int_equal(early[0], 1); /* the second one ended with the shard, before its time */
+  assert_int_equal(early[2], 0); /* the children's windows end normally */
+  sl_sim_destroy(sim);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(invariants_over_many_seeds), cmocka_unit_test(same_seed_same_run),
                                      cmocka_unit_test(starting_positions),
@@ -716,6 +807,8 @@ int main(void) {
                                      cmocka_unit_test(retry_blocks_the_shard_when_asked),
                                      cmocka_unit_test(oversized_record_goes_to_the_destination),
                                      cmocka_unit_test(tumbling_windows_carry_state),
+                                     cmocka_unit_test(throttles_are_not_retries),
+                                     cmocka_unit_test(window_closes_early_when_the_shard_ends),
                                      cmocka_unit_test(the_seed_question)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
