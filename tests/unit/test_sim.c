@@ -196,6 +196,33 @@ static void world_free(world_t *w) {
   free(w->batch_index);
 }
 
+/* A configuration for the test world: one stream, one producer (fixed arrivals) and the C callbacks. The
+ * producer struct is the caller's and must live until the simulation is created. */
+static sl_sim_config_t world_config(world_t *w, const char *name, uint32_t shards, double rate,
+                                    sl_producer_config_t *producer) {
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.stream.name = name;
+  c.stream.shard_count = shards;
+  *producer = (sl_producer_config_t){rate, SL_ARRIVALS_FIXED};
+  c.producers = producer;
+  c.producer_count = 1;
+  c.produce = produce;
+  c.invoke = invoke;
+  c.on_failure = on_failure;
+  c.ctx = w;
+  return c;
+}
+
+/* Creates and runs a simulation, failing the test on any error. */
+static sl_sim_t *run_config(const sl_sim_config_t *c) {
+  sl_sim_t *sim;
+  sl_error_t err;
+  if (sl_sim_create(c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
+  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
+  return sim;
+}
+
 static int cmp_start(const void *a, const void *b) {
   const invocation_t *x = a, *y = b;
   return (x->start > y->start) - (x->start < y->start);
@@ -365,9 +392,7 @@ static uint32_t seed_question(uint32_t keys, sl_ordering_t ordering) {
   c.produce = produce_servers;
   c.invoke = invoke;
   c.ctx = &w;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  sl_sim_t *sim = run_config(&c);
   uint32_t max = sl_sim_summary(sim)->max_concurrency;
   sl_sim_destroy(sim);
   world_free(&w);
@@ -408,9 +433,7 @@ static void starting_positions(void **state) {
     c.produce = produce;
     c.invoke = invoke;
     c.ctx = &w;
-    sl_sim_t *sim;
-    sl_error_t err;
-    if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+    sl_sim_t *sim = run_config(&c);
     const sl_summary_t *sum = sl_sim_summary(sim);
     assert_int_equal(sum->records_put, 1000);
     uint64_t lowest = UINT64_MAX;
@@ -434,26 +457,15 @@ static sl_sim_t *poison_run(world_t *w, int32_t max_retries, int bisect, uint32_
   w->keys = 3;
   w->poison = 25;
   w->handler_us = 100000;
-  sl_sim_config_t c;
-  sl_sim_config_init(&c);
-  c.stream.name = "poison";
-  c.stream.shard_count = 1;
-  sl_producer_config_t producer = {200, SL_ARRIVALS_FIXED};
-  c.producers = &producer;
-  c.producer_count = 1;
+  sl_producer_config_t producer;
+  sl_sim_config_t c = world_config(w, "poison", 1, 200, &producer);
   c.mapping.batch_size = batch_size;
   c.mapping.maximum_retry_attempts = max_retries;
   c.mapping.bisect_on_error = bisect;
   c.mapping.maximum_record_age_us = max_age_us;
   c.duration_us = 5000000;
   c.drain_timeout_us = 300000000;
-  c.produce = produce;
-  c.invoke = invoke;
-  c.on_failure = on_failure;
-  c.ctx = w;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  sl_sim_t *sim = run_config(&c);
   return sim;
 }
 
@@ -540,25 +552,14 @@ static void retry_blocks_the_shard_when_asked(void **state) {
     w.keys = 4; /* four keys, balanced over four slots of one shard */
     w.poison = 2;
     w.handler_us = 50000;
-    sl_sim_config_t c;
-    sl_sim_config_init(&c);
-    c.stream.name = "scope";
-    c.stream.shard_count = 1;
-    sl_producer_config_t producer = {40, SL_ARRIVALS_FIXED};
-    c.producers = &producer;
-    c.producer_count = 1;
+    sl_producer_config_t producer;
+    sl_sim_config_t c = world_config(&w, "scope", 1, 40, &producer);
     c.mapping.parallelization_factor = 4;
     c.mapping.ordering = SL_ORDERING_KEYS;
     c.mapping.maximum_retry_attempts = 3;
     c.mapping.retry_blocks_shard = scope;
     c.duration_us = 20000000;
-    c.produce = produce;
-    c.invoke = invoke;
-    c.on_failure = on_failure;
-    c.ctx = &w;
-    sl_sim_t *sim;
-    sl_error_t err;
-    if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+    sl_sim_t *sim = run_config(&c);
     /* Between the first failure and the exhaustion, did batches without the poison record start? */
     size_t others = 0;
     for (size_t i = 0; i < w.inv_count; i++) {
@@ -583,23 +584,12 @@ static void oversized_record_goes_to_the_destination(void **state) {
   w.keys = 2;
   w.huge = 5;
   w.handler_us = 10000;
-  sl_sim_config_t c;
-  sl_sim_config_init(&c);
-  c.stream.name = "huge";
-  c.stream.shard_count = 1;
+  sl_producer_config_t producer;
+  sl_sim_config_t c = world_config(&w, "huge", 1, 20, &producer);
   c.stream.write_limits = 0;
   c.stream.max_record_size_kib = 10240;
-  sl_producer_config_t producer = {20, SL_ARRIVALS_FIXED};
-  c.producers = &producer;
-  c.producer_count = 1;
   c.duration_us = 2000000;
-  c.produce = produce;
-  c.invoke = invoke;
-  c.on_failure = on_failure;
-  c.ctx = &w;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  sl_sim_t *sim = run_config(&c);
   const sl_summary_t *s = sl_sim_summary(sim);
   /* 7 MB of data is 9.3 MB of base64: more than an invocation's 6 MB. It is never invoked; the rest flows. */
   assert_int_equal(invocations_with(&w, 5), 0);
@@ -688,9 +678,7 @@ static void tumbling_windows_carry_state(void **state) {
   c.produce = produce;
   c.invoke = window_invoke;
   c.ctx = &ww;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  sl_sim_t *sim = run_config(&c);
   if (ww.bad) fail_msg("%s", ww.why);
   const sl_summary_t *s = sl_sim_summary(sim);
   /* 45 s of records in 10 s windows: 5 windows, each closed by a final invocation whose state holds its count. */
@@ -702,6 +690,7 @@ static void tumbling_windows_carry_state(void **state) {
   world_free(&ww.base);
   /* Windows need PF 1: their state belongs to the shard. */
   c.mapping.parallelization_factor = 2;
+  sl_error_t err;
   assert_int_equal(sl_sim_create(&c, &sim, &err), SL_EINVAL);
   assert_non_null(strstr(err.message, "tumbling_window needs parallelization_factor 1"));
 }
@@ -713,23 +702,13 @@ static void throttles_are_not_retries(void **state) {
   world_init(&w, 23);
   w.keys = 8;
   w.handler_us = 400000;
-  sl_sim_config_t c;
-  sl_sim_config_init(&c);
-  c.stream.name = "throttled";
-  c.stream.shard_count = 2;
-  sl_producer_config_t producer = {100, SL_ARRIVALS_FIXED};
-  c.producers = &producer;
-  c.producer_count = 1;
+  sl_producer_config_t producer;
+  sl_sim_config_t c = world_config(&w, "throttled", 2, 100, &producer);
   c.mapping.parallelization_factor = 4;
   c.mapping.ordering = SL_ORDERING_KEYS;
   c.mapping.reserved_concurrency = 2;
   c.duration_us = 10000000;
-  c.produce = produce;
-  c.invoke = invoke;
-  c.ctx = &w;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  sl_sim_t *sim = run_config(&c);
   uint64_t throttles = 0;
   for (size_t i = 0; i < sl_sim_seconds(sim); i++) throttles += sl_sim_second(sim, i)->throttles;
   assert_true(throttles > 0);
@@ -788,9 +767,7 @@ static void window_closes_early_when_the_shard_ends(void **state) {
   c.produce = produce_one_key;
   c.invoke = early_invoke;
   c.ctx = early;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK || sl_sim_run(sim, &err) != SL_OK) fail_msg("%s", err.message);
+  sl_sim_t *sim = run_config(&c);
   assert_int_equal(early[1], 2); /* windows [0, 10) and [10, 20) of the parent */
   assert_int_equal(early[0], 1); /* the second one ended with the shard, before its time */
   assert_int_equal(early[2], 0); /* the children's windows end normally */
