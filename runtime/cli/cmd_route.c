@@ -3,17 +3,21 @@
 #define _POSIX_C_SOURCE 200809L /* getline */
 
 #include <jansson.h>
+#include <lauxlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lua/env_internal.h" /* sl_env_pcall */
+#include "lua/experiment.h"
 #include "shardlab/stream.h"
 
 static const char route_usage[] =
-    "usage: shardlab route --shards N [--json] [KEY ...]\n"
+    "usage: shardlab route (--shards N | --stream FILE.lua) [--json] [KEY ...]\n"
     "  --shards N   route over a new stream of N shards (1..10000), split evenly as Kinesis does\n"
+    "  --stream F   route over the stream of the first experiment F declares (as it starts)\n"
     "  --json       print a JSON list of {\"key\", \"hash_key\", \"shard\"}\n"
     "  KEY ...      partition keys; when none are given, keys are read from stdin, one per line\n";
 
@@ -65,6 +69,48 @@ static int route_stdin(route_out_t *out) {
   return rc;
 }
 
+/* The stream configuration of the first sl.experiment{...} in file; its name goes into name. Exit status. */
+static int stream_of_file(const char *file, sl_stream_config_t *config, char *name, size_t name_size) {
+  FILE *f = fopen(file, "r");
+  if (f == NULL) return usage_error("--stream: cannot read %s", file);
+  fclose(f);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", file);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL)
+    snprintf(dir, sizeof dir, ".");
+  else
+    slash[slash == dir] = '\0';
+  sl_experiment_host_t host;
+  lua_State *L = sl_experiment_state(&host, dir);
+  if (L == NULL) return SL_EXIT_FAILED;
+  int status = SL_EXIT_OK;
+  if (luaL_loadfilex(L, file, "t") != LUA_OK || sl_env_pcall(L, 0, 0) != LUA_OK) {
+    fprintf(stderr, "shardlab route: %s\n", lua_tostring(L, -1));
+    status = SL_EXIT_FAILED;
+  } else {
+    sl_lua_push_experiments(L);
+    if (lua_rawgeti(L, -1, 1) != LUA_TTABLE) {
+      fprintf(stderr, "shardlab route: %s declares no experiment (sl.experiment{...})\n", file);
+      status = SL_EXIT_FAILED;
+    } else {
+      sl_experiment_t e;
+      sl_error_t err;
+      if (sl_experiment_read(L, -1, dir, 1, &e, &err) != SL_OK) {
+        fprintf(stderr, "shardlab route: %s: %s\n", file, err.message);
+        status = SL_EXIT_FAILED;
+      } else {
+        *config = e.sim.stream;
+        snprintf(name, name_size, "%s", e.sim.stream.name);
+        config->name = name;
+      }
+      sl_experiment_free(L, &e);
+    }
+  }
+  lua_close(L);
+  return status;
+}
+
 static int parse_count(const char *text, uint32_t *out) {
   if (text == NULL || *text == '\0' || strlen(text) > 9) return -1;
   uint32_t v = 0;
@@ -80,6 +126,7 @@ int sl_cli_route(int argc, char **argv) {
   route_out_t out = {0};
   uint32_t shards = 0;
   int have_shards = 0, first_key = argc;
+  const char *stream_file = NULL;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--") == 0) {
@@ -96,7 +143,8 @@ int sl_cli_route(int argc, char **argv) {
         return usage_error("--shards '%s' is not a whole number from 1 to 10000", argv[i]);
       have_shards = 1;
     } else if (strcmp(a, "--stream") == 0) {
-      return usage_error("--stream (routing over an experiment file's stream) is not available yet");
+      if (i + 1 >= argc) return usage_error("--stream needs an experiment file");
+      stream_file = argv[++i];
     } else if (a[0] == '-' && a[1] != '\0') {
       return usage_error("unknown option '%s'", a);
     } else {
@@ -104,12 +152,17 @@ int sl_cli_route(int argc, char **argv) {
       break;
     }
   }
-  if (!have_shards) return usage_error("--shards N is required");
+  if (have_shards == (stream_file != NULL)) return usage_error("one of --shards N and --stream FILE.lua is required");
 
   sl_stream_config_t config;
   sl_stream_config_init(&config);
   config.name = "route";
   config.shard_count = shards;
+  char name[SL_STREAM_NAME_MAX + 1];
+  if (stream_file != NULL) {
+    int status = stream_of_file(stream_file, &config, name, sizeof name);
+    if (status != SL_EXIT_OK) return status;
+  }
   sl_stream_t *stream;
   sl_error_t err;
   if (sl_stream_create(&config, &stream, &err) != SL_OK) {

@@ -12,7 +12,7 @@ static const char usage[] =
     "commands:\n"
     "  run FILE.lua [--seed N] [--json OUT]\n"
     "        run the experiments a Lua file declares (sl.experiment{...}) on the virtual clock\n"
-    "  route (--shards N) [--json] [KEY ...]\n"
+    "  route (--shards N | --stream FILE.lua) [--json] [KEY ...]\n"
     "        show the hash key and shard of each partition key (keys from stdin, one per line, when none given)\n"
     "  invoke HANDLER.lua [--event EVENT.json] [--clock virtual|real] [--timeout S] [--memory MB]\n"
     "        run a Lua handler once with a Kinesis event; response on stdout, Lambda's log on stderr\n"

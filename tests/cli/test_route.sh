@@ -4,6 +4,7 @@
 # the same answer; bad input exits 2 with a message naming the problem, never a crash.
 set -uo pipefail
 shardlab=${1:?usage: test_route.sh PATH/TO/shardlab}
+src=${SHARDLAB_SOURCE_DIR:?}
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
@@ -59,7 +60,9 @@ expect_usage() { # MESSAGE-FRAGMENT CMD...
   [[ "$out" == *"$fragment"* ]] || fail "'${*:2}': message lacks '$fragment': $out"
 }
 expect_usage "unknown option '--shard'" "$shardlab" route --shard 3 a
-expect_usage "--shards N is required" "$shardlab" route a
+expect_usage "one of --shards N and --stream FILE.lua is required" "$shardlab" route a
+expect_usage "one of --shards N and --stream FILE.lua is required" "$shardlab" route --shards 2 --stream x.lua a
+expect_usage "--stream: cannot read" "$shardlab" route --stream "$src/none.lua" a
 expect_usage "ShardCount 0 is out of range" "$shardlab" route --shards 0 a
 expect_usage "ShardCount 10001 is out of range" "$shardlab" route --shards 10001 a
 expect_usage "--shards 'x3' is not a whole number" "$shardlab" route --shards x3 a
@@ -74,6 +77,16 @@ out=$(printf 'a\n\xff\n' | "$shardlab" route --shards 3 2>&1); status=$?
 [ "$status" -eq 2 ] && [[ "$out" == *"stdin line 2: PartitionKey is not valid UTF-8"* ]] ||
   fail "invalid UTF-8 on stdin: status $status, $out"
 "$shardlab" 2>/dev/null; [ $? -eq 2 ] || fail "no command should exit 2"
+
+# --stream: an experiment file's stream routes as a new stream of its shard count does.
+for pair in "seed_question.lua 4" "poison_pill.lua 2" "tumbling_window.lua 1"; do
+  set -- $pair
+  a=$("$shardlab" route --stream "$src/examples/$1" "${keys[@]}") || fail "--stream $1 exited $?"
+  b=$("$shardlab" route --shards "$2" "${keys[@]}")
+  [ "$a" == "$b" ] || fail "--stream $1 differs from --shards $2"
+done
+out=$("$shardlab" route --stream "$src/tests/data/experiments/none.lua" a 2>&1); status=$?
+[ "$status" -eq 1 ] && [[ "$out" == *"declares no experiment"* ]] || fail "--stream without experiments: $status, $out"
 
 # Help and version succeed and say what they are.
 "$shardlab" --help | grep -q "route" || fail "--help does not list route"
