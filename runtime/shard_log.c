@@ -2,8 +2,9 @@
  *
  * Layout: a table of chunk pointers; each chunk holds CHUNK_RECORDS record headers and the byte blocks that
  * hold those records' keys and data. Appending copies the payload into the chunk's current block (a new block
- * when it is full), so there is no allocation per record and a record never moves. Retention moves `first`
- * forward record by record and frees a chunk, headers and bytes together, once all its records are gone. */
+ * when it is full; a payload larger than a block gets a block of its own), so there is no allocation per
+ * record and a record never moves. Retention moves `first` forward record by record and frees a chunk,
+ * headers and bytes together, once all its records are gone. */
 #include "shardlab/shard_log.h"
 
 #include <stdlib.h>
@@ -60,10 +61,12 @@ void sl_shard_log_destroy(sl_shard_log_t *log) {
   free(log);
 }
 
-/* Makes room for one more chunk pointer, dropping dead entries before growing. */
+/* Makes room for one more chunk pointer. Dead entries (those before head) are dropped instead of growing
+ * when they are at least as many as the live ones, so each move of k live entries frees k or more slots:
+ * amortised O(1) per chunk, and the table stays within a small factor of the live chunk count. */
 static int table_reserve(sl_shard_log_t *log) {
   if (log->count < log->cap) return SL_OK;
-  if (log->head > 0) {
+  if (log->head > 0 && log->head >= log->count - log->head) {
     memmove(log->chunks, log->chunks + log->head, (log->count - log->head) * sizeof *log->chunks);
     log->count -= log->head;
     log->head = 0;
@@ -83,13 +86,19 @@ static char *chunk_bytes(sl_shard_log_t *log, chunk_t *c, size_t len) {
   block_t *b = c->blocks;
   if (b == NULL || b->cap - b->used < len) {
     size_t cap = len > BLOCK_BYTES ? len : BLOCK_BYTES;
-    b = malloc(sizeof *b + cap);
-    if (b == NULL) return NULL;
-    b->cap = cap;
-    b->used = 0;
-    b->next = c->blocks;
-    c->blocks = b;
-    log->memory += sizeof *b + cap;
+    block_t *fresh = malloc(sizeof *fresh + cap);
+    if (fresh == NULL) return NULL;
+    fresh->cap = cap;
+    fresh->used = 0;
+    log->memory += sizeof *fresh + cap;
+    if (len > BLOCK_BYTES && b != NULL) { /* a block of its own: keep filling the current one after it */
+      fresh->next = b->next;
+      b->next = fresh;
+    } else {
+      fresh->next = b;
+      c->blocks = fresh;
+    }
+    b = fresh;
   }
   char *p = b->data + b->used;
   b->used += len;
@@ -98,7 +107,8 @@ static char *chunk_bytes(sl_shard_log_t *log, chunk_t *c, size_t len) {
 
 int sl_shard_log_append(sl_shard_log_t *log, int64_t arrival_ms, sl_hashkey_t hash_key, int explicit_hash,
                         const char *key, size_t key_len, const void *data, size_t data_len, uint64_t *counter) {
-  if (key_len > UINT32_MAX || data_len > UINT32_MAX || key_len + data_len > SIZE_MAX / 2) return SL_EINVAL;
+  if (key_len > UINT32_MAX || data_len > UINT32_MAX || key_len > SIZE_MAX / 2 || data_len > SIZE_MAX / 2 - key_len)
+    return SL_EINVAL;
   uint64_t offset = log->next - log->base;
   size_t slot = (size_t)(offset % CHUNK_RECORDS);
   size_t index = log->head + (size_t)(offset / CHUNK_RECORDS);

@@ -6,8 +6,8 @@
  * retained: pointers returned by sl_shard_log_get stay valid until sl_shard_log_trim drops that record or the
  * log is destroyed. Trimming frees whole chunks once all their records are gone.
  *
- * Memory per record: sizeof(sl_record_t) in the chunk, plus one heap block of key_len + data_len bytes
- * (docs/storage.md gives the figures). The log knows nothing of streams, shards or clocks. */
+ * Memory per record: sizeof(sl_record_t) in the chunk, plus key_len + data_len bytes packed into the chunk's
+ * payload blocks (docs/storage.md gives the figures). The log knows nothing of streams, shards or clocks. */
 #ifndef SHARDLAB_SHARD_LOG_H
 #define SHARDLAB_SHARD_LOG_H
 
