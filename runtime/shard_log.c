@@ -107,7 +107,7 @@ static char *chunk_bytes(sl_shard_log_t *log, chunk_t *c, size_t len) {
 
 int sl_shard_log_append(sl_shard_log_t *log, int64_t arrival_ms, sl_hashkey_t hash_key, int explicit_hash,
                         const char *key, size_t key_len, const void *data, size_t data_len, uint64_t *counter) {
-  if (key_len > UINT32_MAX || data_len > UINT32_MAX || key_len > SIZE_MAX / 2 || data_len > SIZE_MAX / 2 - key_len)
+  if (key_len > INT32_MAX || data_len > UINT32_MAX || key_len > SIZE_MAX / 2 || data_len > SIZE_MAX / 2 - key_len)
     return SL_EINVAL;
   uint64_t offset = log->next - log->base;
   size_t slot = (size_t)(offset % CHUNK_RECORDS);

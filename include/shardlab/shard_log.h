@@ -21,9 +21,9 @@ typedef struct sl_record_s {
   uint64_t counter;       /* position in the shard; the counter field of its sequence number */
   int64_t arrival_ms;     /* approximate arrival timestamp, milliseconds since the epoch (virtual or real) */
   char *bytes;            /* key_len bytes of partition key, then data_len bytes of data; owned by the log */
-  uint32_t key_len;       /* partition key length in bytes (UTF-8) */
+  uint32_t key_len : 31;  /* partition key length in bytes (UTF-8; Kinesis keys are at most 1 KiB) */
+  uint32_t explicit_hash : 1; /* set when hash_key came from an ExplicitHashKey (a bit, so a header is 48 bytes) */
   uint32_t data_len;      /* data blob length in bytes */
-  uint8_t explicit_hash;  /* nonzero when hash_key came from an ExplicitHashKey */
 } sl_record_t;
 
 /* The partition key and data of a record, as pointers into its bytes (not NUL-terminated). */
