@@ -10,6 +10,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+expect_failure() { # FRAGMENT FILE: the run must exit 1 with a message containing FRAGMENT
+  local out status
+  out=$("$shardlab" run "$2" 2>&1); status=$?
+  [ "$status" -eq 1 ] && [[ "$out" == *"$1"* ]] || fail "$(basename "$2"): status $status, $out"
+}
 
 cp -r "$src/examples" "$tmp/examples"
 "$shardlab" run "$tmp/examples/poison_pill.lua" --json "$tmp/p.json" >/dev/null 2>"$tmp/err" ||
@@ -65,9 +70,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))["experiments"][0]["summary"]
 assert s["records_failed"] == 1 and s["on_failure_stream"] == {"name": "dead-letters", "records_in": 1}, s
 PY
-out=$("$shardlab" run "$src/tests/data/experiments/bad_destination.lua" 2>&1); status=$?
-[ "$status" -eq 1 ] && [[ "$out" == *"mapping.on_failure needs exactly one of file and stream"* ]] ||
-  fail "bad destination: status $status, $out"
+expect_failure "mapping.on_failure needs exactly one of file and stream" "$src/tests/data/experiments/bad_destination.lua"
 
 # Tumbling windows: the final invocation of each 60 s window logs per-key counts carried in the state.
 "$shardlab" run "$tmp/examples/tumbling_window.lua" >/dev/null 2>&1 || fail "tumbling_window exited $?"
@@ -95,25 +98,19 @@ types = ["ping", "pong", "order"]
 want = sum(1 for i in range(1, s["records_put"] + 1) if (types[i % 3] == "order" and i > 500) or i == 7)
 assert s["records_put"] == 1000 and s["records_delivered"] == want and s["records_filtered"] == 1000 - want, (s, want)
 PY
-out=$("$shardlab" run "$src/tests/data/experiments/bad_filter.lua" 2>&1); status=$?
-[ "$status" -eq 1 ] && [[ "$out" == *"mapping.filters[1]: data.total: numeric expects operators"* ]] ||
-  fail "bad filter: status $status, $out"
+expect_failure "mapping.filters[1]: data.total: numeric expects operators" "$src/tests/data/experiments/bad_filter.lua"
 
 # Out-of-range failure settings are refused with AWS's ranges named.
 cat >"$tmp/bad_age.lua" <<'LUA'
 local sl = require("shardlab")
 sl.experiment { name = "age", duration = 1, mapping = { handler = "examples/handlers/poison.lua", maximum_record_age = 30 } }
 LUA
-out=$("$shardlab" run "$tmp/bad_age.lua" 2>&1); status=$?
-[ "$status" -eq 1 ] && [[ "$out" == *"mapping.maximum_record_age must be -1 (no limit) or between 60 and 604800"* ]] ||
-  fail "maximum_record_age 30: status $status, $out"
+expect_failure "mapping.maximum_record_age must be -1 (no limit) or between 60 and 604800" "$tmp/bad_age.lua"
 cat >"$tmp/bad_retries.lua" <<'LUA'
 local sl = require("shardlab")
 sl.experiment { name = "r", duration = 1, mapping = { handler = "examples/handlers/poison.lua", maximum_retry_attempts = 10001 } }
 LUA
-out=$("$shardlab" run "$tmp/bad_retries.lua" 2>&1); status=$?
-[ "$status" -eq 1 ] && [[ "$out" == *"mapping.maximum_retry_attempts 10001 is out of range"* ]] ||
-  fail "maximum_retry_attempts 10001: status $status, $out"
+expect_failure "mapping.maximum_retry_attempts 10001 is out of range" "$tmp/bad_retries.lua"
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
 echo "test_failures: all checks passed"
