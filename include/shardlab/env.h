@@ -96,6 +96,14 @@ int sl_env_prepare(sl_env_t *env, int64_t now_us, sl_invoke_result_t *res, sl_er
  * host failures. The caller clears res with sl_invoke_result_clear. */
 int sl_env_invoke(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_result_t *res, sl_error_t *err);
 
+/* The same in steps, for the real clock's workers: sl_env_invoke_begin runs the invocation until it ends
+ * (SL_OK, res filled) or parks in sl.sleep (SL_PENDING, *sleep_us: how long); after that time
+ * sl_env_invoke_resume continues it, from any thread but one at a time. inv must stay valid until the end.
+ * sl_env_invoke waits out the sleeps itself. */
+int sl_env_invoke_begin(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_result_t *res, int64_t *sleep_us,
+                        sl_error_t *err);
+int sl_env_invoke_resume(sl_env_t *env, sl_invoke_result_t *res, int64_t *sleep_us, sl_error_t *err);
+
 /* --- pools: one environment per slot ------------------------------------------------------------------ */
 
 typedef struct sl_env_pool_s sl_env_pool_t;
@@ -115,6 +123,12 @@ int sl_env_pool_provision(sl_env_pool_t *pool, uint32_t n, int64_t now_us, sl_er
 /* Invokes slot's environment at now_us (creating it cold when absent or reclaimed). */
 int sl_env_pool_invoke(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, const sl_invocation_t *inv,
                        sl_invoke_result_t *res, sl_error_t *err);
+
+/* The environment of slot at now_us (created cold when absent or idle too long), for a caller that runs
+ * the invocation itself (the real clock, on a worker thread); then sl_env_pool_note tells the pool how it went.
+ * The pool is used from one thread only; an environment by one thread at a time. */
+int sl_env_pool_acquire(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, sl_env_t **env, sl_error_t *err);
+void sl_env_pool_note(sl_env_pool_t *pool, const sl_invoke_result_t *res);
 
 /* Closes environments idle for idle_timeout_us or longer at now_us. Returns how many were closed. */
 size_t sl_env_pool_reclaim(sl_env_pool_t *pool, int64_t now_us);

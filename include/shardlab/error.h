@@ -17,7 +17,8 @@ enum {
   SL_ELIMIT = -5,      /* AWS LimitExceededException */
   SL_ECLOSED = -6,     /* read past the end of a closed shard: its children hold what follows */
   SL_EEXPIRED = -7,    /* the requested position has been trimmed by retention */
-  SL_EIO = -8          /* an operating-system I/O failure */
+  SL_EIO = -8,         /* an operating-system I/O failure */
+  SL_PENDING = 1       /* not a failure: the operation was started and completes later (real clock) */
 };
 
 /* Where a failing call leaves its explanation. Caller-owned; pass NULL when the message is not wanted. */

@@ -54,7 +54,9 @@ typedef struct sl_batch_outcome_s {
 } sl_batch_outcome_t;
 
 /* Invokes the handler with batch starting at start_us. SL_OK with *out filled (handler errors are outcomes,
- * not failures of the call); an error stops the run. */
+ * not failures of the call); an error stops the run. On the real clock it may instead return SL_PENDING: the
+ * invocation runs elsewhere (batch and its records stay valid until it ends) and its outcome comes back through
+ * sl_sim_complete. */
 typedef int (*sl_invoke_fn)(void *ctx, const sl_batch_t *batch, int64_t start_us, sl_batch_outcome_t *out,
                             sl_error_t *err);
 
@@ -112,6 +114,7 @@ typedef struct sl_action_s {
 } sl_action_t;
 
 struct sl_summary_s; /* below */
+struct sl_sim_s;
 
 typedef struct sl_sim_config_s {
   sl_stream_config_t stream;        /* created at start_ms */
@@ -129,8 +132,9 @@ typedef struct sl_sim_config_s {
   sl_invoke_fn invoke;
   sl_on_failure_fn on_failure;      /* optional */
   void *ctx;                        /* passed to the callbacks */
-  /* Optional: called whenever the simulated second changes, with the time and the summary so far. */
-  void (*progress)(void *progress_ctx, int64_t now_us, const struct sl_summary_s *so_far);
+  /* Optional: called whenever the simulated second changes (virtual clock) or a few times a second (real
+   * clock), to show how the run goes (sl_sim_summary, sl_sim_now, sl_sim_running, sl_sim_iterator_age_ms). */
+  void (*progress)(void *progress_ctx, const struct sl_sim_s *sim);
   void *progress_ctx;
 } sl_sim_config_t;
 
@@ -174,6 +178,7 @@ typedef struct sl_summary_s {
   uint64_t duplicate_deliveries; /* record deliveries beyond each record's first: at-least-once made visible */
   uint64_t windows_closed;     /* tumbling windows that had their final invocation */
   int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */
+  int interrupted;             /* stopped by sl_sim_stop (Ctrl-C on the real clock) before it was done */
 } sl_summary_t;
 
 typedef struct sl_sim_s sl_sim_t;
@@ -183,6 +188,23 @@ void sl_sim_destroy(sl_sim_t *sim);
 
 /* Runs to the end. SL_OK, or the first callback error. */
 int sl_sim_run(sl_sim_t *sim, sl_error_t *err);
+
+/* --- a run driven step by step (the real clock: runtime/real/) -------------------------------------------
+ * sl_sim_begin schedules the producers, readers and actions; sl_sim_advance moves the clock to now_us (never
+ * back) and handles every event due by then; sl_sim_complete reports the end of an invocation that returned
+ * SL_PENDING; sl_sim_stop stops producers and new batches (running invocations still complete); once
+ * sl_sim_finished, sl_sim_end closes the metrics. Errors stop the run as in sl_sim_run. */
+int sl_sim_begin(sl_sim_t *sim, sl_error_t *err);
+/* *next_us: when the next event is due (-1: none). */
+int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *err);
+int sl_sim_complete(sl_sim_t *sim, uint32_t slot, const sl_batch_outcome_t *out, int64_t now_us, sl_error_t *err);
+void sl_sim_stop(sl_sim_t *sim);
+int sl_sim_finished(const sl_sim_t *sim);
+void sl_sim_end(sl_sim_t *sim);
+
+int64_t sl_sim_now(const sl_sim_t *sim);               /* us from the start of the run */
+uint32_t sl_sim_running(const sl_sim_t *sim);          /* invocations in flight */
+int64_t sl_sim_iterator_age_ms(const sl_sim_t *sim);   /* the iterator age of the current (or last) second */
 
 const sl_summary_t *sl_sim_summary(const sl_sim_t *sim);
 size_t sl_sim_seconds(const sl_sim_t *sim);

@@ -1,7 +1,7 @@
 /* env.c - execution environments: configuration, cold start (the handler file's top level, timed), warm
  * invocations with AWS's event and context, response handling, function errors in Lambda's JSON form, and
  * the reset of an environment after a failure. */
-#define _POSIX_C_SOURCE 200809L /* strdup */
+#define _POSIX_C_SOURCE 200809L /* strdup, nanosleep */
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lua/env_internal.h"
 #include "lua/lua_event.h"
@@ -225,22 +226,25 @@ static void push_context(lua_State *L, sl_env_t *env) {
   lua_setfield(L, -2, "get_remaining_time_in_millis");
 }
 
-typedef struct invoke_args_s {
-  sl_env_t *env;
-  const sl_invocation_t *inv;
-  json_t *event;  /* the decoded event_json, or NULL */
-} invoke_args_t;
+/* The invocation thread's main function: builds the event and context, then calls the handler with a
+ * continuation, so sl.sleep can yield through it (the real clock). */
+static int invoke_body_done(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  (void)ctx;
+  return 1;
+}
 
-static int invoke_protected(lua_State *L) {
-  invoke_args_t *a = lua_touserdata(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, a->env->handler_ref);
-  if (a->event != NULL)
-    sl_json_push(L, a->event);
+static int invoke_body(lua_State *L) {
+  sl_env_t *env = lua_touserdata(L, 1);
+  lua_settop(L, 0);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, env->handler_ref);
+  if (env->event != NULL)
+    sl_json_push(L, env->event);
   else
-    sl_event_push(L, a->inv->source, a->inv->records, a->inv->count);
-  if (a->inv->window != NULL) sl_event_push_window(L, -1, a->inv->source, a->inv->window);
-  push_context(L, a->env);
-  lua_call(L, 2, 1);
+    sl_event_push(L, env->inv->source, env->inv->records, env->inv->count);
+  if (env->inv->window != NULL) sl_event_push_window(L, -1, env->inv->source, env->inv->window);
+  push_context(L, env);
+  lua_callk(L, 2, 1, 0, invoke_body_done);
   return 1;
 }
 
@@ -297,37 +301,9 @@ static void read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *eve
   }
 }
 
-int sl_env_invoke(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_result_t *res, sl_error_t *err) {
-  memset(res, 0, sizeof *res);
-  json_t *event = NULL;
-  if (inv->event_json != NULL) {
-    json_error_t jerr;
-    event = json_loads(inv->event_json, 0, &jerr);
-    if (event == NULL)
-      return sl_error_set(err, SL_EINVAL, "event: line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-  }
-  int64_t start = inv->start_us;
-  int warm = env->L != NULL || cold_start(env, start, res) == SL_OK;
-  if (res->cold_start) start += res->init_duration_us;
-  new_request_id(env, res->request_id);
-  memcpy(env->request_id, res->request_id, sizeof env->request_id);
-  sl_env_log_start(env);
-  if (warm) {
-    sl_env_arm(env, start, env->config.overhead_us, (int64_t)(env->config.timeout_s * 1e6));
-    invoke_args_t args = {env, inv, event};
-    lua_pushcfunction(env->L, invoke_protected);
-    lua_pushlightuserdata(env->L, &args);
-    int status = sl_env_pcall(env->L, 1, 1);
-    res->duration_us = sl_env_elapsed_us(env);
-    if (status == LUA_OK) {
-      read_response(env, inv, event, res);
-    } else {
-      char buf[160];
-      function_error(res, failure_type(env, status, "LuaError"), failure_text(env->L, env, status, buf, sizeof buf));
-    }
-    lua_pop(env->L, 1);
-    sl_env_disarm(env);
-  }
+/* The invocation ended (or never started: a failed cold start): logs, billing, and the reset after a
+ * function error. */
+static int finish(sl_env_t *env, sl_invoke_result_t *res) {
   if (res->status == SL_INVOKE_FUNCTION_ERROR && res->error_json != NULL)
     sl_env_log_level(env, "ERROR", res->error_json, strlen(res->error_json));
   res->billed_ms = (res->duration_us + 999) / 1000;
@@ -337,6 +313,83 @@ int sl_env_invoke(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_result_t 
   env->invocations++;
   /* Lambda resets an environment after a function error: the next invocation starts cold. */
   if (res->status == SL_INVOKE_FUNCTION_ERROR) sl_env_state_close(env);
-  json_decref(event);
+  json_decref(env->event);
+  env->event = NULL;
+  env->inv = NULL;
   return SL_OK;
+}
+
+/* Runs the invocation thread until the handler returns, fails, or parks in sl.sleep. */
+static int step(sl_env_t *env, sl_invoke_result_t *res, int nargs, int64_t *sleep_us) {
+  lua_State *L = env->L, *co = env->co;
+  int nres = 0;
+  env->sleep_requested = 0;
+  int status = lua_resume(co, L, nargs, &nres);
+  if (status == LUA_YIELD && env->sleep_requested) {
+    lua_pop(co, nres);
+    *sleep_us = env->sleep_us;
+    return SL_PENDING;
+  }
+  res->duration_us = sl_env_elapsed_us(env);
+  char buf[160];
+  if (status == LUA_OK) {
+    lua_xmove(co, L, 1);
+    lua_settop(co, 0); /* the thread is reused by the next invocation */
+    read_response(env, env->inv, env->event, res);
+  } else if (status == LUA_YIELD) { /* coroutine.yield() outside any coroutine of the handler's */
+    lua_settop(co, 0);
+    lua_pushliteral(co, "attempt to yield from outside a coroutine");
+    sl_env_push_thread_error(env);
+    function_error(res, "LuaError", lua_tostring(L, -1));
+  } else {
+    if (status != LUA_ERRMEM) sl_env_push_thread_error(env);
+    function_error(res, failure_type(env, status, "LuaError"),
+                   status == LUA_ERRMEM ? failure_text(L, env, status, buf, sizeof buf) : lua_tostring(L, -1));
+    if (status == LUA_ERRMEM) lua_pushnil(L);
+  }
+  lua_pop(L, 1);
+  sl_env_disarm(env);
+  return finish(env, res);
+}
+
+int sl_env_invoke_begin(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_result_t *res, int64_t *sleep_us,
+                        sl_error_t *err) {
+  memset(res, 0, sizeof *res);
+  *sleep_us = 0;
+  if (inv->event_json != NULL) {
+    json_error_t jerr;
+    env->event = json_loads(inv->event_json, 0, &jerr);
+    if (env->event == NULL)
+      return sl_error_set(err, SL_EINVAL, "event: line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+  }
+  env->inv = inv;
+  int64_t start = inv->start_us;
+  int warm = env->L != NULL || cold_start(env, start, res) == SL_OK;
+  if (res->cold_start) start += res->init_duration_us;
+  new_request_id(env, res->request_id);
+  memcpy(env->request_id, res->request_id, sizeof env->request_id);
+  sl_env_log_start(env);
+  if (!warm) return finish(env, res);
+  sl_env_arm(env, start, env->config.overhead_us, (int64_t)(env->config.timeout_s * 1e6));
+  lua_pushcfunction(env->co, invoke_body);
+  lua_pushlightuserdata(env->co, env);
+  return step(env, res, 1, sleep_us);
+}
+
+int sl_env_invoke_resume(sl_env_t *env, sl_invoke_result_t *res, int64_t *sleep_us, sl_error_t *err) {
+  if (env->inv == NULL || env->co == NULL)
+    return sl_error_set(err, SL_EINVAL, "the environment has no parked invocation to resume");
+  return step(env, res, 0, sleep_us);
+}
+
+int sl_env_invoke(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_result_t *res, sl_error_t *err) {
+  int64_t sleep_us;
+  int rc = sl_env_invoke_begin(env, inv, res, &sleep_us, err);
+  while (rc == SL_PENDING) { /* a real-clock sleep with no one else to run meanwhile: wait here */
+    struct timespec ts = {(time_t)(sleep_us / 1000000), (long)(sleep_us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+    rc = sl_env_invoke_resume(env, res, &sleep_us, err);
+  }
+  return rc;
 }

@@ -19,6 +19,13 @@ struct sl_env_s {
   uint32_t slot;           /* which concurrency slot this environment serves */
   lua_State *L;            /* NULL while cold */
   int handler_ref;         /* registry reference of the handler function */
+  lua_State *co;           /* the thread invocations run on (a coroutine, so sl.sleep can park it) */
+  int co_ref;              /* its registry reference */
+  const sl_invocation_t *inv; /* the running invocation (between sl_env_invoke_begin and its end) */
+  struct json_t *event;    /* its decoded event_json, or NULL */
+  int sleep_requested;     /* sl.sleep yielded: the invocation is parked for sleep_us */
+  int64_t sleep_us;
+  int sleep_late;          /* the sleep reaches the deadline: the invocation times out when it wakes */
   size_t mem_used;         /* bytes the Lua state holds now */
   size_t mem_limit;        /* memory_mb in bytes */
   size_t mem_peak;         /* most bytes held at once in this environment's life */
@@ -50,6 +57,9 @@ void sl_env_disarm(sl_env_t *env);
 /* Calls the function below nargs arguments on the stack in protected mode with a traceback handler.
  * Returns the lua_pcall status; on error the message (with traceback) is on the stack. */
 int sl_env_pcall(lua_State *L, int nargs, int nresults);
+
+/* Moves the error that ended the invocation thread (env->co) to env->L as text with the thread's traceback. */
+void sl_env_push_thread_error(sl_env_t *env);
 
 /* Microseconds the running phase has used (virtual: sleeps; real: wall time since clock_start_us). */
 int64_t sl_env_elapsed_us(const sl_env_t *env);

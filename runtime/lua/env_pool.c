@@ -67,8 +67,7 @@ size_t sl_env_pool_reclaim(sl_env_pool_t *pool, int64_t now_us) {
   return closed;
 }
 
-int sl_env_pool_invoke(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, const sl_invocation_t *inv,
-                       sl_invoke_result_t *res, sl_error_t *err) {
+int sl_env_pool_acquire(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, sl_env_t **env, sl_error_t *err) {
   if (grow(pool, slot) != SL_OK) return sl_error_set(err, SL_ENOMEM, "out of memory growing the pool");
   pool_slot_t *s = &pool->slots[slot];
   if (s->env != NULL && now_us - s->last_used >= pool->idle_timeout_us) {
@@ -81,8 +80,20 @@ int sl_env_pool_invoke(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, const
     if (rc != SL_OK) return rc;
   }
   s->last_used = now_us;
-  int rc = sl_env_invoke(s->env, inv, res, err);
-  if (rc == SL_OK && res->cold_start) pool->cold_starts++;
+  *env = s->env;
+  return SL_OK;
+}
+
+void sl_env_pool_note(sl_env_pool_t *pool, const sl_invoke_result_t *res) {
+  if (res->cold_start) pool->cold_starts++;
+}
+
+int sl_env_pool_invoke(sl_env_pool_t *pool, uint32_t slot, int64_t now_us, const sl_invocation_t *inv,
+                       sl_invoke_result_t *res, sl_error_t *err) {
+  sl_env_t *env;
+  int rc = sl_env_pool_acquire(pool, slot, now_us, &env, err);
+  if (rc == SL_OK) rc = sl_env_invoke(env, inv, res, err);
+  if (rc == SL_OK) sl_env_pool_note(pool, res);
   return rc;
 }
 

@@ -62,6 +62,13 @@ static void timeout_hook(lua_State *L, lua_Debug *ar) {
   if (env->timed_out || monotonic_ns() >= env->deadline_ns) raise_timeout(L, env);
 }
 
+/* Hooks are per thread: the state's main thread (init) and the invocations' thread. Coroutines the handler
+ * makes inherit the hook of the thread that creates them. */
+static void set_hooks(sl_env_t *env) {
+  lua_sethook(env->L, timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  if (env->co != NULL) lua_sethook(env->co, timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
+}
+
 void sl_env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t budget_us) {
   env->timed_out = 0;
   env->phase_overhead_us = overhead_us;
@@ -69,12 +76,12 @@ void sl_env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t bu
   env->slept_us = 0;
   env->budget_us = budget_us;
   env->deadline_ns = monotonic_ns() + (int64_t)(env->config.timeout_s * 1e9);
-  lua_sethook(env->L, timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  set_hooks(env);
 }
 
 void sl_env_disarm(sl_env_t *env) {
   env->deadline_ns = INT64_MAX;
-  if (env->L != NULL) lua_sethook(env->L, timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  if (env->L != NULL) set_hooks(env);
 }
 
 int64_t sl_env_elapsed_us(const sl_env_t *env) {
@@ -91,7 +98,10 @@ int64_t sl_env_now_us(const sl_env_t *env) {
 
 static double host_now(void *self) { return (double)sl_env_now_us(self) / 1e6; }
 
-static void host_sleep(lua_State *L, void *self, double seconds) {
+/* Real clock: an invocation's own sleep parks it (yields to sl_env_invoke_*, which hands the time to the
+ * caller) when it can; a sleep at init, in a coroutine of the handler's or below a C function that cannot be
+ * yielded across (a table.sort comparator, say) blocks the thread instead. */
+static int host_sleep(lua_State *L, void *self, double seconds) {
   sl_env_t *env = self;
   int64_t want = (int64_t)llround(seconds * 1e6);
   int64_t left = env->budget_us - sl_env_elapsed_us(env);
@@ -99,6 +109,12 @@ static void host_sleep(lua_State *L, void *self, double seconds) {
   int late = want > left;
   if (late) want = left;
   if (env->config.clock == SL_CLOCK_REAL) {
+    if (L == env->co && env->inv != NULL && lua_isyieldable(L)) {
+      env->sleep_requested = 1;
+      env->sleep_us = want;
+      env->sleep_late = late;
+      return 1;
+    }
     struct timespec ts = {(time_t)(want / 1000000), (long)(want % 1000000) * 1000};
     while (nanosleep(&ts, &ts) != 0) {
     }
@@ -106,23 +122,47 @@ static void host_sleep(lua_State *L, void *self, double seconds) {
     env->slept_us += want;
   }
   if (late) raise_timeout(L, env);
+  return 0;
+}
+
+static void host_woke(lua_State *L, void *self) {
+  sl_env_t *env = self;
+  if (env->sleep_late) raise_timeout(L, env);
 }
 
 static void host_log(void *self, const char *line, size_t len) { sl_env_log_line(self, line, len); }
 
 /* --- protected calls ----------------------------------------------------------------------------------- */
 
-/* Message handler: the error as text (naming what was thrown when it is not a string) plus a traceback. */
-static int traceback_handler(lua_State *L) {
+/* The error object at index 1 as text, naming what was thrown when it is not a string. */
+static const char *error_text(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      msg = lua_tostring(L, -1);
-    else
-      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
-  luaL_traceback(L, L, msg, 1);
+  if (msg != NULL) return msg;
+  if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return lua_tostring(L, -1);
+  return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+}
+
+/* Message handler: the error as text plus a traceback. */
+static int traceback_handler(lua_State *L) {
+  luaL_traceback(L, L, error_text(L), 1);
   return 1;
+}
+
+/* (error object, thread) -> the error as text plus the thread's traceback where it failed. */
+static int describe_thread_error(lua_State *L) {
+  luaL_traceback(L, lua_tothread(L, 2), error_text(L), 0);
+  return 1;
+}
+
+void sl_env_push_thread_error(sl_env_t *env) {
+  lua_State *L = env->L;
+  lua_pushcfunction(L, describe_thread_error);
+  lua_xmove(env->co, L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, env->co_ref);
+  if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "(the error could not be described: out of memory)");
+  }
 }
 
 int sl_env_pcall(lua_State *L, int nargs, int nresults) {
@@ -182,6 +222,8 @@ static int open_protected(lua_State *L) {
   lua_call(L, 0, 0);
   sl_lua_set_path(L, env->handler_dir, env->scripts_dir ? env->scripts_dir : sl_lua_default_scripts_dir());
   sl_lua_install(L);
+  env->co = lua_newthread(L); /* inherits the count hook set below */
+  env->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
 
@@ -193,6 +235,7 @@ int sl_env_state_open(sl_env_t *env) {
   env->L = L;
   env->host.now = host_now;
   env->host.sleep = host_sleep;
+  env->host.woke = host_woke;
   env->host.log = host_log;
   env->host.rng = &env->rng;
   env->host.self = env;
@@ -210,5 +253,7 @@ int sl_env_state_open(sl_env_t *env) {
 void sl_env_state_close(sl_env_t *env) {
   if (env->L != NULL) lua_close(env->L);
   env->L = NULL;
+  env->co = NULL;
+  env->co_ref = LUA_NOREF;
   env->handler_ref = LUA_NOREF;
 }

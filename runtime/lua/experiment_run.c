@@ -289,7 +289,9 @@ static double wall_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void show_progress(void *ctx, int64_t now_us, const sl_summary_t *s) {
+static void show_progress(void *ctx, const sl_sim_t *sim) {
+  int64_t now_us = sl_sim_now(sim);
+  const sl_summary_t *s = sl_sim_summary(sim);
   progress_t *p = ctx;
   double t = wall_seconds();
   if (t - p->last_print < 0.1) return;

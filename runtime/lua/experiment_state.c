@@ -10,10 +10,10 @@
 
 static double host_now(void *self) { return ((sl_experiment_host_t *)self)->now; }
 
-static void host_sleep(lua_State *L, void *self, double seconds) {
+static int host_sleep(lua_State *L, void *self, double seconds) {
   (void)self;
   (void)seconds;
-  luaL_error(L, "sl.sleep is for handlers: producers and experiment files run in no time of their own");
+  return luaL_error(L, "sl.sleep is for handlers: producers and experiment files run in no time of their own");
 }
 
 static void host_log(void *self, const char *line, size_t len) {
@@ -26,7 +26,7 @@ lua_State *sl_experiment_state(sl_experiment_host_t *host, const char *dir) {
   if (L == NULL) return NULL;
   luaL_openlibs(L);
   memset(host, 0, sizeof *host);
-  host->host = (sl_lua_host_t){host_now, host_sleep, host_log, &host->rng, host};
+  host->host = (sl_lua_host_t){host_now, host_sleep, NULL, host_log, &host->rng, host};
   host->now = 1704067200.0; /* the default start of runs, 2024-01-01T00:00:00Z */
   sl_rng_seed(&host->rng, 1);
   sl_lua_set_host(L, &host->host);

@@ -174,11 +174,20 @@ static int sl_now(lua_State *L) {
   return 1;
 }
 
+static int sl_sleep_woke(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  (void)ctx;
+  sl_lua_host_t *h = get_host(L);
+  if (h->woke != NULL) h->woke(L, h->self);
+  return 0;
+}
+
 static int sl_sleep(lua_State *L) {
   double seconds = luaL_checknumber(L, 1);
   luaL_argcheck(L, seconds >= 0 && isfinite(seconds), 1, "seconds must be a finite number >= 0");
   sl_lua_host_t *h = get_host(L);
-  h->sleep(L, h->self, seconds);
+  lua_settop(L, 0);
+  if (h->sleep(L, h->self, seconds)) return lua_yieldk(L, 0, 0, sl_sleep_woke);
   return 0;
 }
 

@@ -20,8 +20,10 @@ uint64_t sl_rng_next(sl_rng_t *rng);
 typedef struct sl_lua_host_s {
   /* Current time in seconds since the epoch (virtual or real). */
   double (*now)(void *self);
-  /* Waits, or adds simulated time; may raise a Lua error (a timeout). */
-  void (*sleep)(lua_State *L, void *self, double seconds);
+  /* Waits, or adds simulated time; may raise a Lua error (a timeout). Returns nonzero to have sl.sleep yield
+   * instead (the real clock parks the invocation), and then calls woke when it is resumed. */
+  int (*sleep)(lua_State *L, void *self, double seconds);
+  void (*woke)(lua_State *L, void *self);  /* NULL when sleep never yields */
   /* One log line from sl.log or print, without newline. */
   void (*log)(void *self, const char *line, size_t len);
   sl_rng_t *rng;  /* the stream sl.random draws from */

@@ -258,11 +258,12 @@ static int invoke(sl_sim_t *sim, reader_t *r, slot_t *s, uint32_t lane, uint32_t
   }
   sl_batch_outcome_t *out = &s->outcome;
   memset(out, 0, sizeof *out);
-  if (sim->config.invoke(sim->config.ctx, &batch, sim->now, out, &sim->error) != SL_OK) {
+  int rc = sim->config.invoke(sim->config.ctx, &batch, sim->now, out, &sim->error);
+  if (rc != SL_OK && rc != SL_PENDING) {
     sim->failed = 1;
     return sim->error.code ? sim->error.code : SL_EINVAL;
   }
-  if (out->duration_us < 1) out->duration_us = 1;
+  if (rc == SL_OK && out->duration_us < 1) out->duration_us = 1;
   s->running = 1;
   s->used = 1;
   sl_sim_running_changed(sim, +1);
@@ -282,7 +283,7 @@ static int invoke(sl_sim_t *sim, reader_t *r, slot_t *s, uint32_t lane, uint32_t
   /* Batches are taken from the head of the queue, so the records invoked before are a prefix of it. */
   sim->summary.duplicate_deliveries += s->batch_count < s->invoked ? s->batch_count : s->invoked;
   if (s->batch_count > s->invoked) s->invoked = s->batch_count;
-  if (out->cold_start) sim->summary.cold_starts++;
+  if (rc == SL_PENDING) return SL_OK; /* the real clock reports the end through sl_sim_complete */
   if (sl_event_queue_push(&sim->events, sim->now + out->duration_us, EV_DONE, slot) != SL_OK) return fail_oom(sim);
   return SL_OK;
 }
@@ -314,7 +315,7 @@ int sl_sim_try_start(sl_sim_t *sim, uint32_t slot) {
   slot_t *s = &r->slots[lane];
   int64_t window_us = sim->config.mapping.tumbling_window_us;
   for (;;) {
-    if (s->running || s->retry_wait) return SL_OK;
+    if (s->running || s->retry_wait || sim->stopping) return SL_OK;
     if (window_us > 0 && r->window >= 0 && s->batch_count == 0 && !s->final_pending) {
       /* The open window closes when the next record belongs to a later one, when the shard has ended (early),
        * or when its end has passed and a poll found nothing more for it. */
@@ -417,6 +418,7 @@ int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot) {
   s->running = 0;
   sl_sim_running_changed(sim, -1);
   sl_batch_outcome_t *out = &s->outcome;
+  if (out->cold_start) sim->summary.cold_starts++;
   if (out->state_json != NULL) { /* tumbling windows: the state goes on to the window's next invocation */
     if (out->status != SL_BATCH_ERROR) {
       free(r->window_state);

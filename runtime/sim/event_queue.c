@@ -38,6 +38,8 @@ int sl_event_queue_push(sl_event_queue_t *q, int64_t at_us, uint32_t type, uint3
   return SL_OK;
 }
 
+const sl_event_t *sl_event_queue_peek(const sl_event_queue_t *q) { return q->count ? &q->heap[0] : NULL; }
+
 int sl_event_queue_pop(sl_event_queue_t *q, sl_event_t *out) {
   if (q->count == 0) return 0;
   *out = q->heap[0];

@@ -24,6 +24,8 @@ void sl_event_queue_init(sl_event_queue_t *q);
 void sl_event_queue_free(sl_event_queue_t *q);
 /* SL_OK or SL_ENOMEM. */
 int sl_event_queue_push(sl_event_queue_t *q, int64_t at_us, uint32_t type, uint32_t arg);
+/* The earliest event, left in place; NULL when the queue is empty. */
+const sl_event_t *sl_event_queue_peek(const sl_event_queue_t *q);
 /* Removes the earliest event into *out; 0 when the queue is empty. */
 int sl_event_queue_pop(sl_event_queue_t *q, sl_event_t *out);
 

@@ -176,10 +176,14 @@ static int keep_pending(producer_t *pr, const sl_produced_t *rec) {
 static int produce(sl_sim_t *sim, uint32_t p) {
   producer_t *pr = &sim->producers[p];
   sl_produced_t rec;
+  if (sim->stopping) { /* stopped: a record waiting for its retry was never accepted, and is not put */
+    pr->pending = 0;
+    return SL_OK;
+  }
   if (pr->pending) {
     rec = (sl_produced_t){pr->key, pr->key_len, pr->data, pr->data_len, pr->ehk};
   } else {
-    if (sim->now >= sim->config.duration_us) return SL_OK; /* producers stop at duration */
+    if (sim->now >= sim->config.duration_us || sim->stopping) return SL_OK; /* producers stop at duration */
     memset(&rec, 0, sizeof rec);
     int rc = sim->config.produce(sim->config.ctx, p, pr->next_i, sim->now, &rec, &sim->error);
     if (rc != SL_OK) {
@@ -261,7 +265,12 @@ static int handle(sl_sim_t *sim, const sl_event_t *e) {
   return SL_OK;
 }
 
-int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
+static int failure(sl_sim_t *sim, int rc, sl_error_t *err) {
+  if (err != NULL) *err = sim->error;
+  return sim->error.code ? sim->error.code : rc;
+}
+
+int sl_sim_begin(sl_sim_t *sim, sl_error_t *err) {
   int rc = sl_sim_add_readers(sim);
   for (uint32_t p = 0; rc == SL_OK && p < sim->config.producer_count; p++) {
     sim->producers[p].next_i = 1;
@@ -269,6 +278,21 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
   }
   for (uint32_t a = 0; rc == SL_OK && a < sim->config.action_count; a++)
     rc = sl_event_queue_push(&sim->events, sim->config.actions[a].at_us, EV_ACTION, a);
+  if (rc != SL_OK && !sim->failed) {
+    sim->failed = 1;
+    sl_error_set(&sim->error, rc, "out of memory starting the run");
+  }
+  return rc != SL_OK || sim->failed ? failure(sim, rc, err) : SL_OK;
+}
+
+/* Done: producers stopped, nothing waits to be put, every record put is done, nothing runs. */
+static int done_at(const sl_sim_t *sim, int64_t at_us) {
+  return at_us >= sim->config.duration_us && sim->outstanding == 0 && producers_idle(sim) && sim->running == 0;
+}
+
+int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
+  int rc = sl_sim_begin(sim, err);
+  if (rc != SL_OK) return rc;
   int64_t end = sim->config.duration_us + sim->config.drain_timeout_us;
   sl_event_t e;
   while (rc == SL_OK && sl_event_queue_pop(&sim->events, &e)) {
@@ -276,22 +300,68 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
       sim->now = end;
       break;
     }
-    /* Done: producers stopped, nothing waits to be put, every record put is done. */
-    if (e.at_us >= sim->config.duration_us && sim->outstanding == 0 && producers_idle(sim) && sim->running == 0) {
+    if (done_at(sim, e.at_us)) {
       if (sim->now < sim->config.duration_us) sim->now = sim->config.duration_us; /* the run lasts at least duration */
       break;
     }
-    if (sim->config.progress != NULL && e.at_us / SECOND != sim->now / SECOND)
-      sim->config.progress(sim->config.progress_ctx, e.at_us, &sim->summary);
+    if (sim->config.progress != NULL && e.at_us / SECOND != sim->now / SECOND) {
+      sim->now = e.at_us;
+      sim->config.progress(sim->config.progress_ctx, sim);
+    }
     sim->now = e.at_us;
     rc = handle(sim, &e);
   }
-  if (rc != SL_OK || sim->failed) {
-    if (err != NULL) *err = sim->error;
-    return sim->error.code ? sim->error.code : rc;
-  }
+  if (rc != SL_OK || sim->failed) return failure(sim, rc, err);
   sl_sim_finish_metrics(sim);
   return SL_OK;
+}
+
+int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *err) {
+  if (now_us > sim->now) sim->now = now_us;
+  /* The drain timeout: what has not been delivered by then stays behind, as on the virtual clock. */
+  if (sim->now >= sim->config.duration_us + sim->config.drain_timeout_us) sim->stopping = 1;
+  int rc = SL_OK;
+  const sl_event_t *next;
+  while (rc == SL_OK && !sim->failed && (next = sl_event_queue_peek(&sim->events)) != NULL && next->at_us <= sim->now) {
+    sl_event_t e;
+    sl_event_queue_pop(&sim->events, &e);
+    rc = handle(sim, &e);
+  }
+  if (rc != SL_OK || sim->failed) return failure(sim, rc, err);
+  next = sl_event_queue_peek(&sim->events);
+  *next_us = next != NULL ? next->at_us : -1;
+  return SL_OK;
+}
+
+int sl_sim_complete(sl_sim_t *sim, uint32_t slot, const sl_batch_outcome_t *out, int64_t now_us, sl_error_t *err) {
+  uint32_t pf = sim->config.mapping.parallelization_factor;
+  if (slot / pf >= sim->reader_count || !sim->readers[slot / pf].slots[slot % pf].running) {
+    free(out->state_json);
+    return sl_error_set(err, SL_EINVAL, "slot %u has no invocation running", slot);
+  }
+  if (now_us > sim->now) sim->now = now_us;
+  sim->readers[slot / pf].slots[slot % pf].outcome = *out;
+  int rc = sl_sim_batch_done(sim, slot);
+  return rc != SL_OK || sim->failed ? failure(sim, rc, err) : SL_OK;
+}
+
+void sl_sim_stop(sl_sim_t *sim) {
+  if (!sim->stopping && !done_at(sim, sim->now)) sim->summary.interrupted = 1;
+  sim->stopping = 1;
+}
+
+int sl_sim_finished(const sl_sim_t *sim) {
+  return sim->failed || (sim->stopping ? sim->running == 0 : done_at(sim, sim->now));
+}
+
+void sl_sim_end(sl_sim_t *sim) { sl_sim_finish_metrics(sim); }
+
+int64_t sl_sim_now(const sl_sim_t *sim) { return sim->now; }
+uint32_t sl_sim_running(const sl_sim_t *sim) { return sim->running; }
+int64_t sl_sim_iterator_age_ms(const sl_sim_t *sim) {
+  size_t i = (size_t)(sim->now / SECOND);
+  if (i < sim->second_count && sim->seconds[i].invocations > 0) return sim->seconds[i].iterator_age_ms;
+  return i > 0 && i - 1 < sim->second_count ? sim->seconds[i - 1].iterator_age_ms : 0;
 }
 
 const sl_summary_t *sl_sim_summary(const sl_sim_t *sim) { return &sim->summary; }

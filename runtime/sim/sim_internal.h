@@ -82,12 +82,13 @@ struct sl_sim_s {
   double concurrency_area;    /* integral of running over time, us */
   sl_error_t error;           /* the first callback error */
   int failed;
+  int stopping;               /* sl_sim_stop: no new records, no new batches */
 };
 
 /* dispatcher.c */
 int sl_sim_add_readers(sl_sim_t *sim);                /* readers for shards that have none yet */
 int sl_sim_poll(sl_sim_t *sim, uint32_t shard);       /* EV_POLL */
-int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot);  /* EV_DONE */
+int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot);  /* EV_DONE, or sl_sim_complete */
 int sl_sim_try_start(sl_sim_t *sim, uint32_t slot);   /* EV_WINDOW, EV_RETRY, freed concurrency */
 void sl_sim_free_readers(sl_sim_t *sim);
 

@@ -13,9 +13,10 @@ typedef struct fake_host_s {
 } fake_host_t;
 
 static double fake_now(void *self) { return ((fake_host_t *)self)->now; }
-static void fake_sleep(lua_State *L, void *self, double s) {
+static int fake_sleep(lua_State *L, void *self, double s) {
   (void)L;
   ((fake_host_t *)self)->now += s;
+  return 0;
 }
 static void fake_log(void *self, const char *line, size_t len) {
   fake_host_t *h = self;
@@ -25,7 +26,7 @@ static void fake_log(void *self, const char *line, size_t len) {
 static lua_State *sl_state(fake_host_t *h, uint64_t seed) {
   memset(h, 0, sizeof *h);
   sl_rng_seed(&h->rng, seed);
-  h->host = (sl_lua_host_t){fake_now, fake_sleep, fake_log, &h->rng, h};
+  h->host = (sl_lua_host_t){fake_now, fake_sleep, NULL, fake_log, &h->rng, h};
   h->now = 1700000000.5;
   lua_State *L = test_lua();
   sl_lua_set_host(L, &h->host);
