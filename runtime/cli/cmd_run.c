@@ -1,5 +1,5 @@
-/* cmd_run.c - `shardlab run FILE.lua [--seed N] [--json OUT]`: runs the experiments the file declares on the
- * virtual clock and prints their summaries side by side (and, with --json, everything as JSON). */
+/* cmd_run.c - `shardlab run FILE.lua [--clock virtual|real] [--workers N] [--seed N] [--json OUT]`: runs the
+ * experiments the file declares and prints their summaries side by side (and, with --json, everything as JSON). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -17,7 +17,10 @@
 #define usage_error(...) sl_cli_usage_error("run", __VA_ARGS__)
 
 static const char run_usage[] =
-    "usage: shardlab run FILE.lua [--clock virtual] [--seed N] [--json OUT]\n"
+    "usage: shardlab run FILE.lua [--clock virtual|real] [--workers N] [--seed N] [--json OUT]\n"
+    "  --clock C    virtual (default): simulated time, deterministic, faster than real time;\n"
+    "               real: wall-clock time, handlers run at once on worker threads (Ctrl-C stops the run)\n"
+    "  --workers N  real clock: worker threads running handlers (default: one per core)\n"
     "  --seed N     seed every experiment of the file with N (default: each experiment's own seed)\n"
     "  --json OUT   write {\"experiments\": [{\"name\", \"config\", \"summary\", \"timeseries\"}]} to OUT\n";
 
@@ -73,7 +76,14 @@ static void print_table(json_t *experiments) {
 }
 
 /* Loads the file and runs every experiment it declares; fills results. Returns an exit status. */
-static int run_file(const char *file, int have_seed, uint64_t seed, json_t *results) {
+typedef struct run_options_s {
+  int have_seed;
+  uint64_t seed;
+  sl_clock_kind_t clock;
+  unsigned workers;
+} run_options_t;
+
+static int run_file(const char *file, const run_options_t *o, json_t *results) {
   char *dir = strdup(file);
   if (dir == NULL) return SL_EXIT_FAILED;
   char *slash = strrchr(dir, '/');
@@ -83,7 +93,7 @@ static int run_file(const char *file, int have_seed, uint64_t seed, json_t *resu
     slash[slash == dir] = '\0';
   sl_experiment_host_t host;
   lua_State *L = sl_experiment_state(&host, dir);
-  if (L != NULL) sl_experiment_enable_run(L, dir, have_seed, seed);
+  if (L != NULL) sl_experiment_enable_run(L, dir, o->have_seed, o->seed);
   int status = SL_EXIT_OK;
   if (L == NULL) {
     fprintf(stderr, "shardlab run: out of memory\n");
@@ -115,8 +125,11 @@ static int run_file(const char *file, int have_seed, uint64_t seed, json_t *resu
       json_t *result;
       lua_rawgeti(L, list, (lua_Integer)i + 1);
       int rc = sl_experiment_read(L, -1, dir, (uint32_t)i + 1, &e, &err);
-      if (rc == SL_OK && have_seed) e.sim.seed = e.env.seed = seed;
+      if (rc == SL_OK && o->have_seed) e.sim.seed = e.env.seed = o->seed;
       e.show_progress = isatty(STDERR_FILENO); /* the progress line is for people, not for logs */
+      e.env.clock = o->clock;
+      e.workers = o->workers;
+      e.handle_signals = 1;
       if (rc == SL_OK) rc = sl_experiment_run(L, &e, &result, &err);
       if (rc == SL_OK) {
         json_array_append_new(results, result);
@@ -135,28 +148,34 @@ static int run_file(const char *file, int have_seed, uint64_t seed, json_t *resu
 
 int sl_cli_run(int argc, char **argv) {
   const char *file = NULL, *json_out = NULL;
-  int have_seed = 0;
-  uint64_t seed = 0;
+  run_options_t o = {0, 0, SL_CLOCK_VIRTUAL, 0};
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(run_usage, stdout);
       return SL_EXIT_OK;
-    } else if (strcmp(a, "--json") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--clock") == 0) {
+    } else if (strcmp(a, "--json") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--clock") == 0 ||
+               strcmp(a, "--workers") == 0) {
       if (v == NULL) return usage_error("%s needs a value", a);
       i++;
       if (strcmp(a, "--json") == 0) {
         json_out = v;
       } else if (strcmp(a, "--clock") == 0) {
-        if (strcmp(v, "virtual") != 0)
-          return usage_error("--clock '%s': only the virtual clock is available so far", v);
+        if (strcmp(v, "virtual") != 0 && strcmp(v, "real") != 0)
+          return usage_error("--clock '%s': the clock is 'virtual' or 'real'", v);
+        o.clock = strcmp(v, "real") == 0 ? SL_CLOCK_REAL : SL_CLOCK_VIRTUAL;
       } else {
         char *end;
         errno = 0;
-        unsigned long long s = strtoull(v, &end, 10);
-        if (errno || *end || end == v || v[0] == '-') return usage_error("--seed '%s' must be a whole number", v);
-        have_seed = 1;
-        seed = s;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (errno || *end || end == v || v[0] == '-') return usage_error("%s '%s' must be a whole number", a, v);
+        if (strcmp(a, "--workers") == 0) {
+          if (n < 1 || n > 1024) return usage_error("--workers %llu is out of range: 1 to 1024", n);
+          o.workers = (unsigned)n;
+        } else {
+          o.have_seed = 1;
+          o.seed = n;
+        }
       }
     } else if (a[0] == '-' && a[1] != '\0') {
       return usage_error("unknown option '%s'\n%s", a, run_usage);
@@ -171,7 +190,7 @@ int sl_cli_run(int argc, char **argv) {
   if (f == NULL) return usage_error("cannot read %s: %s", file, strerror(errno));
   fclose(f);
   json_t *results = json_array();
-  int status = run_file(file, have_seed, seed, results);
+  int status = run_file(file, &o, results);
   if (json_array_size(results) > 0) print_table(results);
   if (status == SL_EXIT_OK && json_out != NULL) {
     json_t *doc = json_pack("{s:O}", "experiments", results);

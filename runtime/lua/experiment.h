@@ -26,6 +26,8 @@ typedef struct sl_experiment_s {
   char *on_failure_stream;        /* owned: mapping.on_failure = { stream = NAME }: a stream of the experiment */
   char *logs_path;                /* owned: mapping.logs, a file for the handlers' log lines (NULL: discarded) */          /* owned: mapping.on_failure, a JSONL file for failed batches (NULL: drop them) */
   int show_progress;              /* print a progress line on stderr while running (shardlab run on a terminal) */
+  unsigned workers;               /* real clock: worker threads (0: one per core) */
+  int handle_signals;             /* real clock: SIGINT/SIGTERM stop the run cleanly (shardlab run) */
 } sl_experiment_t;
 
 /* The host of an experiment file's Lua state: sl.now() is the simulation's time while a producer runs,
@@ -53,7 +55,7 @@ int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number, 
                        sl_error_t *err);
 void sl_experiment_free(lua_State *L, sl_experiment_t *e);
 
-/* Runs it on the virtual clock; *result receives {"name", "config", "summary", "timeseries"} (new reference). */
+/* Runs it on its clock (env.clock: virtual, or real with the settings above); *result receives {"name", "config", "summary", "timeseries"} (new reference). */
 int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err);
 
 #endif

@@ -11,26 +11,9 @@
 
 #include "lua/env_internal.h" /* sl_env_pcall */
 #include "lua/experiment.h"
+#include "lua/experiment_ctx.h"
 #include "lua/lua_event.h"
 #include "lua/lua_json.h"
-
-typedef struct run_ctx_s {
-  lua_State *L;                /* the experiment file's state */
-  sl_experiment_t *e;
-  sl_env_pool_t *pool;
-  char stream_arn[256];
-  char role_arn[128];
-  FILE *destination;           /* mapping.on_failure: failed batches as JSON lines, or NULL */
-  FILE *logs;                  /* mapping.logs: the handlers' Lambda-form log lines, or NULL */
-  sl_stream_t *dead_letters;   /* mapping.on_failure = { stream = ... }: receives the failure records, or NULL */
-  uint64_t failures;           /* failure records written, for their request ids */
-  char function_arn[256];
-  char *buf;                   /* the last produced record's key, data and explicit hash key */
-  size_t buf_cap;
-  sl_event_record_t *records;  /* the batch being invoked */
-  char (*seqs)[SL_SEQNUM_DECIMAL_SIZE];
-  size_t records_cap;
-} run_ctx_t;
 
 static int grow_buf(run_ctx_t *c, size_t need) {
   if (need <= c->buf_cap) return SL_OK;
@@ -109,6 +92,29 @@ static int produce(void *ctx, uint32_t p, uint64_t i, int64_t now_us, sl_produce
   return SL_OK;
 }
 
+void sl_run_event_records(const sl_batch_t *b, sl_event_record_t *records, char (*seqs)[SL_SEQNUM_DECIMAL_SIZE]) {
+  for (size_t i = 0; i < b->count; i++) {
+    const sl_record_t *rec = b->records[i];
+    sl_seqnum_t seq;
+    sl_shard_seqnum(b->shard, rec->counter, rec->arrival_ms, &seq);
+    sl_seqnum_format(&seq, seqs[i]);
+    records[i] = (sl_event_record_t){SL_RECORD_KEY(rec), rec->key_len, SL_RECORD_DATA(rec), rec->data_len, seqs[i],
+                                     rec->arrival_ms};
+  }
+}
+
+void sl_run_outcome(sl_invoke_result_t *res, sl_batch_outcome_t *out) {
+  out->status = res->status == SL_INVOKE_SUCCESS ? SL_BATCH_OK
+                : res->status == SL_INVOKE_PARTIAL ? SL_BATCH_PARTIAL
+                                                   : SL_BATCH_ERROR;
+  out->lowest_failed = res->lowest_failed;
+  out->cold_start = res->cold_start;
+  out->init_us = res->cold_start ? res->init_duration_us : 0;
+  out->duration_us = res->duration_us + out->init_us; /* the slot is busy during init too */
+  out->state_json = res->state_json; /* tumbling windows: the simulation keeps it for the next invocation */
+  res->state_json = NULL;
+}
+
 static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err) {
   run_ctx_t *c = ctx;
   if (b->count > c->records_cap) {
@@ -120,29 +126,14 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
     if (r == NULL || s == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
     c->records_cap = cap;
   }
-  for (size_t i = 0; i < b->count; i++) {
-    const sl_record_t *rec = b->records[i];
-    sl_seqnum_t seq;
-    sl_shard_seqnum(b->shard, rec->counter, rec->arrival_ms, &seq);
-    sl_seqnum_format(&seq, c->seqs[i]);
-    c->records[i] = (sl_event_record_t){SL_RECORD_KEY(rec), rec->key_len, SL_RECORD_DATA(rec), rec->data_len,
-                                        c->seqs[i], rec->arrival_ms};
-  }
+  sl_run_event_records(b, c->records, c->seqs);
   sl_event_source_t src = {b->shard->id, c->e->sim.stream.region, c->stream_arn, c->role_arn};
   int64_t now_us = c->e->sim.start_ms * 1000 + start_us;
   sl_invocation_t inv = {&src, c->records, b->count, NULL, c->e->report_batch_item_failures, now_us, b->window};
   sl_invoke_result_t res;
   int rc = sl_env_pool_invoke(c->pool, b->slot, now_us, &inv, &res, err);
   if (rc != SL_OK) return rc;
-  out->status = res.status == SL_INVOKE_SUCCESS ? SL_BATCH_OK
-                : res.status == SL_INVOKE_PARTIAL ? SL_BATCH_PARTIAL
-                                                  : SL_BATCH_ERROR;
-  out->lowest_failed = res.lowest_failed;
-  out->cold_start = res.cold_start;
-  out->init_us = res.cold_start ? res.init_duration_us : 0;
-  out->duration_us = res.duration_us + out->init_us; /* the slot is busy during init too */
-  out->state_json = res.state_json; /* tumbling windows: the simulation keeps it for the next invocation */
-  res.state_json = NULL;
+  sl_run_outcome(&res, out);
   sl_invoke_result_clear(&res);
   return SL_OK;
 }
@@ -236,6 +227,7 @@ static json_t *summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));
   json_object_set_new(j, "cold_starts", json_integer((json_int_t)s->cold_starts));
   json_object_set_new(j, "duration_s", json_real((double)s->ended_us / 1e6));
+  json_object_set_new(j, "interrupted", json_boolean(s->interrupted));
   json_object_set_new(j, "shards", shards);
   return j;
 }
@@ -265,7 +257,8 @@ static json_t *config_json(const sl_experiment_t *e) {
   const sl_mapping_config_t *m = &e->sim.mapping;
   static const char *const positions[] = {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER",
                                           "AT_TIMESTAMP"};
-  return json_pack("{s:f,s:I,s:{s:s,s:i,s:b},s:i,s:{s:i,s:f,s:i,s:s,s:i,s:i,s:s,s:i,s:f}}", "duration",
+  return json_pack("{s:s,s:f,s:I,s:{s:s,s:i,s:b},s:i,s:{s:i,s:f,s:i,s:s,s:i,s:i,s:s,s:i,s:f}}", "clock",
+                   e->env.clock == SL_CLOCK_REAL ? "real" : "virtual", "duration",
                    (double)e->sim.duration_us / 1e6, "seed", (json_int_t)e->sim.seed, "stream", "name",
                    e->sim.stream.name, "shards", (int)e->sim.stream.shard_count, "write_limits",
                    e->sim.stream.write_limits, "producers", (int)e->sim.producer_count, "mapping", "batch_size",
@@ -277,7 +270,8 @@ static json_t *config_json(const sl_experiment_t *e) {
                    "timeout", e->env.timeout_s);
 }
 
-/* The terminal's progress line: rewritten in place at most ten times a second of wall time. */
+/* The terminal's progress line, the same on both clocks: rewritten in place at most ten times a second of
+ * wall time. */
 typedef struct progress_s {
   const char *name;
   double last_print;
@@ -296,16 +290,24 @@ static void show_progress(void *ctx, const sl_sim_t *sim) {
   double t = wall_seconds();
   if (t - p->last_print < 0.1) return;
   p->last_print = t;
-  fprintf(stderr, "\r\033[K%s: %lld s simulated, %llu records put, %llu delivered, max concurrency %u", p->name,
-          (long long)(now_us / 1000000), (unsigned long long)s->records_put, (unsigned long long)s->records_delivered,
-          s->max_concurrency);
+  fprintf(stderr, "\r\033[K%s: %.1f s, %llu records in, %llu delivered, %u running, iterator age %lld ms", p->name,
+          (double)(now_us / 100000) / 10, (unsigned long long)s->records_put, (unsigned long long)s->records_delivered,
+          sl_sim_running(sim), (long long)sl_sim_iterator_age_ms(sim));
   fflush(stderr);
 }
 
 static void write_log(void *data, const char *line, size_t len) {
-  FILE *f = data;
-  fwrite(line, 1, len, f);
-  fputc('\n', f);
+  run_ctx_t *c = data;
+  pthread_mutex_lock(&c->log_lock);
+  fwrite(line, 1, len, c->logs);
+  fputc('\n', c->logs);
+  pthread_mutex_unlock(&c->log_lock);
+}
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err) {
@@ -317,18 +319,28 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   e->sim.invoke = invoke;
   e->sim.on_failure = on_failure;
   e->sim.ctx = &c;
+  int rc = SL_OK;
+  if (e->env.clock == SL_CLOCK_REAL) { /* records arrive, and handlers see sl.now(), at today's time */
+    e->sim.start_ms = wall_ms();
+    e->sim.invoke = sl_run_invoke_real;
+    sl_real_options_t options;
+    sl_real_options_init(&options);
+    options.workers = e->workers;
+    options.handle_signals = e->handle_signals;
+    rc = sl_real_create(&options, &c.rt, err);
+    if (rc != SL_OK) return rc;
+  }
+  pthread_mutex_init(&c.log_lock, NULL);
   sl_arn_function(c.function_arn, sizeof c.function_arn, e->env.region, e->env.account_id, e->env.function_name);
   if (e->on_failure_path != NULL && (c.destination = fopen(e->on_failure_path, "w")) == NULL)
-    return sl_error_set(err, SL_EIO, "mapping.on_failure: cannot open %s for writing", e->on_failure_path);
-  if (e->logs_path != NULL && (c.logs = fopen(e->logs_path, "w")) == NULL) {
-    if (c.destination) fclose(c.destination);
-    return sl_error_set(err, SL_EIO, "mapping.logs: cannot open %s for writing", e->logs_path);
-  }
+    rc = sl_error_set(err, SL_EIO, "mapping.on_failure: cannot open %s for writing", e->on_failure_path);
+  if (rc == SL_OK && e->logs_path != NULL && (c.logs = fopen(e->logs_path, "w")) == NULL)
+    rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot open %s for writing", e->logs_path);
   if (c.logs != NULL) {
     e->env.log = write_log;
-    e->env.log_data = c.logs;
+    e->env.log_data = &c;
   }
-  if (e->on_failure_stream != NULL) { /* a stream of the experiment's own, without limits to refuse a failure */
+  if (rc == SL_OK && e->on_failure_stream != NULL) { /* a stream of its own, without limits to refuse a failure */
     sl_stream_config_t dc;
     sl_stream_config_init(&dc);
     dc.name = e->on_failure_stream;
@@ -336,11 +348,8 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
     dc.write_limits = 0;
     dc.created_ms = e->sim.start_ms;
     sl_error_t serr;
-    if (sl_stream_create(&dc, &c.dead_letters, &serr) != SL_OK) {
-      if (c.destination) fclose(c.destination);
-      if (c.logs) fclose(c.logs);
-      return sl_error_set(err, serr.code, "mapping.on_failure.stream: %s", serr.message);
-    }
+    if (sl_stream_create(&dc, &c.dead_letters, &serr) != SL_OK)
+      rc = sl_error_set(err, serr.code, "mapping.on_failure.stream: %s", serr.message);
   }
   progress_t progress = {e->name, 0};
   if (e->show_progress) {
@@ -351,12 +360,12 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   snprintf(c.role_arn, sizeof c.role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
-  int rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c.pool, err);
+  if (rc == SL_OK) rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c.pool, err);
   if (rc == SL_OK && e->provisioned_concurrency > 0)
     rc = sl_env_pool_provision(c.pool, e->provisioned_concurrency, e->sim.start_ms * 1000, err);
   sl_sim_t *sim = NULL;
   if (rc == SL_OK) rc = sl_sim_create(&e->sim, &sim, err);
-  if (rc == SL_OK) rc = sl_sim_run(sim, err);
+  if (rc == SL_OK) rc = c.rt != NULL ? sl_real_run(c.rt, sim, err) : sl_sim_run(sim, err);
   if (rc == SL_OK) {
     json_t *summary = summary_json(sim);
     if (c.dead_letters != NULL)
@@ -376,6 +385,8 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
     rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot write %s", e->logs_path);
   sl_stream_destroy(c.dead_letters);
   sl_sim_destroy(sim);
+  sl_real_destroy(c.rt);
+  pthread_mutex_destroy(&c.log_lock);
   sl_env_pool_destroy(c.pool);
   free(c.buf);
   free(c.records);

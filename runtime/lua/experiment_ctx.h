@@ -1,0 +1,43 @@
+/* experiment_ctx.h - what a running experiment keeps (the experiment's Lua state, the handler environments,
+ * destinations, the real clock's driver), shared by experiment_run.c (both clocks) and experiment_real.c
+ * (invocations on worker threads). Private to the Lua layer. */
+#ifndef SHARDLAB_EXPERIMENT_CTX_H
+#define SHARDLAB_EXPERIMENT_CTX_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "lua/experiment.h"
+#include "shardlab/real.h"
+#include "shardlab/seqnum.h"
+
+typedef struct run_ctx_s {
+  lua_State *L;                /* the experiment file's state */
+  sl_experiment_t *e;
+  sl_env_pool_t *pool;
+  sl_real_t *rt;               /* the real clock's driver (NULL on the virtual clock) */
+  char stream_arn[256];
+  char role_arn[128];
+  FILE *destination;           /* mapping.on_failure: failed batches as JSON lines, or NULL */
+  FILE *logs;                  /* mapping.logs: the handlers' Lambda-form log lines, or NULL */
+  pthread_mutex_t log_lock;    /* the real clock's workers write logs at once: one line at a time */
+  sl_stream_t *dead_letters;   /* mapping.on_failure = { stream = ... }: receives the failure records, or NULL */
+  uint64_t failures;           /* failure records written, for their request ids */
+  char function_arn[256];
+  char *buf;                   /* the last produced record's key, data and explicit hash key */
+  size_t buf_cap;
+  sl_event_record_t *records;  /* the batch being invoked */
+  char (*seqs)[SL_SEQNUM_DECIMAL_SIZE];
+  size_t records_cap;
+} run_ctx_t;
+
+/* The batch's records as the event builder wants them; seqs receives their sequence numbers. */
+void sl_run_event_records(const sl_batch_t *b, sl_event_record_t *records, char (*seqs)[SL_SEQNUM_DECIMAL_SIZE]);
+
+/* An invocation's result as the simulation's outcome (the window state moves from res to out). */
+void sl_run_outcome(sl_invoke_result_t *res, sl_batch_outcome_t *out);
+
+/* The invoke callback of the real clock: copies the batch into a job for a worker thread (experiment_real.c). */
+int sl_run_invoke_real(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err);
+
+#endif
