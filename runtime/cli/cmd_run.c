@@ -132,6 +132,11 @@ static int run_file(const char *file, const run_options_t *o, json_t *results) {
       e.handle_signals = 1;
       if (rc == SL_OK) rc = sl_experiment_run(L, &e, &result, &err);
       if (rc == SL_OK) {
+        json_t *summary = json_object_get(result, "summary");
+        if (json_is_true(json_object_get(summary, "interrupted")))
+          fprintf(stderr, "shardlab run: %s was interrupted: %lld of %lld records put were delivered\n", e.name,
+                  (long long)json_integer_value(json_object_get(summary, "records_delivered")),
+                  (long long)json_integer_value(json_object_get(summary, "records_put")));
         json_array_append_new(results, result);
       } else {
         fprintf(stderr, "shardlab run: %s: %s\n", file, err.message);

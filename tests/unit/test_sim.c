@@ -3,197 +3,17 @@
  * is delivered, per partition key first deliveries keep put order, no two running batches of a shard share a
  * key, concurrency stays within min(shards x PF, reserved) and PF per shard, runs are reproducible; and the
  * seed question's numbers (1 key -> 1, 3 keys -> at most 3, 100 keys -> what MD5 says). */
-#include "test_support.h"
-
-#include <stdlib.h>
-
-#include "shardlab/sim.h"
-
-enum { MAX_RECORDS = 20000, MAX_INVOCATIONS = 40000 };
-
-typedef struct invocation_s {
-  uint32_t shard, slot;
-  int64_t start, end;
-  sl_batch_status_t status;
-  size_t ok;              /* records delivered successfully: [first, first + ok) of the batch */
-  uint32_t first_rec;     /* index into batch_records */
-  uint32_t count;
-} invocation_t;
-
-typedef struct world_s {
-  uint32_t keys;               /* producers draw keys key-0 .. key-(keys-1) */
-  int random_keys;             /* at random rather than round robin */
-  double fail_rate;            /* chance an invocation fails */
-  double partial_rate;         /* chance it reports a partial failure */
-  int64_t handler_us;          /* invocation duration */
-  uint64_t rng;
-  char key[32], data[32];
-  invocation_t *inv;
-  size_t inv_count;
-  uint64_t *batch_keys;        /* record index -> key number, for every record of every invocation */
-  uint64_t *batch_index;       /* record index -> put number */
-  size_t batch_len, batch_cap;
-  uint64_t key_of_put[MAX_RECORDS + 1];
-  uint64_t poison;             /* put number of a record whose batches always fail (0: none) */
-  uint64_t huge;               /* put number of a record with 7 MB of data (0: none) */
-  char *huge_data;
-  unsigned char failed[MAX_RECORDS + 1];  /* put numbers sent to the on-failure destination */
-  size_t failures;             /* on_failure calls */
-  sl_failure_t last_failure;   /* the latest one (records not kept) */
-  sl_failure_t first_failure;  /* the first one (records not kept) */
-  int all_age_exceeded;        /* every failure had the RecordAgeExceeded condition */
-  int64_t first_failure_us;    /* when an invocation first failed (-1: never) */
-} world_t;
-
-static uint64_t put_number(const sl_record_t *r) {
-  char data[32];
-  snprintf(data, sizeof data, "%.*s", (int)r->data_len, SL_RECORD_DATA(r));
-  return strtoull(data, NULL, 10);
-}
-
-static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
-  (void)err;
-  world_t *w = ctx;
-  for (size_t i = 0; i < f->count; i++) {
-    uint64_t put = put_number(f->records[i]);
-    if (put <= MAX_RECORDS) {
-      if (w->failed[put]) fail_msg("record %llu sent to the destination twice", (unsigned long long)put);
-      w->failed[put] = 1;
-    }
-  }
-  if (w->failures++ == 0) {
-    w->first_failure = *f;
-    w->first_failure.records = NULL;
-    w->all_age_exceeded = 1;
-  }
-  w->all_age_exceeded &= f->condition == SL_FAILURE_RECORD_AGE_EXCEEDED;
-  w->last_failure = *f;
-  w->last_failure.records = NULL;
-  return SL_OK;
-}
-
-static int produce(void *ctx, uint32_t producer, uint64_t i, int64_t now_us, sl_produced_t *out, sl_error_t *err) {
-  (void)producer;
-  (void)now_us;
-  (void)err;
-  world_t *w = ctx;
-  uint64_t k = w->random_keys ? test_rand(&w->rng) % w->keys : (i - 1) % w->keys;
-  if (i <= MAX_RECORDS) w->key_of_put[i] = k;
-  snprintf(w->key, sizeof w->key, "key-%llu", (unsigned long long)k);
-  snprintf(w->data, sizeof w->data, "%llu", (unsigned long long)i);
-  *out = (sl_produced_t){w->key, strlen(w->key), w->data, strlen(w->data), NULL};
-  if (i == w->huge) { /* "<i>" followed by spaces up to 7 MB: still parses as its put number */
-    size_t n = 7u << 20;
-    w->huge_data = realloc(w->huge_data, n);
-    memset(w->huge_data, ' ', n);
-    memcpy(w->huge_data, w->data, strlen(w->data));
-    out->data = w->huge_data;
-    out->data_len = n;
-  }
-  return SL_OK;
-}
-
-static int invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_outcome_t *out, sl_error_t *err) {
-  (void)err;
-  world_t *w = ctx;
-  if (w->inv_count == MAX_INVOCATIONS) fail_msg("too many invocations");
-  if (w->batch_len + b->count > w->batch_cap) {
-    w->batch_cap = (w->batch_len + b->count) * 2;
-    w->batch_keys = realloc(w->batch_keys, w->batch_cap * sizeof *w->batch_keys);
-    w->batch_index = realloc(w->batch_index, w->batch_cap * sizeof *w->batch_index);
-  }
-  invocation_t *v = &w->inv[w->inv_count++];
-  v->shard = b->shard->index;
-  v->slot = b->slot;
-  v->start = start;
-  v->end = start + w->handler_us;
-  v->first_rec = (uint32_t)w->batch_len;
-  v->count = (uint32_t)b->count;
-  for (size_t i = 0; i < b->count; i++) {
-    const sl_record_t *r = b->records[i];
-    char key[32], data[32]; /* the log's bytes are not NUL-terminated */
-    snprintf(key, sizeof key, "%.*s", (int)r->key_len, SL_RECORD_KEY(r));
-    snprintf(data, sizeof data, "%.*s", (int)r->data_len, SL_RECORD_DATA(r));
-    w->batch_index[w->batch_len] = strtoull(data, NULL, 10); /* data is "<put number>" */
-    w->batch_keys[w->batch_len++] = strtoull(key + 4, NULL, 10);   /* key is "key-<n>" */
-  }
-  double u = (double)(test_rand(&w->rng) >> 11) * 0x1.0p-53;
-  out->duration_us = w->handler_us;
-  int poisoned = 0;
-  for (size_t i = 0; i < b->count && w->poison; i++) poisoned |= w->batch_index[v->first_rec + i] == w->poison;
-  if (poisoned || u < w->fail_rate) {
-    if (w->first_failure_us < 0) w->first_failure_us = start;
-    out->status = SL_BATCH_ERROR;
-    v->ok = 0;
-  } else if (u < w->fail_rate + w->partial_rate && b->count > 1) {
-    out->status = SL_BATCH_PARTIAL;
-    out->lowest_failed = 1 + test_rand(&w->rng) % (b->count - 1);
-    v->ok = out->lowest_failed;
-  } else {
-    out->status = SL_BATCH_OK;
-    v->ok = b->count;
-  }
-  v->status = out->status;
-  return SL_OK;
-}
-
-typedef struct run_s {
-  uint32_t shards, pf, batch_size, reserved, keys;
-  sl_ordering_t ordering;
-  int64_t window_us, duration_us;
-  double rate;
-  uint32_t reshard_to;  /* 0: none */
-  int32_t max_retries;  /* maximum_retry_attempts */
-  int bisect;
-} run_t;
+#include "sim_world.h"
 
 static sl_sim_t *run(world_t *w, const run_t *r, uint64_t seed) {
-  sl_sim_config_t c;
-  sl_sim_config_init(&c);
-  c.stream.name = "sim";
-  c.stream.shard_count = r->shards;
-  c.stream.write_limits = 0;
-  sl_producer_config_t producer = {r->rate, SL_ARRIVALS_POISSON};
-  c.producers = &producer;
-  c.producer_count = 1;
-  c.mapping.batch_size = r->batch_size;
-  c.mapping.parallelization_factor = r->pf;
-  c.mapping.ordering = r->ordering;
-  c.mapping.reserved_concurrency = r->reserved;
-  c.mapping.batching_window_us = r->window_us;
-  c.mapping.retry_backoff_us = 200000;
-  c.mapping.maximum_retry_attempts = r->max_retries;
-  c.mapping.bisect_on_error = r->bisect;
-  c.on_failure = on_failure;
-  sl_action_t action = {r->duration_us / 2, r->reshard_to};
-  c.actions = &action;
-  c.action_count = r->reshard_to ? 1 : 0;
-  c.duration_us = r->duration_us;
-  c.drain_timeout_us = INT64_C(3600000000);
-  c.seed = seed;
-  c.produce = produce;
-  c.invoke = invoke;
-  c.ctx = w;
+  sl_producer_config_t producer;
+  sl_action_t action;
+  sl_sim_config_t c = run_config_of(w, r, seed, &producer, &action);
   sl_sim_t *sim;
   sl_error_t err;
   if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
   if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
   return sim;
-}
-
-static void world_init(world_t *w, uint64_t seed) {
-  memset(w, 0, sizeof *w);
-  w->first_failure_us = -1;
-  w->rng = seed * 31 + 7;
-  w->inv = malloc(MAX_INVOCATIONS * sizeof *w->inv);
-  w->handler_us = 300000;
-}
-
-static void world_free(world_t *w) {
-  free(w->huge_data);
-  free(w->inv);
-  free(w->batch_keys);
-  free(w->batch_index);
 }
 
 /* A configuration for the test world: one stream, one producer (fixed arrivals) and the C callbacks. The
@@ -223,94 +43,12 @@ static sl_sim_t *run_config(const sl_sim_config_t *c) {
   return sim;
 }
 
-static int cmp_start(const void *a, const void *b) {
-  const invocation_t *x = a, *y = b;
-  return (x->start > y->start) - (x->start < y->start);
-}
-
-static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t seed) {
-  const sl_summary_t *s = sl_sim_summary(sim);
-  uint64_t puts = s->records_put;
-  if (puts > MAX_RECORDS) fail_msg("seed %llu: too many records for the test", (unsigned long long)seed);
-  /* Every record delivered successfully exactly once (the simulation removes a record once delivered), none
-   * invented; per key, first deliveries in put order. */
-  unsigned char *delivered = calloc(puts + 1, 1);
-  assert_int_equal(s->records_delivered + s->records_failed, puts); /* nothing lost, nothing invented */
-  /* Every delivery beyond a record's first is counted as a duplicate. */
-  assert_int_equal(s->deliveries - s->duplicate_deliveries, puts);
-  uint64_t *last_put_of_key = calloc(w->keys, sizeof *last_put_of_key);
-  qsort(w->inv, w->inv_count, sizeof *w->inv, cmp_start);
-  for (size_t i = 0; i < w->inv_count; i++) {
-    invocation_t *v = &w->inv[i];
-    for (uint32_t k = 0; k < v->ok; k++) {
-      uint64_t put = w->batch_index[v->first_rec + k], key = w->batch_keys[v->first_rec + k];
-      if (put < 1 || put > puts) fail_msg("seed %llu: delivered record %llu was never put", (unsigned long long)seed, (unsigned long long)put);
-      if (delivered[put]) fail_msg("seed %llu: record %llu delivered successfully twice", (unsigned long long)seed, (unsigned long long)put);
-      delivered[put] = 1;
-      if (w->key_of_put[put] != key) fail_msg("seed %llu: record %llu has the wrong key", (unsigned long long)seed, (unsigned long long)put);
-      if (put < last_put_of_key[key])
-        fail_msg("seed %llu: key %llu: record %llu delivered after record %llu", (unsigned long long)seed,
-                 (unsigned long long)key, (unsigned long long)put, (unsigned long long)last_put_of_key[key]);
-      last_put_of_key[key] = put;
-    }
-  }
-  for (uint64_t p = 1; p <= puts; p++) {
-    if (!delivered[p] && !w->failed[p])
-      fail_msg("seed %llu: record %llu of %llu neither delivered nor failed", (unsigned long long)seed, (unsigned long long)p, (unsigned long long)puts);
-    if (delivered[p] && w->failed[p])
-      fail_msg("seed %llu: record %llu both delivered and failed", (unsigned long long)seed, (unsigned long long)p);
-  }
-  /* Consumed records are freed: once everything is delivered the logs hold nothing. */
-  const sl_stream_t *stream = sl_sim_stream(sim);
-  for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++)
-    if (sl_shard_log_count(sl_stream_shard(stream, i)->log) != 0)
-      fail_msg("seed %llu: shard %u still holds consumed records", (unsigned long long)seed, i);
-  /* Overlapping invocations: same shard never share a key; a slot never runs two; limits hold. */
-  uint32_t cap = r->reserved ? r->reserved : 1000;
-  for (size_t i = 0; i < w->inv_count; i++) {
-    uint32_t running = 1, per_shard = 1;
-    for (size_t j = 0; j < w->inv_count; j++) {
-      if (j == i || w->inv[j].start > w->inv[i].start || w->inv[j].end <= w->inv[i].start) continue;
-      running++;
-      if (w->inv[j].shard != w->inv[i].shard) continue;
-      per_shard++;
-      if (w->inv[j].slot == w->inv[i].slot) fail_msg("seed %llu: slot %u ran two batches at once", (unsigned long long)seed, w->inv[i].slot);
-      for (uint32_t a = 0; a < w->inv[i].count; a++)
-        for (uint32_t b = 0; b < w->inv[j].count; b++)
-          if (w->batch_keys[w->inv[i].first_rec + a] == w->batch_keys[w->inv[j].first_rec + b])
-            fail_msg("seed %llu: key %llu in two running batches of shard %u", (unsigned long long)seed,
-                     (unsigned long long)w->batch_keys[w->inv[i].first_rec + a], w->inv[i].shard);
-    }
-    if (running > cap) fail_msg("seed %llu: %u running, limit %u", (unsigned long long)seed, running, cap);
-    if (per_shard > r->pf) fail_msg("seed %llu: %u running on one shard, PF %u", (unsigned long long)seed, per_shard, r->pf);
-  }
-  free(delivered);
-  free(last_put_of_key);
-}
-
 static void invariants_over_many_seeds(void **state) {
   (void)state;
   for (uint64_t seed = 1; seed <= 60; seed++) {
-    uint64_t rng = seed * 977;
-    run_t r = {0};
-    r.shards = 1 + (uint32_t)(test_rand(&rng) % 4);
-    r.pf = 1 + (uint32_t)(test_rand(&rng) % 10);
-    r.batch_size = 1 + (uint32_t)(test_rand(&rng) % 50);
-    r.reserved = test_rand(&rng) % 3 == 0 ? 1 + (uint32_t)(test_rand(&rng) % 6) : 0;
-    r.ordering = test_rand(&rng) % 2 ? SL_ORDERING_KEYS : SL_ORDERING_LANES;
-    r.window_us = test_rand(&rng) % 3 == 0 ? (int64_t)(test_rand(&rng) % 2000000) : 0;
-    r.duration_us = 20000000;
-    r.rate = 20 + (double)(test_rand(&rng) % 200);
-    r.reshard_to = test_rand(&rng) % 3 == 0 ? r.shards * 2 : 0;
-    r.max_retries = test_rand(&rng) % 2 ? (int32_t)(test_rand(&rng) % 3) : -1;
-    r.bisect = (int)(test_rand(&rng) % 2);
     world_t w;
     world_init(&w, seed);
-    w.keys = 1 + (uint32_t)(test_rand(&rng) % 40);
-    w.random_keys = (int)(test_rand(&rng) % 2);
-    w.fail_rate = test_rand(&rng) % 2 ? 0.1 : 0;
-    w.partial_rate = test_rand(&rng) % 2 ? 0.1 : 0;
-    w.handler_us = 10000 + (int64_t)(test_rand(&rng) % 500000);
+    run_t r = random_run(&w, seed, 1.0);
     sl_sim_t *sim = run(&w, &r, seed);
     check_invariants(&w, sim, &r, seed);
     sl_sim_destroy(sim);
