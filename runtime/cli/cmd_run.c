@@ -76,14 +76,7 @@ static void print_table(json_t *experiments) {
 }
 
 /* Loads the file and runs every experiment it declares; fills results. Returns an exit status. */
-typedef struct run_options_s {
-  int have_seed;
-  uint64_t seed;
-  sl_clock_kind_t clock;
-  unsigned workers;
-} run_options_t;
-
-static int run_file(const char *file, const run_options_t *o, json_t *results) {
+static int run_file(const char *file, const sl_run_settings_t *o, json_t *results) {
   char *dir = strdup(file);
   if (dir == NULL) return SL_EXIT_FAILED;
   char *slash = strrchr(dir, '/');
@@ -93,7 +86,7 @@ static int run_file(const char *file, const run_options_t *o, json_t *results) {
     slash[slash == dir] = '\0';
   sl_experiment_host_t host;
   lua_State *L = sl_experiment_state(&host, dir);
-  if (L != NULL) sl_experiment_enable_run(L, dir, o->have_seed, o->seed);
+  if (L != NULL) sl_experiment_enable_run(L, dir, o);
   int status = SL_EXIT_OK;
   if (L == NULL) {
     fprintf(stderr, "shardlab run: out of memory\n");
@@ -125,11 +118,7 @@ static int run_file(const char *file, const run_options_t *o, json_t *results) {
       json_t *result;
       lua_rawgeti(L, list, (lua_Integer)i + 1);
       int rc = sl_experiment_read(L, -1, dir, (uint32_t)i + 1, &e, &err);
-      if (rc == SL_OK && o->have_seed) e.sim.seed = e.env.seed = o->seed;
-      e.show_progress = isatty(STDERR_FILENO); /* the progress line is for people, not for logs */
-      e.env.clock = o->clock;
-      e.workers = o->workers;
-      e.handle_signals = 1;
+      if (rc == SL_OK) sl_experiment_apply(&e, o);
       if (rc == SL_OK) rc = sl_experiment_run(L, &e, &result, &err);
       if (rc == SL_OK) {
         json_t *summary = json_object_get(result, "summary");
@@ -153,7 +142,8 @@ static int run_file(const char *file, const run_options_t *o, json_t *results) {
 
 int sl_cli_run(int argc, char **argv) {
   const char *file = NULL, *json_out = NULL;
-  run_options_t o = {0, 0, SL_CLOCK_VIRTUAL, 0};
+  /* The progress line is for people, not for logs; signals stop real-clock runs cleanly. */
+  sl_run_settings_t o = {0, 0, SL_CLOCK_VIRTUAL, 0, isatty(STDERR_FILENO), 1};
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

@@ -42,10 +42,23 @@ typedef struct sl_experiment_host_s {
  * memory. Close it with lua_close. */
 lua_State *sl_experiment_state(sl_experiment_host_t *host, const char *dir);
 
-/* Adds sl.run{...} to the state: it reads and runs an experiment at once (paths relative to dir; seed
- * overridden when have_seed) and returns {summary = ..., timeseries = ..., config = ..., name = ...}. Each
- * result is also kept, as JSON text, for sl_experiment_push_runs. */
-void sl_experiment_enable_run(lua_State *L, const char *dir, int have_seed, uint64_t seed);
+/* What the command line sets for every experiment of a file, declared or run with sl.run. */
+typedef struct sl_run_settings_s {
+  int have_seed;            /* --seed N replaces each experiment's seed */
+  uint64_t seed;
+  sl_clock_kind_t clock;    /* --clock */
+  unsigned workers;         /* --workers (real clock; 0: one per core) */
+  int show_progress;        /* a progress line on stderr */
+  int handle_signals;       /* real clock: SIGINT/SIGTERM stop a run cleanly */
+} sl_run_settings_t;
+
+/* Applies the settings to an experiment that was read. */
+void sl_experiment_apply(sl_experiment_t *e, const sl_run_settings_t *s);
+
+/* Adds sl.run{...} to the state: it reads and runs an experiment at once (paths relative to dir, settings
+ * applied) and returns {summary = ..., timeseries = ..., config = ..., name = ...}. Each result is also kept,
+ * as JSON text, for sl_experiment_push_runs. */
+void sl_experiment_enable_run(lua_State *L, const char *dir, const sl_run_settings_t *settings);
 /* Pushes the list of JSON texts of the runs sl.run made, in order. */
 void sl_experiment_push_runs(lua_State *L);
 

@@ -12,10 +12,17 @@
 static const char runs_key = 'r'; /* registry: the list of JSON texts of sl.run results */
 
 typedef struct run_options_s {
-  int have_seed;
-  uint64_t seed;
+  sl_run_settings_t settings;
   uint32_t count;  /* runs so far, to name unnamed ones */
 } run_options_t;
+
+void sl_experiment_apply(sl_experiment_t *e, const sl_run_settings_t *s) {
+  if (s->have_seed) e->sim.seed = e->env.seed = s->seed;
+  e->env.clock = s->clock;
+  e->workers = s->workers;
+  e->show_progress = s->show_progress;
+  e->handle_signals = s->handle_signals;
+}
 
 static int push_json(lua_State *L) {
   sl_json_push(L, lua_touserdata(L, 1));
@@ -30,7 +37,7 @@ static int sl_run(lua_State *L) {
   sl_error_t err;
   json_t *result = NULL;
   int rc = sl_experiment_read(L, 1, dir, ++o->count, &e, &err);
-  if (rc == SL_OK && o->have_seed) e.sim.seed = e.env.seed = o->seed;
+  if (rc == SL_OK) sl_experiment_apply(&e, &o->settings);
   if (rc == SL_OK) rc = sl_experiment_run(L, &e, &result, &err);
   sl_experiment_free(L, &e);
   if (rc != SL_OK) return luaL_error(L, "sl.run: %s", err.message);
@@ -61,13 +68,12 @@ void sl_experiment_push_runs(lua_State *L) {
   }
 }
 
-void sl_experiment_enable_run(lua_State *L, const char *dir, int have_seed, uint64_t seed) {
+void sl_experiment_enable_run(lua_State *L, const char *dir, const sl_run_settings_t *settings) {
   luaL_requiref(L, "shardlab", sl_luaopen_shardlab, 0);
   lua_pushstring(L, dir);
   run_options_t *o = lua_newuserdatauv(L, sizeof *o, 0);
   memset(o, 0, sizeof *o);
-  o->have_seed = have_seed;
-  o->seed = seed;
+  o->settings = *settings;
   lua_pushcclosure(L, sl_run, 2);
   lua_setfield(L, -2, "run");
   lua_pop(L, 1);
