@@ -163,6 +163,7 @@ static int cold_start(sl_env_t *env, int64_t start_us, sl_invoke_result_t *res) 
   snprintf(env->log_stream, sizeof env->log_stream, "%s/[$LATEST]%016" PRIx64 "%016" PRIx64, "2024/01/01",
            sl_rng_next(&env->id_rng), sl_rng_next(&env->id_rng));
   sl_env_arm(env, start_us, env->config.init_overhead_us, (int64_t)(env->config.timeout_s * 1e6));
+  env->running = L;
   int status = luaL_loadfilex(L, env->handler_path, "t");
   const char *type = status == LUA_ERRSYNTAX ? "Runtime.UserCodeSyntaxError" : "Runtime.ImportModuleError";
   if (status == LUA_OK) {
@@ -324,9 +325,11 @@ static int step(sl_env_t *env, sl_invoke_result_t *res, int nargs, int64_t *slee
   lua_State *L = env->L, *co = env->co;
   int nres = 0;
   env->sleep_requested = 0;
+  env->running = co;
   int status = lua_resume(co, L, nargs, &nres);
   if (status == LUA_YIELD && env->sleep_requested) {
     lua_pop(co, nres);
+    sl_env_deadline_stop(env); /* parked: the timer of this OS thread is for whatever runs next on it */
     *sleep_us = env->sleep_us;
     return SL_PENDING;
   }
@@ -379,6 +382,7 @@ int sl_env_invoke_begin(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_res
 int sl_env_invoke_resume(sl_env_t *env, sl_invoke_result_t *res, int64_t *sleep_us, sl_error_t *err) {
   if (env->inv == NULL || env->co == NULL)
     return sl_error_set(err, SL_EINVAL, "the environment has no parked invocation to resume");
+  sl_env_deadline_start(env); /* on the OS thread that resumes it */
   return step(env, res, 0, sleep_us);
 }
 

@@ -26,6 +26,8 @@ struct sl_env_s {
   int sleep_requested;     /* sl.sleep yielded: the invocation is parked for sleep_us */
   int64_t sleep_us;
   int sleep_late;          /* the sleep reaches the deadline: the invocation times out when it wakes */
+  lua_State *volatile running; /* the Lua thread running now (read by the deadline's signal handler) */
+  int deadline_by_count;   /* the deadline is checked by a count hook (no timer for this thread) */
   size_t mem_used;         /* bytes the Lua state holds now */
   size_t mem_limit;        /* memory_mb in bytes */
   size_t mem_peak;         /* most bytes held at once in this environment's life */
@@ -47,6 +49,17 @@ struct sl_env_s {
  * the state cannot be created within the limit. */
 int sl_env_state_open(sl_env_t *env);
 void sl_env_state_close(sl_env_t *env);
+
+/* The timeout (env_state.c): the hook that checks the deadline, and raising the timeout error in L. */
+void sl_env_timeout_hook(lua_State *L, lua_Debug *ar);
+void sl_env_raise_timeout(lua_State *L, sl_env_t *env);
+
+/* The deadline's watchdog (env_deadline.c): start it for the running phase (from deadline_ns), on this OS
+ * thread; stop it (end of the phase, or an invocation parked in sl.sleep). And coroutine.resume/wrap that
+ * keep env->running exact. */
+void sl_env_deadline_start(sl_env_t *env);
+void sl_env_deadline_stop(sl_env_t *env);
+void sl_env_track_coroutines(lua_State *L);
 
 /* Arms the timeout for a phase (init or invocation) starting at start_us (virtual clock) that costs
  * overhead_us besides its sleeps and may use budget_us in all (the hook also stops it after timeout_s of real

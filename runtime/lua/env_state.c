@@ -13,8 +13,6 @@
 
 #include "lua/env_internal.h"
 
-enum { HOOK_EVERY = 10000 }; /* instructions between deadline checks */
-
 static int64_t monotonic_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -47,26 +45,23 @@ static void *env_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 static sl_env_t *env_of(lua_State *L) { return *(sl_env_t **)lua_getextraspace(L); }
 
-static void raise_timeout(lua_State *L, sl_env_t *env) {
+void sl_env_raise_timeout(lua_State *L, sl_env_t *env) {
   env->timed_out = 1;
   /* From now on check at every line and instruction, so a pcall in the handler cannot swallow the kill. */
-  lua_sethook(L, lua_gethook(L), LUA_MASKLINE | LUA_MASKCOUNT, 1);
+  lua_sethook(L, sl_env_timeout_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
   char msg[64]; /* luaL_error has no %.2f */
   snprintf(msg, sizeof msg, "Task timed out after %.2f seconds", env->config.timeout_s);
   luaL_error(L, "%s", msg);
 }
 
-static void timeout_hook(lua_State *L, lua_Debug *ar) {
+void sl_env_timeout_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   sl_env_t *env = env_of(L);
-  if (env->timed_out || monotonic_ns() >= env->deadline_ns) raise_timeout(L, env);
-}
-
-/* Hooks are per thread: the state's main thread (init) and the invocations' thread. Coroutines the handler
- * makes inherit the hook of the thread that creates them. */
-static void set_hooks(sl_env_t *env) {
-  lua_sethook(env->L, timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
-  if (env->co != NULL) lua_sethook(env->co, timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  if (env->timed_out || monotonic_ns() >= env->deadline_ns) sl_env_raise_timeout(L, env);
+  if (!env->deadline_by_count) { /* the deadline signal, before its time or after its invocation: off again */
+    lua_sethook(L, NULL, 0, 0);
+    if (env->deadline_ns != INT64_MAX) sl_env_deadline_start(env);
+  }
 }
 
 void sl_env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t budget_us) {
@@ -76,12 +71,12 @@ void sl_env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t bu
   env->slept_us = 0;
   env->budget_us = budget_us;
   env->deadline_ns = monotonic_ns() + (int64_t)(env->config.timeout_s * 1e9);
-  set_hooks(env);
+  sl_env_deadline_start(env);
 }
 
 void sl_env_disarm(sl_env_t *env) {
   env->deadline_ns = INT64_MAX;
-  if (env->L != NULL) set_hooks(env);
+  sl_env_deadline_stop(env);
 }
 
 int64_t sl_env_elapsed_us(const sl_env_t *env) {
@@ -121,13 +116,13 @@ static int host_sleep(lua_State *L, void *self, double seconds) {
   } else {
     env->slept_us += want;
   }
-  if (late) raise_timeout(L, env);
+  if (late) sl_env_raise_timeout(L, env);
   return 0;
 }
 
 static void host_woke(lua_State *L, void *self) {
   sl_env_t *env = self;
-  if (env->sleep_late) raise_timeout(L, env);
+  if (env->sleep_late) sl_env_raise_timeout(L, env);
 }
 
 static void host_log(void *self, const char *line, size_t len) { sl_env_log_line(self, line, len); }
@@ -222,7 +217,8 @@ static int open_protected(lua_State *L) {
   lua_call(L, 0, 0);
   sl_lua_set_path(L, env->handler_dir, env->scripts_dir ? env->scripts_dir : sl_lua_default_scripts_dir());
   sl_lua_install(L);
-  env->co = lua_newthread(L); /* inherits the count hook set below */
+  sl_env_track_coroutines(L);
+  env->co = lua_newthread(L);
   env->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
@@ -255,5 +251,6 @@ void sl_env_state_close(sl_env_t *env) {
   env->L = NULL;
   env->co = NULL;
   env->co_ref = LUA_NOREF;
+  env->running = NULL;
   env->handler_ref = LUA_NOREF;
 }

@@ -155,6 +155,29 @@ static void limits_stop_runaway_handlers(void **state) {
   sl_invoke_result_clear(&res);
 }
 
+/* The timeout stops loops wherever they run: in coroutines (resumed, wrapped, nested), after them, and when the
+ * handler catches a coroutine's timeout error; coroutines that end well are untouched. On both clocks. */
+static void timeouts_reach_coroutines(void **state) {
+  (void)state;
+  const char *loops[] = {"resume", "wrap", "nested", "after", "caught"};
+  for (int clock = 0; clock < 2; clock++) {
+    sl_env_config_t c = config_for(HANDLERS "coroutine_loops.lua", NULL);
+    c.timeout_s = 0.1;
+    c.clock = clock ? SL_CLOCK_REAL : SL_CLOCK_VIRTUAL;
+    sl_invoke_result_t res;
+    for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
+      invoke_fresh(&c, 0, loops[i], &res);
+      if (res.status != SL_INVOKE_FUNCTION_ERROR || strcmp(res.error_type, "Sandbox.Timedout") != 0)
+        fail_msg("%s (clock %d): status %d, %s", loops[i], clock, res.status, res.error_json ? res.error_json : "");
+      sl_invoke_result_clear(&res);
+    }
+    invoke_fresh(&c, 0, "fine", &res);
+    assert_int_equal(res.status, SL_INVOKE_SUCCESS);
+    assert_string_equal(res.response_json, "{\"result\":6}");
+    sl_invoke_result_clear(&res);
+  }
+}
+
 static void load_errors(void **state) {
   (void)state;
   struct { const char *file, *type, *text; } cases[] = {
@@ -357,6 +380,7 @@ int main(void) {
       cmocka_unit_test(warm_globals_and_isolated_slots),
       cmocka_unit_test(handler_errors),
       cmocka_unit_test(limits_stop_runaway_handlers),
+      cmocka_unit_test(timeouts_reach_coroutines),
       cmocka_unit_test(load_errors),
       cmocka_unit_test(sandbox_takes_away_what_could_end_the_runtime),
       cmocka_unit_test(virtual_clock_and_logs),
