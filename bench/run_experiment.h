@@ -25,8 +25,9 @@ static inline long bench_peak_rss_kib(void) {
   return ru.ru_maxrss;
 }
 
-/* Runs the file's first experiment; returns its summary as JSON (caller decrefs) and the wall time. */
-static inline json_t *bench_run_file(const char *dir, const char *file, double *seconds) {
+/* Runs the file's first experiment on the given clock; returns its summary as JSON (caller decrefs) and the
+ * wall time. */
+static inline json_t *bench_run_file_on(const char *dir, const char *file, sl_clock_kind_t clock, double *seconds) {
   sl_experiment_host_t host;
   lua_State *L = sl_experiment_state(&host, dir);
   if (L == NULL || luaL_loadfilex(L, file, "t") != LUA_OK || sl_env_pcall(L, 0, 0) != LUA_OK) {
@@ -39,7 +40,9 @@ static inline json_t *bench_run_file(const char *dir, const char *file, double *
   sl_error_t err;
   json_t *result = NULL;
   double t0 = bench_now();
-  if (sl_experiment_read(L, -1, dir, 1, &e, &err) != SL_OK || sl_experiment_run(L, &e, &result, &err) != SL_OK) {
+  int rc = sl_experiment_read(L, -1, dir, 1, &e, &err);
+  e.env.clock = clock;
+  if (rc != SL_OK || sl_experiment_run(L, &e, &result, &err) != SL_OK) {
     fprintf(stderr, "bench: %s\n", err.message);
     exit(1);
   }
@@ -49,6 +52,10 @@ static inline json_t *bench_run_file(const char *dir, const char *file, double *
   json_t *summary = json_incref(json_object_get(result, "summary"));
   json_decref(result);
   return summary;
+}
+
+static inline json_t *bench_run_file(const char *dir, const char *file, double *seconds) {
+  return bench_run_file_on(dir, file, SL_CLOCK_VIRTUAL, seconds);
 }
 
 #endif
