@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_report.h"
 #include "lua/env_internal.h" /* sl_env_pcall */
 #include "lua/experiment.h"
 
@@ -18,11 +19,14 @@
 
 static const char run_usage[] =
     "usage: shardlab run FILE.lua [--clock virtual|real] [--workers N] [--seed N] [--json OUT]\n"
+    "                             [--report FILE.html] [--csv DIR]\n"
     "  --clock C    virtual (default): simulated time, deterministic, faster than real time;\n"
     "               real: wall-clock time, handlers run at once on worker threads (Ctrl-C stops the run)\n"
     "  --workers N  real clock: worker threads running handlers (default: one per core)\n"
     "  --seed N     seed every experiment of the file with N (default: each experiment's own seed)\n"
-    "  --json OUT   write {\"experiments\": [{\"name\", \"config\", \"summary\", \"timeseries\"}]} to OUT\n";
+    "  --json OUT   write {\"experiments\": [{\"name\", \"config\", \"summary\", \"timeseries\"}]} to OUT\n"
+    "  --report F   write an HTML report with charts, tables and diagnoses to F (one file, nothing fetched)\n"
+    "  --csv DIR    write each experiment's time series and a summary.csv to DIR\n";
 
 /* The rows of the terminal summary: a label and the summary field it shows. */
 static const struct { const char *label, *field; } rows[] = {
@@ -46,17 +50,23 @@ static void cell(const json_t *v, char *out, size_t size) {
 }
 
 static void print_table(json_t *experiments) {
-  size_t n = json_array_size(experiments), label_w = 22;
+  size_t n = json_array_size(experiments), label_w = 0;
+  for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
+    if (strlen(rows[r].label) > label_w) label_w = strlen(rows[r].label);
   printf("%-*s", (int)label_w, "");
-  for (size_t i = 0; i < n; i++)
-    printf("  %16.16s", json_string_value(json_object_get(json_array_get(experiments, i), "name")));
+  for (size_t i = 0; i < n; i++) { /* columns as wide as their experiment's name, numbers right-aligned */
+    const char *name = json_string_value(json_object_get(json_array_get(experiments, i), "name"));
+    printf("  %*s", (int)(strlen(name) > 12 ? strlen(name) : 12), name);
+  }
   printf("\n");
   for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
     printf("%-*s", (int)label_w, rows[r].label);
     for (size_t i = 0; i < n; i++) {
       char buf[32];
-      cell(json_object_get(json_object_get(json_array_get(experiments, i), "summary"), rows[r].field), buf, sizeof buf);
-      printf("  %16s", buf);
+      json_t *e = json_array_get(experiments, i);
+      size_t w = strlen(json_string_value(json_object_get(e, "name")));
+      cell(json_object_get(json_object_get(e, "summary"), rows[r].field), buf, sizeof buf);
+      printf("  %*s", (int)(w > 12 ? w : 12), buf);
     }
     printf("\n");
   }
@@ -142,6 +152,7 @@ static int run_file(const char *file, const sl_run_settings_t *o, json_t *result
 
 int sl_cli_run(int argc, char **argv) {
   const char *file = NULL, *json_out = NULL;
+  sl_report_request_t report = {1, NULL, NULL};
   /* The progress line is for people, not for logs; signals stop real-clock runs cleanly. */
   sl_run_settings_t o = {0, 0, SL_CLOCK_VIRTUAL, 0, isatty(STDERR_FILENO), 1};
   for (int i = 0; i < argc; i++) {
@@ -150,11 +161,15 @@ int sl_cli_run(int argc, char **argv) {
       fputs(run_usage, stdout);
       return SL_EXIT_OK;
     } else if (strcmp(a, "--json") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--clock") == 0 ||
-               strcmp(a, "--workers") == 0) {
+               strcmp(a, "--workers") == 0 || strcmp(a, "--report") == 0 || strcmp(a, "--csv") == 0) {
       if (v == NULL) return usage_error("%s needs a value", a);
       i++;
       if (strcmp(a, "--json") == 0) {
         json_out = v;
+      } else if (strcmp(a, "--report") == 0) {
+        report.html_path = v;
+      } else if (strcmp(a, "--csv") == 0) {
+        report.csv_dir = v;
       } else if (strcmp(a, "--clock") == 0) {
         if (strcmp(v, "virtual") != 0 && strcmp(v, "real") != 0)
           return usage_error("--clock '%s': the clock is 'virtual' or 'real'", v);
@@ -186,7 +201,10 @@ int sl_cli_run(int argc, char **argv) {
   fclose(f);
   json_t *results = json_array();
   int status = run_file(file, &o, results);
-  if (json_array_size(results) > 0) print_table(results);
+  if (json_array_size(results) > 0) {
+    print_table(results);
+    if (sl_cli_report(results, &report) != 0) status = SL_EXIT_FAILED;
+  }
   if (status == SL_EXIT_OK && json_out != NULL) {
     json_t *doc = json_pack("{s:O}", "experiments", results);
     if (json_dump_file(doc, json_out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) != 0) {

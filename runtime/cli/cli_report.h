@@ -1,0 +1,16 @@
+/* cli_report.h - the diagnosis, HTML report and CSV files of `shardlab run` (cli_report.c). */
+#ifndef SHARDLAB_CLI_REPORT_H
+#define SHARDLAB_CLI_REPORT_H
+
+#include <jansson.h>
+
+typedef struct sl_report_request_s {
+  int diagnose;           /* print each experiment's diagnosis lines on stdout */
+  const char *html_path;  /* --report FILE.html, or NULL */
+  const char *csv_dir;    /* --csv DIR, or NULL */
+} sl_report_request_t;
+
+/* Makes what r asks for from the results (the "experiments" list of --json). 0, or -1 after printing why. */
+int sl_cli_report(json_t *experiments, const sl_report_request_t *r);
+
+#endif

@@ -1,0 +1,128 @@
+-- shardlab.diagnose: what bounded an experiment's concurrency and throughput, read from its own results
+-- (the {name, config, summary, timeseries} of `shardlab run --json`). One plain line per finding, each with
+-- the numbers behind it; used by the terminal summary and the HTML report.
+local M = {}
+
+local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 and "" or "s") end
+local function pct(x) return string.format(x < 0.1 and "%.1f%%" or "%.0f%%", x * 100) end
+local function secs(ms) return ms >= 10000 and string.format("%.0f s", ms / 1000) or string.format("%.1f s", ms / 1000) end
+
+-- Per-shard figures with totals: keys, lanes used, records, and the bound each ordering model allows.
+local function shard_figures(e)
+  local pf = e.config.mapping.parallelization_factor
+  local f = { keys = 0, lanes = 0, records = 0, bound = 0, busiest = nil, with_records = 0, shards = #e.summary.shards }
+  for _, s in ipairs(e.summary.shards) do
+    f.keys = f.keys + s.distinct_keys
+    f.lanes = f.lanes + s.lanes_used
+    f.records = f.records + s.records_in
+    f.bound = f.bound + math.min(s.distinct_keys, pf)
+    if s.records_in > 0 then f.with_records = f.with_records + 1 end
+    if f.busiest == nil or s.records_in > f.busiest.records_in then f.busiest = s end
+  end
+  return f
+end
+
+local function sum(series, field)
+  local total = 0
+  for _, row in ipairs(series) do total = total + row[field] end
+  return total
+end
+
+-- The findings, most fundamental first. Each returns a line or nil.
+local checks = {}
+
+checks[#checks + 1] = function(e, f) -- too few partition keys
+  local pf, shards = e.config.mapping.parallelization_factor, e.config.stream.shards
+  local slots = shards * pf
+  if f.keys >= slots then return nil end
+  return string.format("concurrency limited by partition keys: %s on %s give at most %d concurrent %s (PF %d allows %d)",
+    plural(f.keys, "key"), plural(shards, "shard"), f.keys, f.keys == 1 and "batch" or "batches", pf, slots)
+end
+
+checks[#checks + 1] = function(e, f) -- keys colliding on lanes
+  if e.config.mapping.ordering ~= "lanes" or f.lanes >= f.bound then return nil end
+  local per = {}
+  for _, s in ipairs(e.summary.shards) do
+    if s.distinct_keys > 0 then per[#per + 1] = plural(s.distinct_keys, "key") .. " on " .. plural(s.lanes_used, "lane") end
+  end
+  return string.format("keys collide on lanes: %d keys use only %d of the %d lanes they could fill (a key's lane is MD5 mod PF %d; %s); ordering = \"keys\" would allow %d",
+    f.keys, f.lanes, f.bound, e.config.mapping.parallelization_factor, table.concat(per, ", "), f.bound)
+end
+
+checks[#checks + 1] = function(e, f) -- hot shards
+  if f.shards < 2 or f.records == 0 then return nil end
+  local share, even = f.busiest.records_in / f.records, 1 / f.shards
+  if share < 1.5 * even then return nil end
+  return string.format("hot shard: %s took %s of the records (%d of %d; an even spread gives each of %d shards %s)",
+    f.busiest.shard, pct(share), f.busiest.records_in, f.records, f.shards, pct(even))
+end
+
+checks[#checks + 1] = function(e) -- write throttling
+  local s = e.summary
+  if s.records_throttled == 0 then return nil end
+  return string.format("write throttling: %d puts refused (%s of attempts) by the shard write limits (1,000 records/s and 1 MiB/s per shard)",
+    s.records_throttled, pct(s.records_throttled / (s.records_put + s.records_throttled)))
+end
+
+checks[#checks + 1] = function(e) -- reserved or account concurrency
+  local waits = sum(e.timeseries, "throttles")
+  if waits == 0 then return nil end
+  local m = e.config.mapping
+  local reserved = m.reserved_concurrency > 0 and m.reserved_concurrency < m.account_concurrency
+  return string.format("concurrency limited by %s %d: batches waited %s for a free execution (max concurrency %d)",
+    reserved and "reserved concurrency" or "account concurrency", reserved and m.reserved_concurrency or m.account_concurrency,
+    plural(waits, "time"), e.summary.max_concurrency)
+end
+
+checks[#checks + 1] = function(e) -- failing records: a stalled lane, or records sent away
+  local s = e.summary
+  if s.errors == 0 and s.retries == 0 and s.records_failed == 0 then return nil end
+  local left = s.records_put - s.records_delivered - s.records_failed - s.records_filtered
+  local line = string.format("%s: %s, %s, max iterator age %s",
+    left > 0 and "failing batches stalled their lanes" or "failing records",
+    plural(s.errors, "error"), s.retries == 1 and "1 retry" or s.retries .. " retries", secs(s.max_iterator_age_ms))
+  if left > 0 then line = line .. ", " .. plural(left, "record") .. " never delivered" end
+  if s.records_failed > 0 then line = line .. ", " .. plural(s.records_failed, "record") .. " sent away without success" end
+  return line
+end
+
+checks[#checks + 1] = function(e, f) -- shards x PF
+  local pf, shards = e.config.mapping.parallelization_factor, e.config.stream.shards
+  local slots = shards * pf
+  if f.keys < slots or e.summary.max_concurrency < slots then return nil end
+  return string.format("concurrency limited by shards and parallelization factor: it reached %d = %s x PF %d (%d keys could keep more batches busy)",
+    slots, plural(shards, "shard"), pf, f.keys)
+end
+
+checks[#checks + 1] = function(e) -- handler duration
+  local s = e.summary
+  if s.invocations == 0 or s.max_iterator_age_ms < 1000 or s.errors > 0 or s.retries > 0 then return nil end
+  local run_s = s.duration_s
+  local mean_ms = s.mean_concurrency * run_s * 1000 / s.invocations
+  local per_batch = s.deliveries / s.invocations
+  local capacity = s.max_concurrency * per_batch / (mean_ms / 1000)
+  return string.format("handler duration: invocations took %.0f ms on average for %.0f records each; at concurrency %d that delivers about %.0f records/s against %.0f put per second, so records waited up to %s",
+    mean_ms, per_batch, s.max_concurrency, capacity, s.records_put / e.config.duration, secs(s.max_iterator_age_ms))
+end
+
+-- The lines for experiment e, in order; a run with nothing to report says so, with its numbers.
+function M.lines(e)
+  local f = shard_figures(e)
+  local out = {}
+  if e.summary.interrupted then
+    out[1] = string.format("interrupted: stopped after %.1f s with %d of %d records delivered",
+      e.summary.duration_s, e.summary.records_delivered, e.summary.records_put)
+  end
+  for _, check in ipairs(checks) do
+    local line = check(e, f)
+    if line then out[#out + 1] = line end
+  end
+  if #out == 0 then
+    out[1] = string.format("nothing held concurrency back: it reached %d with %d keys on %d slots, max iterator age %s",
+      e.summary.max_concurrency, f.keys, e.config.stream.shards * e.config.mapping.parallelization_factor,
+      secs(e.summary.max_iterator_age_ms))
+  end
+  return out
+end
+
+return M

@@ -1,0 +1,320 @@
+-- shardlab.report: the results of `shardlab run` (the list of {name, config, summary, timeseries} that
+-- --json writes) as one self-contained HTML page (inline CSS and SVG, no script, nothing fetched) and as CSV.
+-- Charts of one metric share their scales across experiments so they can be compared by eye.
+local diagnose = require("shardlab.diagnose")
+
+local M = {}
+
+local PALETTE = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                  "#bcbd22", "#17becf" }
+
+local function esc(s)
+  return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
+                                         ["'"] = "&#39;" }))
+end
+
+local function num(v)
+  if math.type(v) == "integer" then return tostring(v) end
+  if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%.0f", v) end
+  return string.format("%.3f", v):gsub("0+$", ""):gsub("%.$", "")
+end
+
+-- A step of 1, 2 or 5 times a power of ten giving about `count` ticks up to max.
+local function nice_step(max, count)
+  if max <= 0 then return 1 end
+  local raw = max / count
+  local mag = 10 ^ math.floor(math.log(raw, 10))
+  for _, m in ipairs({ 1, 2, 5, 10 }) do
+    if raw <= m * mag then return m * mag end
+  end
+  return 10 * mag
+end
+
+-- --- the metrics charted -----------------------------------------------------------------------------------
+
+-- Each metric: an id, a title, the y unit, and its series for an experiment as {label, values}.
+local METRICS = {
+  { id = "concurrency", title = "Concurrent executions", unit = "executions (max per second)",
+    series = function(e)
+      local v = {}
+      for i, row in ipairs(e.timeseries) do v[i] = row.concurrency end
+      return { { label = "concurrency", values = v } }
+    end },
+  { id = "iterator_age", title = "Iterator age", unit = "milliseconds (max per second)",
+    series = function(e)
+      local v = {}
+      for i, row in ipairs(e.timeseries) do v[i] = row.iterator_age_ms end
+      return { { label = "iterator age", values = v } }
+    end },
+  { id = "records_in", title = "Records in per shard", unit = "records per second",
+    series = function(e)
+      local out = {}
+      for k, shard in ipairs(e.summary.shards) do
+        local v = {}
+        for i, row in ipairs(e.timeseries) do v[i] = row.shards[k] and row.shards[k].records_in or 0 end
+        out[#out + 1] = { label = shard.shard, values = v }
+      end
+      return out
+    end },
+  { id = "throttles", title = "Throttles", unit = "per second",
+    series = function(e)
+      local waits, writes = {}, {}
+      for i, row in ipairs(e.timeseries) do
+        waits[i], writes[i] = row.throttles, row.records_throttled
+      end
+      return { { label = "batches held by a concurrency limit", values = waits },
+               { label = "puts refused by write limits", values = writes } }
+    end },
+}
+M.metrics = METRICS
+
+-- --- charts ----------------------------------------------------------------------------------------------
+
+local W, H = 640, 260
+local LEFT, RIGHT, TOP, BOTTOM = 64, 20, 16, 44
+
+local function chart(e, metric, series, x_max, y_max)
+  local pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
+  y_max = y_max > 0 and y_max or 1
+  x_max = x_max > 0 and x_max or 1
+  local ystep, xstep = nice_step(y_max, 4), nice_step(x_max, 6)
+  y_max = math.ceil(y_max / ystep) * ystep
+  x_max = math.ceil(x_max / xstep) * xstep
+  local function x(t) return LEFT + pw * t / x_max end
+  local function y(v) return TOP + ph * (1 - v / y_max) end
+  local out = {}
+  local function add(s) out[#out + 1] = s end
+  add(string.format('<svg class="chart" viewBox="0 0 %d %d" role="img" data-experiment="%s" data-metric="%s" data-x-max="%s" data-y-max="%s" aria-label="%s, %s">',
+    W, H, esc(e.name), metric.id, num(x_max), num(y_max), esc(metric.title), esc(e.name)))
+  add(string.format('<title>%s: %s</title>', esc(e.name), esc(metric.title)))
+  for v = 0, y_max + ystep / 2, ystep do -- y grid and labels
+    add(string.format('<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/><text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>',
+      LEFT, W - RIGHT, y(v), y(v), LEFT - 6, y(v) + 4, num(v)))
+  end
+  for t = 0, x_max + xstep / 2, xstep do -- x ticks
+    add(string.format('<line class="axis" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/><text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>',
+      x(t), x(t), TOP + ph, TOP + ph + 5, x(t), TOP + ph + 18, num(t)))
+  end
+  add(string.format('<line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/><line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/>',
+    LEFT, LEFT, TOP, TOP + ph, LEFT, W - RIGHT, TOP + ph, TOP + ph))
+  add(string.format('<text class="label" x="%.1f" y="%d" text-anchor="middle">time since the start (s)</text>', LEFT + pw / 2, H - 6))
+  add(string.format('<text class="label" transform="translate(14 %.1f) rotate(-90)" text-anchor="middle">%s</text>', TOP + ph / 2, esc(metric.unit)))
+  for k, s in ipairs(series) do
+    local pts = {}
+    for i, v in ipairs(s.values) do pts[i] = string.format("%.1f,%.1f", x(i - 1), y(v)) end
+    local values = {}
+    for i, v in ipairs(s.values) do values[i] = num(v) end
+    add(string.format('<polyline fill="none" stroke="%s" stroke-width="1.5" data-series="%s" data-values="%s" points="%s"/>',
+      PALETTE[(k - 1) % #PALETTE + 1], esc(s.label), table.concat(values, " "), table.concat(pts, " ")))
+  end
+  add('</svg>')
+  local legend = { '<ul class="legend">' }
+  for k, s in ipairs(series) do
+    legend[#legend + 1] = string.format('<li><span class="swatch" style="background:%s"></span>%s</li>',
+      PALETTE[(k - 1) % #PALETTE + 1], esc(s.label))
+  end
+  legend[#legend + 1] = '</ul>'
+  return string.format('<figure><figcaption>%s <span class="unit">(%s)</span></figcaption>%s%s</figure>',
+    esc(metric.title), esc(metric.unit), table.concat(out), table.concat(legend))
+end
+
+-- --- tables ----------------------------------------------------------------------------------------------
+
+-- Summary rows: label, field, unit, and which way is better (1: more, -1: less, nil: neither).
+local ROWS = {
+  { "records put", "records_put" }, { "records throttled", "records_throttled", nil, -1 },
+  { "records delivered", "records_delivered", nil, 1 }, { "duplicate deliveries", "duplicate_deliveries", nil, -1 },
+  { "invocations", "invocations" }, { "errors", "errors", nil, -1 }, { "retries", "retries", nil, -1 },
+  { "records failed", "records_failed", nil, -1 }, { "max concurrency", "max_concurrency", "executions", 1 },
+  { "mean concurrency", "mean_concurrency", "executions", 1 },
+  { "max iterator age", "max_iterator_age_ms", "ms", -1 }, { "cold starts", "cold_starts" },
+  { "run length", "duration_s", "s", -1 },
+}
+M.rows = ROWS
+
+local function summary_table(experiments)
+  local out = { '<table class="summary"><thead><tr><th></th>' }
+  for _, e in ipairs(experiments) do out[#out + 1] = '<th scope="col">' .. esc(e.name) .. '</th>' end
+  out[#out + 1] = '</tr></thead><tbody>'
+  for _, row in ipairs(ROWS) do
+    local label, field, unit, better = row[1], row[2], row[3], row[4]
+    local lo, hi
+    for _, e in ipairs(experiments) do
+      local v = e.summary[field]
+      lo = (lo == nil or v < lo) and v or lo
+      hi = (hi == nil or v > hi) and v or hi
+    end
+    out[#out + 1] = '<tr><th scope="row">' .. esc(label) .. (unit and ' <span class="unit">(' .. unit .. ')</span>' or '') .. '</th>'
+    for _, e in ipairs(experiments) do
+      local v, class, mark = e.summary[field], "", ""
+      if better and #experiments > 1 and lo ~= hi then
+        if v == (better > 0 and hi or lo) then class, mark = ' class="best"', ' <span class="mark" title="best">&#9650; best</span>' end
+        if v == (better > 0 and lo or hi) then class, mark = ' class="worst"', ' <span class="mark" title="worst">&#9660; worst</span>' end
+      end
+      out[#out + 1] = string.format('<td%s data-field="%s">%s%s</td>', class, field, num(v), mark)
+    end
+    out[#out + 1] = '</tr>'
+  end
+  out[#out + 1] = '</tbody></table>'
+  return table.concat(out)
+end
+
+local function settings_table(e)
+  local c, m = e.config, e.config.mapping
+  local rows = {
+    { "clock", c.clock }, { "duration", num(c.duration) .. " s" }, { "seed", num(c.seed) },
+    { "shards", num(c.stream.shards) }, { "write limits", c.stream.write_limits and "on" or "off" },
+    { "producers", num(c.producers) }, { "batch size", num(m.batch_size) },
+    { "batching window", num(m.batching_window) .. " s" }, { "parallelization factor", num(m.parallelization_factor) },
+    { "ordering", m.ordering }, { "reserved concurrency", m.reserved_concurrency > 0 and num(m.reserved_concurrency) or "none" },
+    { "account concurrency", num(m.account_concurrency) }, { "starting position", m.starting_position },
+    { "memory", num(m.memory_mb) .. " MB" }, { "timeout", num(m.timeout) .. " s" },
+  }
+  local out = { '<table class="settings"><tbody>' }
+  for _, r in ipairs(rows) do out[#out + 1] = '<tr><th scope="row">' .. esc(r[1]) .. '</th><td>' .. esc(r[2]) .. '</td></tr>' end
+  out[#out + 1] = '</tbody></table>'
+  return table.concat(out)
+end
+
+local function shards_table(e)
+  local out = { '<table class="shards"><thead><tr><th>shard</th><th>records in</th><th>keys</th><th>lanes used</th></tr></thead><tbody>' }
+  for _, s in ipairs(e.summary.shards) do
+    out[#out + 1] = string.format('<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td></tr>', esc(s.shard), s.records_in,
+      s.distinct_keys, s.lanes_used)
+  end
+  out[#out + 1] = '</tbody></table>'
+  return table.concat(out)
+end
+
+local function diagnosis_list(e)
+  local out = { '<ul class="diagnosis">' }
+  for _, line in ipairs(diagnose.lines(e)) do out[#out + 1] = '<li>' .. esc(line) .. '</li>' end
+  out[#out + 1] = '</ul>'
+  return table.concat(out)
+end
+
+local CSS = [[
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0 auto;max-width:1400px;padding:16px 24px}
+h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ccc;padding-bottom:4px}
+h3{font-size:15px;margin:16px 0 6px}p.note{color:#555;margin:2px 0 12px}
+table{border-collapse:collapse;margin:6px 0 12px}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:right}
+th[scope=row],table.settings th,table.shards td:first-child{text-align:left;font-weight:normal;color:#444}
+thead th{font-weight:600;border-bottom:2px solid #bbb}.unit{color:#777;font-size:12px}
+td.best{background:#e6f4ea}td.worst{background:#fce8e6}.mark{font-size:11px;color:#555;white-space:nowrap}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px 24px}
+figure{margin:0;break-inside:avoid}figcaption{font-weight:600;margin:4px 0}
+svg.chart{width:100%;height:auto;display:block}svg .grid{stroke:#eee}svg .axis{stroke:#888}
+svg .tick{font-size:11px;fill:#555}svg .label{font-size:12px;fill:#333}
+ul.legend{list-style:none;padding:0;margin:2px 0 0 64px;font-size:12px}ul.legend li{display:inline-block;margin-right:14px}
+.swatch{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}
+ul.diagnosis{margin:4px 0 8px;padding-left:20px}.meta{display:flex;flex-wrap:wrap;gap:8px 32px;align-items:flex-start}
+section.experiment{break-before:page}
+@media print{body{max-width:none;padding:0;font-size:11px}.charts{grid-template-columns:1fr 1fr}section.experiment:first-of-type{break-before:auto}}
+]]
+
+local function plural_experiments(n) return n == 1 and "1 experiment" or n .. " experiments" end
+
+-- The whole page.
+function M.html(experiments)
+  local x_max, y_max = 0, {}
+  local series_of = {}
+  for i, e in ipairs(experiments) do
+    x_max = math.max(x_max, #e.timeseries)
+    series_of[i] = {}
+    for _, metric in ipairs(METRICS) do
+      local series = metric.series(e)
+      series_of[i][metric.id] = series
+      for _, s in ipairs(series) do
+        for _, v in ipairs(s.values) do y_max[metric.id] = math.max(y_max[metric.id] or 0, v) end
+      end
+    end
+  end
+  local out = {}
+  local function add(s) out[#out + 1] = s end
+  add('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">')
+  add('<title>shardlab report</title><style>' .. CSS .. '</style></head><body>')
+  add(string.format('<h1>shardlab report</h1><p class="note">%s. Charts of one metric share their axes across experiments; each point is one second.</p>',
+    plural_experiments(#experiments)))
+  add('<h2>Summary</h2>' .. summary_table(experiments))
+  add('<h2>What limited each experiment</h2>')
+  for _, e in ipairs(experiments) do add('<h3>' .. esc(e.name) .. '</h3>' .. diagnosis_list(e)) end
+  for i, e in ipairs(experiments) do
+    add(string.format('<section class="experiment" id="experiment-%d"><h2>%s</h2>', i, esc(e.name)))
+    add('<div class="meta"><div><h3>Settings</h3>' .. settings_table(e) .. '</div><div><h3>Shards</h3>' ..
+        shards_table(e) .. '</div></div><div class="charts">')
+    for _, metric in ipairs(METRICS) do add(chart(e, metric, series_of[i][metric.id], x_max, y_max[metric.id] or 0)) end
+    add('</div></section>')
+  end
+  add('</body></html>\n')
+  return table.concat(out)
+end
+
+-- --- CSV ---------------------------------------------------------------------------------------------------
+
+local function csv_field(v) -- numbers at full precision: reading the CSV back gives the JSON's values
+  local s = math.type(v) == "float" and string.format("%.15g", v) or tostring(v)
+  if s:find('[,"\r\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+local function csv_line(fields)
+  local out = {}
+  for i, v in ipairs(fields) do out[i] = csv_field(v) end
+  return table.concat(out, ",") .. "\n"
+end
+
+local SERIES_COLUMNS = { "t", "concurrency", "invocations", "errors", "throttles", "iterator_age_ms", "records_in",
+                         "records_throttled" }
+local SUMMARY_COLUMNS = { "records_put", "records_throttled", "records_delivered", "deliveries", "duplicate_deliveries",
+                          "invocations", "errors", "retries", "records_failed", "records_filtered", "records_expired",
+                          "max_concurrency", "mean_concurrency", "max_iterator_age_ms", "cold_starts",
+                          "windows_closed", "duration_s" }
+
+-- A file name from an experiment's name: letters, digits, '-' and '_' kept, the rest '-'.
+local function slug(name, used)
+  local s = name:gsub("[^%w_-]+", "-"):gsub("^-+", ""):gsub("-+$", "")
+  if s == "" then s = "experiment" end
+  local base, n = s, 1
+  while used[s] do n = n + 1; s = base .. "-" .. n end
+  used[s] = true
+  return s
+end
+
+-- {{file = NAME.csv, text = ...}, ...}: one file per experiment (a row per second, a records_in and a
+-- bytes_in column per shard) and summary.csv (a row per experiment: its settings and summary).
+function M.csv(experiments)
+  local files, used = {}, { summary = true }
+  local head = { "experiment", "clock", "duration", "seed", "shards", "batch_size", "parallelization_factor",
+                 "ordering", "reserved_concurrency" }
+  for _, c in ipairs(SUMMARY_COLUMNS) do head[#head + 1] = c end
+  local summary = { csv_line(head) }
+  for _, e in ipairs(experiments) do
+    local m = e.config.mapping
+    local row = { e.name, e.config.clock, e.config.duration, e.config.seed, e.config.stream.shards, m.batch_size,
+                  m.parallelization_factor, m.ordering, m.reserved_concurrency }
+    for _, c in ipairs(SUMMARY_COLUMNS) do row[#row + 1] = e.summary[c] end
+    summary[#summary + 1] = csv_line(row)
+    local cols = {}
+    for i, c in ipairs(SERIES_COLUMNS) do cols[i] = c end
+    for _, s in ipairs(e.summary.shards) do
+      cols[#cols + 1] = s.shard .. "_records_in"
+      cols[#cols + 1] = s.shard .. "_bytes_in"
+    end
+    local lines = { csv_line(cols) }
+    for _, r in ipairs(e.timeseries) do
+      local fields = {}
+      for i, c in ipairs(SERIES_COLUMNS) do fields[i] = r[c] end
+      for k = 1, #e.summary.shards do
+        local sh = r.shards[k] or { records_in = 0, bytes_in = 0 }
+        fields[#fields + 1] = sh.records_in
+        fields[#fields + 1] = sh.bytes_in
+      end
+      lines[#lines + 1] = csv_line(fields)
+    end
+    files[#files + 1] = { file = slug(e.name, used) .. ".csv", text = table.concat(lines) }
+  end
+  files[#files + 1] = { file = "summary.csv", text = table.concat(summary) }
+  return files
+end
+
+return M

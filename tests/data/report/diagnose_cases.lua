@@ -1,0 +1,79 @@
+-- Cases for scripts/shardlab/diagnose.lua, run by tests/unit/test_diagnose.c: results made up by hand for one
+-- finding at a time, with the line each must produce worked out here from the made-up numbers.
+local diagnose = require("shardlab.diagnose")
+
+-- An experiment's results: 4 shards with PF 10 by default, shards given as {records, keys, lanes}.
+local function results(o)
+  local shards = {}
+  for i, s in ipairs(o.shards or { { 250, 25, 10 }, { 250, 25, 10 }, { 250, 25, 10 }, { 250, 25, 10 } }) do
+    shards[i] = { shard = string.format("shardId-%012d", i - 1), records_in = s[1], distinct_keys = s[2], lanes_used = s[3] }
+  end
+  local summary = { records_put = 1000, records_throttled = 0, records_delivered = 1000, deliveries = 1000,
+                    invocations = 100, errors = 0, retries = 0, records_failed = 0, records_filtered = 0,
+                    max_concurrency = 20, mean_concurrency = 10.0, max_iterator_age_ms = 200, duration_s = 10.0,
+                    interrupted = false, shards = shards }
+  for k, v in pairs(o.summary or {}) do summary[k] = v end
+  local series = {}
+  for t = 1, 10 do series[t] = { t = t - 1, throttles = (o.throttles or {})[t] or 0 } end
+  return { name = "case", summary = summary, timeseries = series,
+           config = { duration = 10.0, stream = { shards = #shards },
+                      mapping = { parallelization_factor = o.pf or 10, ordering = o.ordering or "lanes",
+                                  reserved_concurrency = o.reserved or 0, account_concurrency = 1000 } } }
+end
+
+local function expect(name, r, wanted, unwanted)
+  local lines = diagnose.lines(r)
+  local text = table.concat(lines, "\n")
+  for _, w in ipairs(wanted) do
+    if not text:find(w, 1, true) then error(name .. ": no line with «" .. w .. "» in:\n" .. text, 2) end
+  end
+  for _, u in ipairs(unwanted or {}) do
+    if text:find(u, 1, true) then error(name .. ": unexpected «" .. u .. "» in:\n" .. text, 2) end
+  end
+end
+
+-- 3 keys over 4 shards x PF 10: at most 3 batches at once.
+expect("keys", results { shards = { { 0, 0, 0 }, { 0, 0, 0 }, { 600, 2, 2 }, { 400, 1, 1 } }, summary = { max_concurrency = 3 } },
+  { "concurrency limited by partition keys: 3 keys on 4 shards give at most 3 concurrent batches (PF 10 allows 40)",
+    "hot shard: shardId-000000000002 took 60% of the records (600 of 1000; an even spread gives each of 4 shards 25%)" })
+
+-- 100 keys fill 38 of 40 lanes; with the keys ordering there is no lane to collide on.
+local colliding = { { 250, 26, 9 }, { 250, 24, 9 }, { 250, 29, 10 }, { 250, 21, 10 } }
+expect("lanes", results { shards = colliding, summary = { max_concurrency = 38 } },
+  { "keys collide on lanes: 100 keys use only 38 of the 40 lanes they could fill", "26 keys on 9 lanes" },
+  { "partition keys", "hot shard" })
+expect("keys ordering", results { shards = colliding, ordering = "keys", summary = { max_concurrency = 38 } }, {}, { "collide" })
+
+-- Write throttling: 50 refused of 1,000 attempts.
+expect("writes", results { summary = { records_put = 950, records_delivered = 950, records_throttled = 50 } },
+  { "write throttling: 50 puts refused (5.0% of attempts)" })
+
+-- Reserved concurrency 5: batches waited 7 times.
+expect("reserved", results { reserved = 5, throttles = { 0, 3, 4 }, summary = { max_concurrency = 5 } },
+  { "concurrency limited by reserved concurrency 5: batches waited 7 times for a free execution (max concurrency 5)" })
+
+-- A poison record: 5 errors, 5 retries, 400 records behind it never delivered.
+expect("stalled", results { summary = { errors = 5, retries = 5, records_delivered = 600, max_iterator_age_ms = 9000 } },
+  { "failing batches stalled their lanes: 5 errors, 5 retries, max iterator age 9.0 s, 400 records never delivered" },
+  { "handler duration" })
+
+-- 100 keys on 2 shards x PF 4 = 8 slots, all busy.
+expect("slots", results { pf = 4, shards = { { 500, 50, 4 }, { 500, 50, 4 } }, summary = { max_concurrency = 8 } },
+  { "concurrency limited by shards and parallelization factor: it reached 8 = 2 shards x PF 4 (100 keys could keep more batches busy)" })
+
+-- Slow handler: 100 invocations over 100 s at mean concurrency 1 last 1 s each, 100 records per batch:
+-- about 100 records/s against 200 put per second (20,000 records over a 100 s duration).
+local slow = results { summary = { records_put = 20000, records_delivered = 20000, deliveries = 10000,
+                                   invocations = 100, mean_concurrency = 1.0, max_concurrency = 1, duration_s = 100.0,
+                                   max_iterator_age_ms = 50000 } }
+slow.config.duration = 100.0
+expect("slow", slow, { "handler duration: invocations took 1000 ms on average for 100 records each; at concurrency 1 that delivers about 100 records/s against 200 put per second, so records waited up to 50 s" })
+
+-- Nothing to say: 100 keys, 40 slots, 20 used, no throttles, no errors, young records.
+expect("nothing", results { summary = { max_concurrency = 20 } }, { "nothing held concurrency back: it reached 20 with 100 keys on 40 slots" },
+  { "limited", "collide", "hot shard", "throttling", "failing", "duration" })
+
+-- Interrupted runs say so first.
+local stopped = results { summary = { interrupted = true, records_delivered = 700, duration_s = 3.5 } }
+assert(diagnose.lines(stopped)[1] == "interrupted: stopped after 3.5 s with 700 of 1000 records delivered", diagnose.lines(stopped)[1])
+return true
