@@ -73,7 +73,7 @@ int sl_stream_split(sl_stream_t *s, const char *shard_id, const char *new_starti
   }
   if (s->open_count + 1 > SL_STREAM_MAX_SHARDS) return refuse_limit(s, s->open_count + 1, err);
   rc = split_at(s, shard, new_start, now_ms);
-  return rc == SL_OK ? SL_OK : sl_error_set(err, rc, "out of memory splitting %s", shard->id);
+  return rc == SL_OK ? sl_stream_changed(s, err) : sl_error_set(err, rc, "out of memory splitting %s", shard->id);
 }
 
 int sl_stream_merge(sl_stream_t *s, const char *shard_id, const char *adjacent_shard_id, int64_t now_ms,
@@ -89,7 +89,7 @@ int sl_stream_merge(sl_stream_t *s, const char *shard_id, const char *adjacent_s
                         "for merging",
                         a->id, b->id, s->name, s->account_id);
   rc = merge_pair(s, a, b, now_ms);
-  return rc == SL_OK ? SL_OK : sl_error_set(err, rc, "out of memory merging %s and %s", a->id, b->id);
+  return rc == SL_OK ? sl_stream_changed(s, err) : sl_error_set(err, rc, "out of memory merging %s and %s", a->id, b->id);
 }
 
 /* The open shard holding hash_key (mutable: reshard.c is the stream's own code). */
@@ -129,5 +129,5 @@ int sl_stream_update_shard_count(sl_stream_t *s, uint32_t target, int64_t now_ms
       low = holder(s, start);
     }
   }
-  return SL_OK;
+  return sl_stream_changed(s, err);
 }

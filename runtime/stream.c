@@ -58,7 +58,7 @@ static int check_config(const sl_stream_config_t *c, sl_error_t *err) {
   return SL_OK;
 }
 
-int sl_stream_create(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t *err) {
+int sl_stream_create_empty(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t *err) {
   *out = NULL;
   int rc = check_config(c, err);
   if (rc != SL_OK) return rc;
@@ -71,6 +71,14 @@ int sl_stream_create(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t 
   s->config.name = s->name;
   s->config.account_id = s->account_id;
   s->config.region = s->region;
+  *out = s;
+  return SL_OK;
+}
+
+int sl_stream_create(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t *err) {
+  sl_stream_t *s;
+  int rc = sl_stream_create_empty(c, &s, err);
+  if (rc != SL_OK) return rc;
   for (uint32_t i = 0; i < c->shard_count; i++) {
     sl_hashkey_t start, end;
     sl_hashkey_even_range(c->shard_count, i, &start, &end);
@@ -245,7 +253,12 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
                         s->name, s->account_id);
   }
   int64_t arrival = now_ms > shard->last_arrival_ms ? now_ms : shard->last_arrival_ms;
-  uint64_t counter;
+  uint64_t counter = sl_shard_log_next(shard->log);
+  if (s->observer != NULL) { /* durable first: a record the backend could not keep is not accepted */
+    rc = s->observer->append(s->observer->ctx, shard, counter, arrival, hash_key, explicit_hash, key, key_len, data,
+                             data_len, err);
+    if (rc != SL_OK) return rc;
+  }
   rc = sl_shard_log_append(shard->log, arrival, hash_key, explicit_hash, key, key_len, data, data_len, &counter);
   if (rc != SL_OK) return sl_error_set(err, rc, "could not store a record in %s: %s", shard->id, sl_strerror(rc));
   shard->last_arrival_ms = arrival;
@@ -256,6 +269,51 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
     sl_shard_seqnum(shard, counter, arrival, &result->seq);
   }
   return SL_OK;
+}
+
+void sl_stream_observe(sl_stream_t *s, const sl_stream_observer_t *observer) { s->observer = observer; }
+
+int sl_stream_changed(sl_stream_t *s, sl_error_t *err) {
+  return s->observer != NULL && s->observer->changed != NULL ? s->observer->changed(s->observer->ctx, s, err) : SL_OK;
+}
+
+int sl_stream_restore_shard(sl_stream_t *s, const sl_shard_t *meta, uint64_t first_counter, sl_error_t *err) {
+  if (meta->index != s->shard_total)
+    return sl_error_set(err, SL_EINVAL, "shard %s is restored out of order (expected index %u)", meta->id,
+                        s->shard_total);
+  sl_shard_t *shard = sl_stream_add_shard(s, meta->start, meta->end, meta->parent, meta->adjacent_parent,
+                                          meta->created_ms);
+  if (shard == NULL || (first_counter > 0 && (sl_shard_log_destroy(shard->log),
+                                              shard->log = sl_shard_log_create(first_counter)) == NULL))
+    return sl_error_set(err, SL_ENOMEM, "out of memory restoring shard %s", meta->id);
+  shard->children[0] = meta->children[0];
+  shard->children[1] = meta->children[1];
+  shard->open = meta->open;
+  shard->closed_ms = meta->closed_ms;
+  shard->end_counter = meta->end_counter;
+  return SL_OK;
+}
+
+int sl_stream_restore_record(sl_stream_t *s, uint32_t shard_index, uint64_t counter, int64_t arrival_ms,
+                             sl_hashkey_t hash_key, int explicit_hash, const char *key, size_t key_len,
+                             const void *data, size_t data_len, sl_error_t *err) {
+  if (shard_index >= s->shard_total) return sl_error_set(err, SL_EINVAL, "no shard with index %u", shard_index);
+  sl_shard_t *shard = s->shards[shard_index];
+  if (counter != sl_shard_log_next(shard->log))
+    return sl_error_set(err, SL_EINVAL, "%s: record %llu follows record %llu", shard->id, (unsigned long long)counter,
+                        (unsigned long long)sl_shard_log_next(shard->log) - 1);
+  if (arrival_ms < shard->last_arrival_ms) arrival_ms = shard->last_arrival_ms;
+  int rc = sl_shard_log_append(shard->log, arrival_ms, hash_key, explicit_hash, key, key_len, data, data_len, NULL);
+  if (rc != SL_OK) return sl_error_set(err, rc, "out of memory restoring %s", shard->id);
+  shard->last_arrival_ms = arrival_ms;
+  shard->stats.records_in++;
+  shard->stats.bytes_in += key_len + data_len;
+  return SL_OK;
+}
+
+int sl_stream_restore_done(sl_stream_t *s, sl_error_t *err) {
+  if (s->shard_total == 0) return sl_error_set(err, SL_EINVAL, "stream %s has no shards", s->name);
+  return sl_stream_reindex(s) == SL_OK ? SL_OK : sl_error_set(err, SL_ENOMEM, "out of memory");
 }
 
 uint64_t sl_stream_release(sl_stream_t *s, uint32_t shard_index, uint64_t counter) {

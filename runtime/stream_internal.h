@@ -16,7 +16,11 @@ struct sl_stream_s {
   sl_hashkey_t *open_start;           /* their starting hash keys, side by side for a cache-friendly search */
   uint32_t open_count;                /* entries used in open */
   uint32_t open_cap;                  /* entries allocated in open */
+  const sl_stream_observer_t *observer; /* a durable backend, or NULL */
 };
+
+/* Tells the observer the shard map changed (after a resharding call). */
+int sl_stream_changed(sl_stream_t *s, sl_error_t *err);
 
 /* Appends a new open shard covering [start, end] with the given parents (-1 for none). NULL when out of
  * memory. The open-shard index is not updated: call sl_stream_reindex after a set of changes. */

@@ -121,6 +121,33 @@ int sl_stream_merge(sl_stream_t *s, const char *shard_id, const char *adjacent_s
                     sl_error_t *err);
 int sl_stream_update_shard_count(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err);
 
+/* --- a durable backend's hooks (runtime/storage/) --------------------------------------------------------- */
+
+/* Told about every record before the stream accepts it, and about every change of the shard map. An error
+ * from append refuses the put (the record is not stored); from changed, fails the resharding call after
+ * the fact (the stream has changed; the caller reports the error). */
+typedef struct sl_stream_observer_s {
+  int (*append)(void *ctx, const sl_shard_t *shard, uint64_t counter, int64_t arrival_ms, sl_hashkey_t hash_key,
+                int explicit_hash, const char *key, size_t key_len, const void *data, size_t data_len,
+                sl_error_t *err);
+  int (*changed)(void *ctx, const sl_stream_t *s, sl_error_t *err);
+  void *ctx;
+} sl_stream_observer_t;
+
+/* Sets (or with NULL removes) the observer; the pointer must outlive its use. */
+void sl_stream_observe(sl_stream_t *s, const sl_stream_observer_t *observer);
+
+/* Rebuilding a stream from storage: a shard as it was (index = its position; parents, children, ranges, open
+ * or closed, times and end counter as given; its log starting at first_counter), then its records in counter
+ * order, bypassing validation, write limits and the observer. */
+int sl_stream_restore_shard(sl_stream_t *s, const sl_shard_t *meta, uint64_t first_counter, sl_error_t *err);
+int sl_stream_restore_record(sl_stream_t *s, uint32_t shard_index, uint64_t counter, int64_t arrival_ms,
+                             sl_hashkey_t hash_key, int explicit_hash, const char *key, size_t key_len,
+                             const void *data, size_t data_len, sl_error_t *err);
+/* An empty stream (no shards) to restore into; sl_stream_restore_done rebuilds the open-shard index. */
+int sl_stream_create_empty(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t *err);
+int sl_stream_restore_done(sl_stream_t *s, sl_error_t *err);
+
 /* Sequence number of a shard's record with this counter and arrival time. */
 void sl_shard_seqnum(const sl_shard_t *shard, uint64_t counter, int64_t arrival_ms, sl_seqnum_t *out);
 
