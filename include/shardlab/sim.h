@@ -136,6 +136,18 @@ typedef struct sl_sim_config_s {
    * clock), to show how the run goes (sl_sim_summary, sl_sim_now, sl_sim_running, sl_sim_iterator_age_ms). */
   void (*progress)(void *progress_ctx, const struct sl_sim_s *sim);
   void *progress_ctx;
+  /* Optional: run on this stream instead of creating one from `stream` (a durable store's, which may hold
+   * records of earlier runs: the mapping reads them too). The simulation does not destroy it. */
+  sl_stream_t *existing_stream;
+  /* Optional, resuming a mapping: by shard index (resume_count entries), read the shard from resume_next
+   * (records below it are done) rather than from the starting position, and count deliveries of records
+   * below resume_frontier (an earlier run had invoked them) as duplicates. UINT64_MAX: nothing for it. */
+  const uint64_t *resume_next, *resume_frontier;
+  uint32_t resume_count;
+  /* Optional: called about once a second of the run's clock and at the end, to persist checkpoints
+   * (sl_sim_checkpoint). */
+  void (*checkpoint)(void *checkpoint_ctx, const struct sl_sim_s *sim);
+  void *checkpoint_ctx;
 } sl_sim_config_t;
 
 void sl_mapping_config_init(sl_mapping_config_t *m);
@@ -201,6 +213,10 @@ int sl_sim_complete(sl_sim_t *sim, uint32_t slot, const sl_batch_outcome_t *out,
 void sl_sim_stop(sl_sim_t *sim);
 int sl_sim_finished(const sl_sim_t *sim);
 void sl_sim_end(sl_sim_t *sim);
+
+/* The mapping's position in shard i: every record below *next is done, records below *frontier were invoked.
+ * 0 when its reader has not started (a child whose parents are not done). */
+int sl_sim_checkpoint(const sl_sim_t *sim, uint32_t shard, uint64_t *next, uint64_t *frontier);
 
 int64_t sl_sim_now(const sl_sim_t *sim);               /* us from the start of the run */
 uint32_t sl_sim_running(const sl_sim_t *sim);          /* invocations in flight */

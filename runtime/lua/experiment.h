@@ -9,6 +9,7 @@
 #include "lua/lua_sl.h"
 #include "shardlab/env.h"
 #include "shardlab/sim.h"
+#include "shardlab/store.h"
 
 typedef struct sl_experiment_s {
   char name[128];                 /* experiment.name, or "experiment N" */
@@ -26,6 +27,8 @@ typedef struct sl_experiment_s {
   char *on_failure_stream;        /* owned: mapping.on_failure = { stream = NAME }: a stream of the experiment */
   char *logs_path;                /* owned: mapping.logs, a file for the handlers' log lines (NULL: discarded) */          /* owned: mapping.on_failure, a JSONL file for failed batches (NULL: drop them) */
   int show_progress;              /* print a progress line on stderr while running (shardlab run on a terminal) */
+  char *data_dir;                 /* owned: stream.data_dir, a durable stream's folder (NULL: in memory) */
+  sl_store_config_t store;        /* stream.fsync, stream.fsync_interval (dir set at run time) */
   unsigned workers;               /* real clock: worker threads (0: one per core) */
   int handle_signals;             /* real clock: SIGINT/SIGTERM stop the run cleanly (shardlab run) */
 } sl_experiment_t;

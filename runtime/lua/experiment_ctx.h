@@ -29,7 +29,19 @@ typedef struct run_ctx_s {
   sl_event_record_t *records;  /* the batch being invoked */
   char (*seqs)[SL_SEQNUM_DECIMAL_SIZE];
   size_t records_cap;
+  sl_store_t *store;           /* stream.data_dir: the durable stream's store, or NULL */
+  sl_store_recovery_t recovery;
+  uint64_t *resume_next, *resume_frontier; /* the checkpoints a earlier run saved, by shard index */
+  uint32_t resumed_shards;
+  char checkpoint_name[160];   /* the mapping's checkpoint file: the experiment's name, made a file name */
 } run_ctx_t;
+
+/* Durable streams (experiment_store.c): opens the store and reads the saved checkpoints into c and the
+ * experiment's simulation settings; saves checkpoints; closes. */
+int sl_run_store_open(run_ctx_t *c, sl_error_t *err);
+void sl_run_store_checkpoint(void *ctx, const sl_sim_t *sim);
+json_t *sl_run_store_summary(const run_ctx_t *c);
+int sl_run_store_close(run_ctx_t *c, sl_error_t *err);
 
 /* The batch's records as the event builder wants them; seqs receives their sequence numbers. */
 void sl_run_event_records(const sl_batch_t *b, sl_event_record_t *records, char (*seqs)[SL_SEQNUM_DECIMAL_SIZE]);

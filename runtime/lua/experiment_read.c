@@ -104,9 +104,12 @@ static int text(reader_t *r, int idx, const char *path, const char *field, const
   return rc;
 }
 
+static char *beside(const char *dir, const char *path);
+
 static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
   static const char *const fields[] = {"name", "shards", "write_limits", "retention_hours", "max_record_size_kib",
-                                       "records_per_second", "bytes_per_second", NULL};
+                                       "records_per_second", "bytes_per_second", "data_dir", "fsync",
+                                       "fsync_interval", NULL};
   sl_stream_config_t *s = &e->sim.stream;
   int rc = only(r, idx, "stream", fields);
   if (rc == SL_OK) rc = text(r, idx, "stream", "name", &s->name);
@@ -116,6 +119,21 @@ static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK) rc = whole(r, idx, "stream", "max_record_size_kib", 1, 10240, &s->max_record_size_kib);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "records_per_second", 1, 1e9, &s->records_per_second);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "bytes_per_second", 1, 4e9, &s->bytes_per_second);
+  /* Durable storage (docs/storage.md): a folder beside the experiment file, and its fsync policy. */
+  const char *data_dir = NULL, *fsync = NULL;
+  if (rc == SL_OK) rc = text(r, idx, "stream", "data_dir", &data_dir);
+  if (rc == SL_OK) rc = text(r, idx, "stream", "fsync", &fsync);
+  if (rc == SL_OK && fsync != NULL) {
+    sl_error_t why;
+    if (sl_fsync_parse(fsync, &e->store.fsync, &why) != SL_OK) rc = bad(r, "stream", "fsync", strchr(why.message, ' ') + 1);
+  }
+  double interval = (double)e->store.interval_ms / 1000;
+  if (rc == SL_OK) rc = number(r, idx, "stream", "fsync_interval", 0.001, 60, &interval);
+  e->store.interval_ms = (int64_t)(interval * 1000);
+  if (rc == SL_OK && (fsync != NULL || e->store.interval_ms != 1000) && data_dir == NULL)
+    rc = bad(r, "stream", "fsync", "needs stream.data_dir: only a durable stream is synced");
+  if (rc == SL_OK && data_dir != NULL && (e->data_dir = beside(r->dir, data_dir)) == NULL)
+    rc = sl_error_set(r->err, SL_ENOMEM, "out of memory");
   return rc;
 }
 
@@ -346,6 +364,7 @@ int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number_,
   memset(e, 0, sizeof *e);
   idx = lua_absindex(L, idx);
   sl_sim_config_init(&e->sim);
+  sl_store_config_init(&e->store);
   sl_env_config_init(&e->env);
   e->idle_timeout_us = SL_ENV_IDLE_TIMEOUT_DEFAULT_US;
   e->sim.stream.shard_count = 1;
@@ -380,6 +399,7 @@ void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   free(e->on_failure_path);
   free(e->logs_path);
   free(e->on_failure_stream);
+  free(e->data_dir);
   sl_filter_destroy(e->filter);
   memset(e, 0, sizeof *e);
 }

@@ -360,6 +360,7 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   snprintf(c.role_arn, sizeof c.role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
+  if (rc == SL_OK && e->data_dir != NULL) rc = sl_run_store_open(&c, err);
   if (rc == SL_OK) rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c.pool, err);
   if (rc == SL_OK && e->provisioned_concurrency > 0)
     rc = sl_env_pool_provision(c.pool, e->provisioned_concurrency, e->sim.start_ms * 1000, err);
@@ -368,6 +369,7 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
   if (rc == SL_OK) rc = c.rt != NULL ? sl_real_run(c.rt, sim, err) : sl_sim_run(sim, err);
   if (rc == SL_OK) {
     json_t *summary = summary_json(sim);
+    if (c.store != NULL) json_object_set_new(summary, "storage", sl_run_store_summary(&c));
     if (c.dead_letters != NULL)
       json_object_set_new(summary, "on_failure_stream",
                           json_pack("{s:s,s:I}", "name", e->on_failure_stream, "records_in",
@@ -385,6 +387,11 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
     rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot write %s", e->logs_path);
   sl_stream_destroy(c.dead_letters);
   sl_sim_destroy(sim);
+  if (c.store != NULL) {
+    sl_error_t close_err;
+    if (sl_run_store_close(&c, &close_err) != SL_OK && rc == SL_OK)
+      rc = sl_error_set(err, close_err.code, "stream.data_dir: %s", close_err.message);
+  }
   sl_real_destroy(c.rt);
   pthread_mutex_destroy(&c.log_lock);
   sl_env_pool_destroy(c.pool);

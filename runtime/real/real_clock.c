@@ -143,7 +143,9 @@ void sl_real_stop(sl_real_t *rt) {
 static void on_progress(uv_timer_t *timer) {
   sl_real_t *rt = timer->data;
   pump(rt);
-  if (!rt->closing && rt->sim->config.progress != NULL) rt->sim->config.progress(rt->sim->config.progress_ctx, rt->sim);
+  if (rt->closing) return;
+  if (rt->sim->config.progress != NULL) rt->sim->config.progress(rt->sim->config.progress_ctx, rt->sim);
+  sl_sim_persist_checkpoints(rt->sim); /* about once a second: when the second has changed */
 }
 
 static void on_signal(uv_signal_t *h, int signum) {

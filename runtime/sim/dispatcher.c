@@ -86,9 +86,21 @@ static int start_reader(sl_sim_t *sim, reader_t *r) {
   const sl_mapping_config_t *m = &sim->config.mapping;
   /* Shards present at the start honour the starting position; children are read from their beginning. */
   sl_iterator_type_t type = shard->parent < 0 ? m->starting_position : SL_ITER_TRIM_HORIZON;
+  uint32_t i = shard->index;
+  int resumed = i < sim->config.resume_count && sim->config.resume_next[i] != UINT64_MAX;
+  if (resumed) type = SL_ITER_TRIM_HORIZON; /* then moved to the checkpoint */
   sl_shard_iterator_init(&r->it, shard, type, NULL, m->starting_timestamp_ms, NULL);
-  if (type == SL_ITER_AT_TIMESTAMP) r->skip_before_ms = m->starting_timestamp_ms;
+  if (resumed) {
+    uint64_t next = sim->config.resume_next[i], end = sl_shard_log_next(shard->log);
+    if (next > r->it.next) r->it.next = next < end ? next : end;
+    r->resume_frontier = sim->config.resume_frontier[i];
+  } else if (type == SL_ITER_AT_TIMESTAMP) {
+    r->skip_before_ms = m->starting_timestamp_ms;
+  }
   sl_checkpoint_init(&r->checkpoint, r->it.next);
+  r->frontier = r->it.next;
+  /* Records an earlier run left in a durable stream are the mapping's to deliver too. */
+  if (i < sim->initial_count && sim->initial_next[i] > r->it.next) sim->outstanding += sim->initial_next[i] - r->it.next;
   r->started = 1;
   return 1;
 }
@@ -282,7 +294,13 @@ static int invoke(sl_sim_t *sim, reader_t *r, slot_t *s, uint32_t lane, uint32_t
   sim->summary.deliveries += s->batch_count;
   /* Batches are taken from the head of the queue, so the records invoked before are a prefix of it. */
   sim->summary.duplicate_deliveries += s->batch_count < s->invoked ? s->batch_count : s->invoked;
+  for (size_t k = s->invoked; k < s->batch_count && r->resume_frontier > 0; k++) /* an earlier run invoked them */
+    sim->summary.duplicate_deliveries += s->queue[s->head + k]->counter < r->resume_frontier;
   if (s->batch_count > s->invoked) s->invoked = s->batch_count;
+  if (s->batch_count > 0) {
+    uint64_t last = s->queue[s->head + s->batch_count - 1]->counter + 1;
+    if (last > r->frontier) r->frontier = last;
+  }
   if (rc == SL_PENDING) return SL_OK; /* the real clock reports the end through sl_sim_complete */
   if (sl_event_queue_push(&sim->events, sim->now + out->duration_us, EV_DONE, slot) != SL_OK) return fail_oom(sim);
   return SL_OK;

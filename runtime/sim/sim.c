@@ -94,13 +94,26 @@ int sl_sim_create(const sl_sim_config_t *c, sl_sim_t **out, sl_error_t *err) {
   if (c->action_count) memcpy(sim->actions, c->actions, c->action_count * sizeof *c->actions);
   sim->config.producers = sim->producer_configs;
   sim->config.actions = sim->actions;
-  sl_stream_config_t sc = c->stream;
-  sc.created_ms = c->start_ms;
-  rc = sl_stream_create(&sc, &sim->stream, err);
-  if (rc != SL_OK) {
-    sl_sim_destroy(sim);
-    return rc;
+  if (c->existing_stream != NULL) {
+    sim->stream = c->existing_stream;
+    sim->initial_count = sl_stream_shard_total(sim->stream);
+    sim->initial_next = calloc(sim->initial_count, sizeof *sim->initial_next);
+    if (sim->initial_next == NULL) {
+      sl_sim_destroy(sim);
+      return sl_error_set(err, SL_ENOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; i < sim->initial_count; i++)
+      sim->initial_next[i] = sl_shard_log_next(sl_stream_shard(sim->stream, i)->log);
+  } else {
+    sl_stream_config_t sc = c->stream;
+    sc.created_ms = c->start_ms;
+    rc = sl_stream_create(&sc, &sim->stream, err);
+    if (rc != SL_OK) {
+      sl_sim_destroy(sim);
+      return rc;
+    }
   }
+  sim->checkpoint_second = -1;
   const sl_mapping_config_t *m = &c->mapping;
   sim->limit = m->account_concurrency;
   if (m->reserved_concurrency > 0 && m->reserved_concurrency < sim->limit) sim->limit = m->reserved_concurrency;
@@ -118,7 +131,8 @@ void sl_sim_destroy(sl_sim_t *sim) {
   }
   sl_sim_free_readers(sim);
   sl_event_queue_free(&sim->events);
-  sl_stream_destroy(sim->stream);
+  if (sim->config.existing_stream == NULL) sl_stream_destroy(sim->stream);
+  free(sim->initial_next);
   free(sim->producers);
   free(sim->producer_configs);
   free(sim->actions);
@@ -304,16 +318,33 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
       if (sim->now < sim->config.duration_us) sim->now = sim->config.duration_us; /* the run lasts at least duration */
       break;
     }
-    if (sim->config.progress != NULL && e.at_us / SECOND != sim->now / SECOND) {
+    if (e.at_us / SECOND != sim->now / SECOND) {
       sim->now = e.at_us;
-      sim->config.progress(sim->config.progress_ctx, sim);
+      if (sim->config.progress != NULL) sim->config.progress(sim->config.progress_ctx, sim);
+      sl_sim_persist_checkpoints(sim);
     }
     sim->now = e.at_us;
     rc = handle(sim, &e);
   }
   if (rc != SL_OK || sim->failed) return failure(sim, rc, err);
   sl_sim_finish_metrics(sim);
+  sim->checkpoint_second = -1;
+  sl_sim_persist_checkpoints(sim);
   return SL_OK;
+}
+
+void sl_sim_persist_checkpoints(sl_sim_t *sim) {
+  int64_t second = sim->now / SECOND;
+  if (sim->config.checkpoint == NULL || second == sim->checkpoint_second) return;
+  sim->checkpoint_second = second;
+  sim->config.checkpoint(sim->config.checkpoint_ctx, sim);
+}
+
+int sl_sim_checkpoint(const sl_sim_t *sim, uint32_t shard, uint64_t *next, uint64_t *frontier) {
+  if (shard >= sim->reader_count || !sim->readers[shard].started) return 0;
+  *next = sl_checkpoint_next(&sim->readers[shard].checkpoint);
+  *frontier = sim->readers[shard].frontier > *next ? sim->readers[shard].frontier : *next;
+  return 1;
 }
 
 int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *err) {
@@ -354,7 +385,11 @@ int sl_sim_finished(const sl_sim_t *sim) {
   return sim->failed || (sim->stopping ? sim->running == 0 : done_at(sim, sim->now));
 }
 
-void sl_sim_end(sl_sim_t *sim) { sl_sim_finish_metrics(sim); }
+void sl_sim_end(sl_sim_t *sim) {
+  sl_sim_finish_metrics(sim);
+  sim->checkpoint_second = -1;
+  sl_sim_persist_checkpoints(sim);
+}
 
 int64_t sl_sim_now(const sl_sim_t *sim) { return sim->now; }
 uint32_t sl_sim_running(const sl_sim_t *sim) { return sim->running; }

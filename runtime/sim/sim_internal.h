@@ -43,6 +43,8 @@ typedef struct reader_s {
   sl_hashkey_t *keys;         /* distinct partition keys seen (open addressing, 0 = empty) */
   size_t key_cap, key_count;
   int poll_armed;             /* an EV_POLL is scheduled */
+  uint64_t frontier;          /* every record below it was invoked at least once (checkpoint persistence) */
+  uint64_t resume_frontier;   /* records below it were invoked by an earlier run (0: none) */
   int64_t window;             /* tumbling windows: index of the open window (arrival ms / size), -1 when none */
   char *window_state;         /* its state as JSON (owned) */
   int window_early;           /* it is being closed because the shard ended */
@@ -83,6 +85,9 @@ struct sl_sim_s {
   sl_error_t error;           /* the first callback error */
   int failed;
   int stopping;               /* sl_sim_stop: no new records, no new batches */
+  uint64_t *initial_next;     /* by shard index: records the stream held before the run (an earlier run's) */
+  uint32_t initial_count;
+  int64_t checkpoint_second;  /* the second the checkpoint callback last ran in */
 };
 
 /* dispatcher.c */
@@ -91,6 +96,9 @@ int sl_sim_poll(sl_sim_t *sim, uint32_t shard);       /* EV_POLL */
 int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot);  /* EV_DONE, or sl_sim_complete */
 int sl_sim_try_start(sl_sim_t *sim, uint32_t slot);   /* EV_WINDOW, EV_RETRY, freed concurrency */
 void sl_sim_free_readers(sl_sim_t *sim);
+
+/* sim.c: calls the checkpoint callback when the second changed since its last call (-1 forces it). */
+void sl_sim_persist_checkpoints(sl_sim_t *sim);
 
 /* sim_metrics.c */
 sl_second_t *sl_sim_second_at(sl_sim_t *sim, int64_t at_us); /* NULL when out of memory */

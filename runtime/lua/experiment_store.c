@@ -1,0 +1,130 @@
+/* experiment_store.c - an experiment on a durable stream (stream.data_dir): the store opened (created, or
+ * recovered with what an earlier run left), the mapping resumed from the checkpoints that run saved, the
+ * checkpoints saved about once a second and at the end (atomically, in DIR/checkpoints/), and what recovery
+ * found, for the summary. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/experiment_ctx.h"
+
+/* The checkpoint file's name: the experiment's name with anything but letters, digits, '-' and '_' as '-'. */
+static void checkpoint_name(const char *name, char *out, size_t size) {
+  size_t n = 0;
+  for (const char *p = name; *p && n + 1 < size; p++) {
+    char ch = *p;
+    int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    out[n++] = ok ? ch : '-';
+  }
+  out[n] = '\0';
+}
+
+/* Reads {"shards": {"shardId-...": {"next": N, "frontier": F}}} into the resume arrays. */
+static int load_checkpoints(run_ctx_t *c, sl_error_t *err) {
+  sl_error_t why;
+  char *text = sl_store_load_checkpoints(c->store, c->checkpoint_name, &why);
+  if (text == NULL) return why.code == SL_ENOTFOUND ? SL_OK : sl_error_set(err, why.code, "%s", why.message);
+  json_error_t jerr;
+  json_t *doc = json_loads(text, 0, &jerr);
+  free(text);
+  json_t *shards = json_object_get(doc, "shards");
+  if (!json_is_object(shards)) {
+    json_decref(doc);
+    return sl_error_set(err, SL_EIO, "%s/checkpoints/%s.json: %s", c->e->data_dir, c->checkpoint_name,
+                        doc ? "no \"shards\" object" : jerr.text);
+  }
+  const sl_stream_t *s = sl_store_stream(c->store);
+  uint32_t total = sl_stream_shard_total(s);
+  c->resume_next = malloc(total * sizeof *c->resume_next);
+  c->resume_frontier = malloc(total * sizeof *c->resume_frontier);
+  if (c->resume_next == NULL || c->resume_frontier == NULL) {
+    json_decref(doc);
+    return sl_error_set(err, SL_ENOMEM, "out of memory");
+  }
+  for (uint32_t i = 0; i < total; i++) c->resume_next[i] = c->resume_frontier[i] = UINT64_MAX;
+  const char *id;
+  json_t *cp;
+  int rc = SL_OK;
+  json_object_foreach(shards, id, cp) {
+    const sl_shard_t *shard = sl_stream_find_shard(s, id);
+    json_int_t next = json_integer_value(json_object_get(cp, "next"));
+    json_int_t frontier = json_integer_value(json_object_get(cp, "frontier"));
+    if (shard == NULL || next < 0 || frontier < next) {
+      rc = sl_error_set(err, SL_EIO, "%s/checkpoints/%s.json: %s: %s", c->e->data_dir, c->checkpoint_name, id,
+                        shard == NULL ? "no such shard in the stream" : "a checkpoint out of range");
+      break;
+    }
+    c->resume_next[shard->index] = (uint64_t)next;
+    c->resume_frontier[shard->index] = (uint64_t)frontier;
+    c->resumed_shards++;
+  }
+  json_decref(doc);
+  return rc;
+}
+
+int sl_run_store_open(run_ctx_t *c, sl_error_t *err) {
+  sl_experiment_t *e = c->e;
+  checkpoint_name(e->name, c->checkpoint_name, sizeof c->checkpoint_name);
+  sl_store_config_t config = e->store;
+  config.dir = e->data_dir;
+  sl_stream_config_t sc = e->sim.stream;
+  sc.created_ms = e->sim.start_ms;
+  sl_error_t why;
+  if (sl_store_open(&config, &sc, &c->store, &c->recovery, &why) != SL_OK)
+    return sl_error_set(err, why.code, "stream.data_dir: %s", why.message);
+  if (c->recovery.torn)
+    fprintf(stderr, "shardlab run: %s: cut a torn tail off %s at byte %llu (%llu bytes: %s)\n", e->name,
+            c->recovery.torn_file, (unsigned long long)c->recovery.torn_offset,
+            (unsigned long long)c->recovery.torn_bytes, c->recovery.torn_why);
+  int rc = load_checkpoints(c, err);
+  if (rc != SL_OK) return rc;
+  e->sim.existing_stream = sl_store_stream(c->store);
+  e->sim.resume_next = c->resume_next;
+  e->sim.resume_frontier = c->resume_frontier;
+  e->sim.resume_count = c->resume_next ? sl_stream_shard_total(sl_store_stream(c->store)) : 0;
+  e->sim.checkpoint = sl_run_store_checkpoint;
+  e->sim.checkpoint_ctx = c;
+  return SL_OK;
+}
+
+void sl_run_store_checkpoint(void *ctx, const sl_sim_t *sim) {
+  run_ctx_t *c = ctx;
+  const sl_stream_t *s = sl_store_stream(c->store);
+  json_t *shards = json_object();
+  for (uint32_t i = 0; i < sl_stream_shard_total(s); i++) {
+    uint64_t next, frontier;
+    if (sl_sim_checkpoint(sim, i, &next, &frontier))
+      json_object_set_new(shards, sl_stream_shard(s, i)->id,
+                          json_pack("{s:I,s:I}", "next", (json_int_t)next, "frontier", (json_int_t)frontier));
+  }
+  json_t *doc = json_pack("{s:s,s:o}", "experiment", c->e->name, "shards", shards);
+  char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(doc);
+  sl_error_t err;
+  /* A checkpoint that cannot be saved is reported, not fatal: the next save may work, and a restart from an
+   * older checkpoint only delivers more records twice. */
+  if (text == NULL || sl_store_save_checkpoints(c->store, c->checkpoint_name, text, &err) != SL_OK)
+    fprintf(stderr, "shardlab run: %s: checkpoint not saved: %s\n", c->e->name, text ? err.message : "out of memory");
+  free(text);
+}
+
+json_t *sl_run_store_summary(const run_ctx_t *c) {
+  static const char *const policies[] = {"always", "interval", "never"};
+  const sl_store_recovery_t *r = &c->recovery;
+  json_t *torn = json_null();
+  if (r->torn)
+    torn = json_pack("{s:s,s:I,s:I,s:s}", "file", r->torn_file, "offset", (json_int_t)r->torn_offset, "bytes",
+                     (json_int_t)r->torn_bytes, "why", r->torn_why);
+  return json_pack("{s:s,s:s,s:b,s:I,s:i,s:o}", "data_dir", c->e->data_dir, "fsync", policies[c->e->store.fsync],
+                   "reopened", r->existed, "records_recovered", (json_int_t)r->records, "shards_resumed",
+                   (int)c->resumed_shards, "torn_tail", torn);
+}
+
+int sl_run_store_close(run_ctx_t *c, sl_error_t *err) {
+  int rc = sl_store_close(c->store, err);
+  c->store = NULL;
+  free(c->resume_next);
+  free(c->resume_frontier);
+  c->resume_next = c->resume_frontier = NULL;
+  return rc;
+}
