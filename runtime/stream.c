@@ -320,6 +320,27 @@ uint64_t sl_stream_release(sl_stream_t *s, uint32_t shard_index, uint64_t counte
   return shard_index < s->shard_total ? sl_shard_log_release(s->shards[shard_index]->log, counter) : 0;
 }
 
+int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_error_t *err) {
+  uint32_t current = s->config.retention_hours;
+  /* kinesalite, recorded from AWS. */
+  if (hours < 24)
+    return sl_error_set(err, SL_EINVAL, "Minimum allowed retention period is 24 hours. Requested retention period (%u "
+                        "hours) is too short.", hours);
+  if (hours > 8760)
+    return sl_error_set(err, SL_EINVAL, "Maximum allowed retention period is 8760 hours. Requested retention period "
+                        "(%u hours) is too long.", hours);
+  if (increase && hours < current)
+    return sl_error_set(err, SL_EINVAL, "Requested retention period (%u hours) for stream %s can not be shorter than "
+                        "existing retention period (%u hours). Use DecreaseRetentionPeriod API.", hours, s->name,
+                        current);
+  if (!increase && hours > current)
+    return sl_error_set(err, SL_EINVAL, "Requested retention period (%u hours) for stream %s can not be longer than "
+                        "existing retention period (%u hours). Use IncreaseRetentionPeriod API.", hours, s->name,
+                        current);
+  s->config.retention_hours = hours;
+  return sl_stream_changed(s, err);
+}
+
 uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms) {
   int64_t horizon = now_ms - (int64_t)s->config.retention_hours * 3600 * 1000;
   uint64_t dropped = 0;

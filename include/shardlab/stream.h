@@ -105,6 +105,10 @@ int sl_partition_key_check(const char *key, size_t len, sl_error_t *err);
 int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_len, const char *explicit_hash_key,
                   const void *data, size_t data_len, sl_put_result_t *result, sl_error_t *err);
 
+/* Changes the retention period (API Increase/DecreaseStreamRetentionPeriod: increase must not shorten it,
+ * decrease must not lengthen it; 24..8760 hours), with AWS's messages. */
+int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_error_t *err);
+
 /* Drops records older than the retention period. Returns how many were dropped (also counted per shard). */
 uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms);
 

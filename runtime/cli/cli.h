@@ -11,5 +11,6 @@ int sl_cli_usage_error(const char *command, const char *fmt, ...) __attribute__(
 int sl_cli_route(int argc, char **argv);
 int sl_cli_invoke(int argc, char **argv);
 int sl_cli_run(int argc, char **argv);
+int sl_cli_serve(int argc, char **argv);
 
 #endif

@@ -10,8 +10,10 @@ static const char usage[] =
     "shardlab models Amazon Kinesis Data Streams and the Lambda event source mapping on one machine.\n"
     "\n"
     "commands:\n"
-    "  run FILE.lua [--seed N] [--json OUT]\n"
-    "        run the experiments a Lua file declares (sl.experiment{...}) on the virtual clock\n"
+    "  run FILE.lua [--clock virtual|real] [--seed N] [--json OUT] [--report F.html] [--csv DIR]\n"
+    "        run the experiments a Lua file declares (sl.experiment{...})\n"
+    "  serve [--host 127.0.0.1] [--port 4567]\n"
+    "        serve the Kinesis Data Streams API over HTTP, for the AWS CLI and SDKs\n"
     "  route (--shards N | --stream FILE.lua) [--json] [KEY ...]\n"
     "        show the hash key and shard of each partition key (keys from stdin, one per line, when none given)\n"
     "  invoke HANDLER.lua [--event EVENT.json] [--clock virtual|real] [--timeout S] [--memory MB]\n"
@@ -40,6 +42,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "route") == 0) return sl_cli_route(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) return sl_cli_run(argc - 2, argv + 2);
   if (strcmp(cmd, "invoke") == 0) return sl_cli_invoke(argc - 2, argv + 2);
+  if (strcmp(cmd, "serve") == 0) return sl_cli_serve(argc - 2, argv + 2);
   fprintf(stderr, "shardlab: unknown command '%s' (see shardlab --help)\n", cmd);
   return SL_EXIT_USAGE;
 }

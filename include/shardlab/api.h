@@ -1,0 +1,41 @@
+/* api.h - the Kinesis Data Streams JSON API (protocol awsJson1_1) over shardlab's streams: one request in
+ * (the X-Amz-Target operation name and the JSON body), one response out (HTTP status and JSON body, errors as
+ * AWS sends them: {"__type": "...", "message": "..."}). No I/O here: `shardlab serve` carries requests over
+ * HTTP (runtime/server/), and the fuzz target calls this directly. docs/api.md lists the operations and the
+ * differences from AWS. */
+#ifndef SHARDLAB_API_H
+#define SHARDLAB_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shardlab/error.h"
+
+typedef struct sl_api_s sl_api_t;
+
+typedef struct sl_api_config_s {
+  const char *account_id;         /* default SL_ACCOUNT_ID_DEFAULT */
+  const char *region;             /* default SL_REGION_DEFAULT */
+  int64_t iterator_ttl_ms;        /* shard iterators expire after this (AWS: 5 minutes) */
+  int write_limits;               /* enforce the per-shard write limits (default on) */
+} sl_api_config_t;
+
+void sl_api_config_init(sl_api_config_t *c);
+int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err);
+void sl_api_destroy(sl_api_t *api);
+
+typedef struct sl_api_response_s {
+  int status;     /* HTTP status: 200, or 400/500 with an error body */
+  char *body;     /* JSON, malloc'd */
+  size_t len;
+} sl_api_response_t;
+
+/* Handles one request at now_ms. target is the X-Amz-Target header ("Kinesis_20131202.PutRecord"); never
+ * fails: every problem is an error response. Free out->body. */
+void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
+                   int64_t now_ms, sl_api_response_t *out);
+
+/* The streams it serves (by name), e.g. for a mapping to consume. NULL when there is none of that name. */
+struct sl_stream_s *sl_api_find_stream(sl_api_t *api, const char *name);
+
+#endif

@@ -1,0 +1,227 @@
+/* api.c - the API's front: the operations table keyed by X-Amz-Target, the request body parsed as a JSON
+ * object, responses, AWS's error bodies and validation messages ("1 validation error detected: Value null at
+ * 'streamName' failed to satisfy constraint: Member must not be null"), and the registry of streams. */
+#include "api/api_internal.h"
+
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sl_api_config_init(sl_api_config_t *c) {
+  c->account_id = SL_ACCOUNT_ID_DEFAULT;
+  c->region = SL_REGION_DEFAULT;
+  c->iterator_ttl_ms = 300000; /* AWS: "A shard iterator expires 5 minutes after it is returned" */
+  c->write_limits = 1;
+}
+
+int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err) {
+  *out = NULL;
+  sl_api_t *api = calloc(1, sizeof *api);
+  if (api == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
+  api->config = *c;
+  snprintf(api->account_id, sizeof api->account_id, "%s", c->account_id ? c->account_id : SL_ACCOUNT_ID_DEFAULT);
+  snprintf(api->region, sizeof api->region, "%s", c->region ? c->region : SL_REGION_DEFAULT);
+  if (RAND_bytes(api->iterator_key, sizeof api->iterator_key) != 1) {
+    free(api);
+    return sl_error_set(err, SL_EIO, "no random bytes for the iterator key");
+  }
+  *out = api;
+  return SL_OK;
+}
+
+void sl_api_destroy(sl_api_t *api) {
+  if (api == NULL) return;
+  for (size_t i = 0; i < api->count; i++) {
+    sl_stream_destroy(api->streams[i].stream);
+    json_decref(api->streams[i].tags);
+  }
+  free(api->streams);
+  free(api);
+}
+
+sl_stream_t *sl_api_find_stream(sl_api_t *api, const char *name) {
+  for (size_t i = 0; i < api->count; i++)
+    if (strcmp(sl_stream_name(api->streams[i].stream), name) == 0) return api->streams[i].stream;
+  return NULL;
+}
+
+size_t api_stream_arn(const sl_stream_t *s, char *buf, size_t size) {
+  const sl_stream_config_t *c = sl_stream_config(s);
+  int n = snprintf(buf, size, "arn:aws:kinesis:%s:%s:stream/%s", c->region, c->account_id, c->name);
+  return n < 0 ? 0 : (size_t)n;
+}
+
+/* --- responses -------------------------------------------------------------------------------------------- */
+
+static void respond(api_request_t *r, int status, json_t *body) {
+  char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(13)) : NULL;
+  json_decref(body);
+  if (text == NULL) { /* out of memory building the answer */
+    r->out->status = 500;
+    r->out->body = NULL;
+    r->out->len = 0;
+    return;
+  }
+  r->out->status = status;
+  r->out->body = text;
+  r->out->len = strlen(text);
+}
+
+void api_ok(api_request_t *r, json_t *body) { respond(r, 200, body ? body : json_object()); }
+
+void api_fail(api_request_t *r, int status, const char *type, const char *fmt, ...) {
+  char message[1200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  respond(r, status, json_pack("{s:s,s:s}", "__type", type, "message", message));
+}
+
+void api_fail_code(api_request_t *r, const sl_error_t *err) {
+  const char *type = sl_error_name(err->code);
+  if (err->code == SL_ENOMEM || err->code == SL_EIO || type == NULL)
+    api_fail(r, 500, "InternalFailure", "%s", err->message);
+  else
+    api_fail(r, 400, type, "%s", err->message);
+}
+
+static void add_error(api_request_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_error(api_request_t *r, const char *fmt, ...) {
+  size_t used = strlen(r->errors);
+  if (r->error_count++ > 0 && used + 2 < sizeof r->errors) {
+    strcat(r->errors, "; ");
+    used += 2;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->errors + used, sizeof r->errors - used, fmt, ap);
+  va_end(ap);
+}
+
+int api_validation_failed(api_request_t *r) {
+  if (r->error_count == 0) return 0;
+  api_fail(r, 400, "ValidationException", "%d validation error%s detected: %s", r->error_count,
+           r->error_count == 1 ? "" : "s", r->errors);
+  return 1;
+}
+
+/* --- fields ----------------------------------------------------------------------------------------------- */
+
+const char *api_string(api_request_t *r, const char *field, const char *member, int required, size_t min, size_t max) {
+  json_t *v = json_object_get(r->body, field);
+  if (v == NULL || json_is_null(v)) {
+    if (required) add_error(r, "Value null at '%s' failed to satisfy constraint: Member must not be null", member);
+    return NULL;
+  }
+  if (!json_is_string(v)) {
+    add_error(r, "Value at '%s' failed to satisfy constraint: Member must be a string", member);
+    return NULL;
+  }
+  const char *s = json_string_value(v);
+  size_t len = json_string_length(v);
+  if (len < min || len > max) {
+    add_error(r, "Value '%.200s' at '%s' failed to satisfy constraint: Member must have length %s %zu", s, member,
+              len < min ? "greater than or equal to" : "less than or equal to", len < min ? min : max);
+    return NULL;
+  }
+  return s;
+}
+
+const char *api_stream_name(api_request_t *r, int required) {
+  const char *name = api_string(r, "StreamName", "streamName", required, 1, 128);
+  if (name != NULL && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(name)) {
+    add_error(r, "Value '%s' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression "
+              "pattern: [a-zA-Z0-9_.-]+", name);
+    return NULL;
+  }
+  return name;
+}
+
+int api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,
+                long long *out) {
+  json_t *v = json_object_get(r->body, field);
+  if (v == NULL || json_is_null(v)) {
+    if (required) add_error(r, "Value null at '%s' failed to satisfy constraint: Member must not be null", member);
+    return 0;
+  }
+  if (!json_is_integer(v)) {
+    add_error(r, "Value at '%s' failed to satisfy constraint: Member must be an integer", member);
+    return 0;
+  }
+  long long n = json_integer_value(v);
+  if (n < lo || n > hi) {
+    add_error(r, "Value '%lld' at '%s' failed to satisfy constraint: Member must have value %s %lld", n, member,
+              n < lo ? "greater than or equal to" : "less than or equal to", n < lo ? lo : hi);
+    return 0;
+  }
+  *out = n;
+  return 1;
+}
+
+api_stream_t *api_stream(api_request_t *r, const char *name) {
+  for (size_t i = 0; i < r->api->count; i++)
+    if (strcmp(sl_stream_name(r->api->streams[i].stream), name) == 0) return &r->api->streams[i];
+  api_fail(r, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", name, r->api->account_id);
+  return NULL;
+}
+
+/* --- dispatch --------------------------------------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  void (*handle)(api_request_t *r);
+} operations[] = {
+    {"CreateStream", api_create_stream},
+    {"DeleteStream", api_delete_stream},
+    {"DescribeStream", api_describe_stream},
+    {"DescribeStreamSummary", api_describe_stream_summary},
+    {"ListStreams", api_list_streams},
+    {"ListShards", api_list_shards},
+    {"SplitShard", api_split_shard},
+    {"MergeShards", api_merge_shards},
+    {"UpdateShardCount", api_update_shard_count},
+    {"IncreaseStreamRetentionPeriod", api_increase_retention},
+    {"DecreaseStreamRetentionPeriod", api_decrease_retention},
+    {"AddTagsToStream", api_add_tags},
+    {"ListTagsForStream", api_list_tags},
+    {"RemoveTagsFromStream", api_remove_tags},
+    {"PutRecord", api_put_record},
+    {"PutRecords", api_put_records},
+    {"GetShardIterator", api_get_shard_iterator},
+    {"GetRecords", api_get_records},
+};
+
+void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
+                   int64_t now_ms, sl_api_response_t *out) {
+  api_request_t r;
+  memset(&r, 0, sizeof r);
+  memset(out, 0, sizeof *out);
+  r.api = api;
+  r.now_ms = now_ms;
+  r.out = out;
+  static const char prefix[] = "Kinesis_20131202.";
+  size_t plen = sizeof prefix - 1;
+  if (target == NULL || target_len <= plen || memcmp(target, prefix, plen) != 0) {
+    api_fail(&r, 400, "UnknownOperationException", "Unknown operation: X-Amz-Target must be Kinesis_20131202.<Operation>");
+    return;
+  }
+  const char *op = target + plen;
+  size_t op_len = target_len - plen;
+  for (size_t i = 0; i < sizeof operations / sizeof operations[0]; i++) {
+    if (strlen(operations[i].name) != op_len || memcmp(operations[i].name, op, op_len) != 0) continue;
+    json_error_t jerr;
+    r.body = body_len > 0 ? json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr) : json_object();
+    if (r.body == NULL || !json_is_object(r.body)) {
+      api_fail(&r, 400, "SerializationException", "the request body is not a JSON object%s%s", r.body ? "" : ": ",
+               r.body ? "" : jerr.text);
+    } else {
+      operations[i].handle(&r);
+    }
+    json_decref(r.body);
+    return;
+  }
+  api_fail(&r, 400, "UnknownOperationException", "Unknown operation %.*s", (int)(op_len > 100 ? 100 : op_len), op);
+}

@@ -1,0 +1,72 @@
+/* api_internal.h - what the API's files share: the registry of streams, request helpers that validate fields
+ * with AWS's messages, and error responses. Private to runtime/api/. */
+#ifndef SHARDLAB_API_INTERNAL_H
+#define SHARDLAB_API_INTERNAL_H
+
+#include <jansson.h>
+
+#include "shardlab/api.h"
+#include "shardlab/stream.h"
+
+typedef struct api_stream_s {
+  sl_stream_t *stream;
+  json_t *tags;          /* {"key": "value"} */
+} api_stream_t;
+
+struct sl_api_s {
+  sl_api_config_t config;
+  char account_id[32], region[32];
+  api_stream_t *streams;
+  size_t count, cap;
+  unsigned char iterator_key[32];  /* HMAC key that makes shard iterators unforgeable */
+};
+
+/* A request being handled: its body, the time, and the validation errors found so far. */
+typedef struct api_request_s {
+  sl_api_t *api;
+  json_t *body;
+  int64_t now_ms;
+  sl_api_response_t *out;
+  char errors[1024];     /* "Value ... at 'field' failed to satisfy constraint: ..." joined with "; " */
+  int error_count;
+} api_request_t;
+
+/* Responses. */
+void api_ok(api_request_t *r, json_t *body);  /* steals body */
+void api_fail(api_request_t *r, int status, const char *type, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* An error code of the core as the AWS exception (ResourceNotFound, InvalidArgument, LimitExceeded, ...). */
+void api_fail_code(api_request_t *r, const sl_error_t *err);
+/* Sends the collected validation errors; nonzero when there were any. */
+int api_validation_failed(api_request_t *r);
+
+/* Field readers: absent optional fields leave *out; a problem is added as a validation error. */
+const char *api_string(api_request_t *r, const char *field, const char *member, int required, size_t min, size_t max);
+const char *api_stream_name(api_request_t *r, int required);
+int api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,
+                long long *out);
+
+/* The stream named in the request, or an error response (ResourceNotFoundException) and NULL. */
+api_stream_t *api_stream(api_request_t *r, const char *name);
+size_t api_stream_arn(const sl_stream_t *s, char *buf, size_t size);
+
+/* The operations, by file. */
+void api_create_stream(api_request_t *r);
+void api_delete_stream(api_request_t *r);
+void api_describe_stream(api_request_t *r);
+void api_describe_stream_summary(api_request_t *r);
+void api_list_streams(api_request_t *r);
+void api_list_shards(api_request_t *r);
+void api_split_shard(api_request_t *r);
+void api_merge_shards(api_request_t *r);
+void api_update_shard_count(api_request_t *r);
+void api_increase_retention(api_request_t *r);
+void api_decrease_retention(api_request_t *r);
+void api_add_tags(api_request_t *r);
+void api_list_tags(api_request_t *r);
+void api_remove_tags(api_request_t *r);
+void api_put_record(api_request_t *r);
+void api_put_records(api_request_t *r);
+void api_get_shard_iterator(api_request_t *r);
+void api_get_records(api_request_t *r);
+
+#endif

@@ -1,0 +1,283 @@
+/* http_server.c - connections on a libuv TCP listener, each with its http_parser: the X-Amz-Target header and
+ * the body are collected, the complete request goes to the API, the response is written with Content-Length
+ * and the connection kept alive when the client asks (HTTP/1.1 default). A body over the limit gets a 413 and
+ * the connection is closed. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "server/http_server.h"
+
+#include <http_parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <time.h>
+
+struct sl_server_s {
+  uv_tcp_t listener;
+  sl_api_t *api;
+  size_t max_body;
+  uint64_t requests;           /* for request ids */
+  struct conn_s *conns;        /* open connections, to close them on shutdown */
+  int closing;
+  int listener_closed;
+};
+
+typedef struct conn_s {
+  uv_tcp_t tcp;
+  sl_server_t *server;
+  struct conn_s *prev, *next;
+  http_parser parser;
+  char header[64];             /* the header field being read, lowercased, truncated */
+  size_t header_len;
+  int in_target;               /* the value being read belongs to X-Amz-Target */
+  int last_was_value;
+  char target[128];
+  size_t target_len;
+  char *body;
+  size_t body_len, body_cap;
+  int too_large;               /* the body passed the limit: answer 413 and close */
+  int closing;
+} conn_t;
+
+typedef struct write_s {
+  uv_write_t req;
+  char *data;
+  int close_after;
+} write_t;
+
+void sl_server_config_init(sl_server_config_t *c) {
+  c->host = "127.0.0.1";
+  c->port = 0;
+  c->max_body = 8u << 20;
+}
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void conn_closed(uv_handle_t *h) {
+  conn_t *c = h->data;
+  sl_server_t *s = c->server;
+  if (c->prev) c->prev->next = c->next; else s->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  free(c->body);
+  free(c);
+  if (s->closing && s->conns == NULL && s->listener_closed) free(s); /* the last one out frees the server */
+}
+
+static void conn_close(conn_t *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  uv_close((uv_handle_t *)&c->tcp, conn_closed);
+}
+
+static void written(uv_write_t *req, int status) {
+  write_t *w = (write_t *)req;
+  conn_t *c = req->handle->data;
+  if (status < 0 || w->close_after) conn_close(c);
+  free(w->data);
+  free(w);
+}
+
+static void respond(conn_t *c, int status, const char *body, size_t len, int keep_alive) {
+  const char *reason = status == 200 ? "OK" : status == 413 ? "Payload Too Large" : status == 500 ? "Internal Server Error"
+                                                                                                    : "Bad Request";
+  char head[512];
+  uint64_t n = ++c->server->requests;
+  int hl = snprintf(head, sizeof head,
+                    "HTTP/1.1 %d %s\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %zu\r\n"
+                    "x-amzn-RequestId: %08llx-0000-4000-8000-%012llx\r\nConnection: %s\r\n\r\n",
+                    status, reason, len, (unsigned long long)(n * 2654435761u & 0xFFFFFFFF), (unsigned long long)n,
+                    keep_alive ? "keep-alive" : "close");
+  write_t *w = malloc(sizeof *w);
+  char *data = malloc((size_t)hl + len);
+  if (w == NULL || data == NULL) {
+    free(w);
+    free(data);
+    conn_close(c);
+    return;
+  }
+  memcpy(data, head, (size_t)hl);
+  if (len) memcpy(data + hl, body, len);
+  w->data = data;
+  w->close_after = !keep_alive;
+  uv_buf_t buf = uv_buf_init(data, (unsigned int)((size_t)hl + len));
+  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
+    free(data);
+    free(w);
+    conn_close(c);
+  }
+}
+
+/* --- http_parser callbacks ------------------------------------------------------------------------------ */
+
+static int on_message_begin(http_parser *p) {
+  conn_t *c = p->data;
+  c->target_len = c->body_len = c->header_len = 0;
+  c->in_target = c->last_was_value = c->too_large = 0;
+  return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len) {
+  conn_t *c = p->data;
+  if (c->last_was_value) c->header_len = 0;
+  c->last_was_value = 0;
+  for (size_t i = 0; i < len && c->header_len + 1 < sizeof c->header; i++)
+    c->header[c->header_len++] = (char)(at[i] >= 'A' && at[i] <= 'Z' ? at[i] + 32 : at[i]);
+  c->header[c->header_len] = '\0';
+  return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len) {
+  conn_t *c = p->data;
+  if (!c->last_was_value) c->in_target = strcmp(c->header, "x-amz-target") == 0;
+  c->last_was_value = 1;
+  if (c->in_target)
+    for (size_t i = 0; i < len && c->target_len < sizeof c->target; i++) c->target[c->target_len++] = at[i];
+  return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len) {
+  conn_t *c = p->data;
+  if (c->too_large) return 0;
+  if (c->body_len + len > c->server->max_body) {
+    c->too_large = 1;
+    return 0;
+  }
+  if (c->body_len + len > c->body_cap) {
+    size_t cap = c->body_cap ? c->body_cap : 4096;
+    while (cap < c->body_len + len) cap *= 2;
+    char *grown = realloc(c->body, cap);
+    if (grown == NULL) return -1;
+    c->body = grown;
+    c->body_cap = cap;
+  }
+  memcpy(c->body + c->body_len, at, len);
+  c->body_len += len;
+  return 0;
+}
+
+static int on_headers_complete(http_parser *p) {
+  conn_t *c = p->data;
+  if (p->content_length != ULLONG_MAX && p->content_length > c->server->max_body) c->too_large = 1;
+  return 0;
+}
+
+static int on_message_complete(http_parser *p) {
+  conn_t *c = p->data;
+  if (c->too_large) {
+    static const char msg[] = "{\"__type\":\"SerializationException\",\"message\":\"Request body too large\"}";
+    respond(c, 413, msg, sizeof msg - 1, 0);
+    http_parser_pause(p, 1); /* nothing more is read from this connection */
+    return 0;
+  }
+  sl_api_response_t out;
+  sl_api_handle(c->server->api, c->target, c->target_len, c->body, c->body_len, wall_ms(), &out);
+  int keep = http_should_keep_alive(p);
+  if (out.body == NULL) {
+    static const char msg[] = "{\"__type\":\"InternalFailure\",\"message\":\"out of memory\"}";
+    respond(c, 500, msg, sizeof msg - 1, keep);
+  } else {
+    respond(c, out.status, out.body, out.len, keep);
+  }
+  free(out.body);
+  return 0;
+}
+
+static const http_parser_settings settings = {
+    .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* --- libuv ------------------------------------------------------------------------------------------------ */
+
+static void alloc_buffer(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  buf->base = malloc(suggested);
+  buf->len = buf->base ? suggested : 0;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  conn_t *c = stream->data;
+  if (nread < 0) {
+    conn_close(c);
+  } else if (nread > 0 && !c->closing) {
+    size_t used = http_parser_execute(&c->parser, &settings, buf->base, (size_t)nread);
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    if (e == HPE_PAUSED) {
+      uv_read_stop(stream); /* a 413 is on its way, then the connection closes */
+    } else if (e != HPE_OK || used != (size_t)nread) {
+      static const char msg[] = "{\"__type\":\"SerializationException\",\"message\":\"Malformed HTTP request\"}";
+      respond(c, 400, msg, sizeof msg - 1, 0);
+      uv_read_stop(stream);
+    }
+  }
+  free(buf->base);
+}
+
+static void on_connection(uv_stream_t *listener, int status) {
+  sl_server_t *s = listener->data;
+  if (status < 0 || s->closing) return;
+  conn_t *c = calloc(1, sizeof *c);
+  if (c == NULL) return;
+  c->server = s;
+  uv_tcp_init(listener->loop, &c->tcp);
+  c->tcp.data = c;
+  c->next = s->conns;
+  if (s->conns) s->conns->prev = c;
+  s->conns = c;
+  if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    conn_close(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  http_parser_init(&c->parser, HTTP_REQUEST);
+  c->parser.data = c;
+  uv_read_start((uv_stream_t *)&c->tcp, alloc_buffer, on_read);
+}
+
+int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *cfg, sl_server_t **out, int *port,
+                    sl_error_t *err) {
+  *out = NULL;
+  sl_server_t *s = calloc(1, sizeof *s);
+  if (s == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
+  s->api = api;
+  s->max_body = cfg->max_body;
+  uv_tcp_init(loop, &s->listener);
+  s->listener.data = s;
+  struct sockaddr_in addr;
+  int rc = uv_ip4_addr(cfg->host, cfg->port, &addr);
+  if (rc == 0) rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&addr, 0);
+  if (rc == 0) rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+  if (rc != 0) {
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    free(s);
+    return sl_error_set(err, SL_EIO, "cannot listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(rc));
+  }
+  struct sockaddr_storage bound;
+  int len = sizeof bound;
+  uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
+  *port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+  *out = s;
+  return SL_OK;
+}
+
+static void listener_closed(uv_handle_t *h) {
+  sl_server_t *s = h->data;
+  s->listener_closed = 1;
+  if (s->conns == NULL) free(s);
+}
+
+void sl_server_close(sl_server_t *s) {
+  s->closing = 1;
+  for (conn_t *c = s->conns; c != NULL; c = c->next) conn_close(c);
+  uv_close((uv_handle_t *)&s->listener, listener_closed);
+}

@@ -1,0 +1,28 @@
+/* http_server.h - HTTP/1.1 for the Kinesis API on a libuv loop: keep-alive, requests parsed by Debian's
+ * http-parser, bodies bounded (413 past the limit), every complete request answered by sl_api_handle. */
+#ifndef SHARDLAB_HTTP_SERVER_H
+#define SHARDLAB_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "shardlab/api.h"
+#include "shardlab/error.h"
+
+typedef struct sl_server_s sl_server_t;
+
+typedef struct sl_server_config_s {
+  const char *host;        /* default 127.0.0.1 */
+  int port;                /* 0: any free port */
+  size_t max_body;         /* bytes (default 8 MiB: PutRecords of 500 records of up to 5 MiB in all, base64) */
+} sl_server_config_t;
+
+void sl_server_config_init(sl_server_config_t *c);
+
+/* Listens on loop; *port receives the port bound. */
+int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *c, sl_server_t **out, int *port,
+                    sl_error_t *err);
+/* Stops listening and closes every connection (run the loop to finish); frees itself once all are closed. */
+void sl_server_close(sl_server_t *s);
+
+#endif
