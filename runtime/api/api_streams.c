@@ -109,7 +109,8 @@ static long start_after(api_request_t *r, const sl_stream_t *s) {
   if (sh != NULL) return (long)sh->index + 1;
   /* AWS lists from the shard that would follow the id: ids are ordered, so parse its number. */
   const char *digits = strrchr(after, '-');
-  return digits ? strtol(digits + 1, NULL, 10) + 1 : 0;
+  unsigned long long n = digits ? strtoull(digits + 1, NULL, 10) : 0;
+  return digits == NULL ? 0 : n >= UINT32_MAX ? (long)UINT32_MAX : (long)n + 1; /* no overflow, whatever the id */
 }
 
 void api_describe_stream(api_request_t *r) {
