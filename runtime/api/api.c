@@ -210,6 +210,7 @@ void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const c
   }
   const char *op = target + plen;
   size_t op_len = target_len - plen;
+  if (op_len == 10 && memcmp(op, "PutRecords", 10) == 0 && api_put_records_fast(api, body, body_len, now_ms, out)) return;
   for (size_t i = 0; i < sizeof operations / sizeof operations[0]; i++) {
     if (strlen(operations[i].name) != op_len || memcmp(operations[i].name, op, op_len) != 0) continue;
     json_error_t jerr;

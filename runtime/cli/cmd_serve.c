@@ -16,6 +16,7 @@
 
 static const char serve_usage[] =
     "usage: shardlab serve [--host 127.0.0.1] [--port 4567] [--max-body BYTES] [--iterator-ttl MS]\n"
+    "                      [--no-write-limits]\n"
     "  serves the Kinesis Data Streams API (JSON, X-Amz-Target) for AWS CLIs and SDKs; --port 0 picks a free port\n";
 
 typedef struct serve_s {
@@ -45,12 +46,15 @@ int sl_cli_serve(int argc, char **argv) {
   sl_server_config_init(&config);
   config.port = 4567;
   long iterator_ttl_ms = 300000;
+  int write_limits = 1;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long n;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(serve_usage, stdout);
       return SL_EXIT_OK;
+    } else if (strcmp(a, "--no-write-limits") == 0) { /* per-shard write limits off, for benchmarks */
+      write_limits = 0;
     } else if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--max-body") == 0 ||
                strcmp(a, "--iterator-ttl") == 0) {
       if (v == NULL) return usage_error("%s needs a value", a);
@@ -74,6 +78,7 @@ int sl_cli_serve(int argc, char **argv) {
   sl_api_config_t api_config;
   sl_api_config_init(&api_config);
   api_config.iterator_ttl_ms = iterator_ttl_ms;
+  api_config.write_limits = write_limits;
   sl_api_t *api;
   sl_error_t err;
   if (sl_api_create(&api_config, &api, &err) != SL_OK) {

@@ -1,0 +1,152 @@
+/* test_api.c - the API without HTTP: PutRecords' fast path (api_put_fast.c) answers exactly as the general
+ * path does (same sequence numbers, shards and errors) on random requests, and gives way to it whenever the
+ * request is not in its shape; validation messages in AWS's form; iterators that were altered are refused. */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include "test_support.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "api/api_internal.h"
+#include "shardlab/base64.h"
+
+static sl_api_t *new_api(int write_limits) {
+  sl_api_config_t c;
+  sl_api_config_init(&c);
+  c.write_limits = write_limits;
+  sl_api_t *api;
+  assert_int_equal(sl_api_create(&c, &api, NULL), SL_OK);
+  return api;
+}
+
+static json_t *call(sl_api_t *api, const char *op, const char *body, int64_t now, int *status) {
+  char target[96];
+  snprintf(target, sizeof target, "Kinesis_20131202.%s", op);
+  sl_api_response_t out;
+  sl_api_handle(api, target, strlen(target), body, strlen(body), now, &out);
+  *status = out.status;
+  json_t *j = json_loadb(out.body, out.len, 0, NULL);
+  free(out.body);
+  assert_non_null(j);
+  return j;
+}
+
+/* The general path for the same request: the handler called on a parsed body, bypassing the fast path. */
+static json_t *general(sl_api_t *api, const char *body, int64_t now, int *status) {
+  sl_api_response_t out;
+  memset(&out, 0, sizeof out);
+  api_request_t r;
+  memset(&r, 0, sizeof r);
+  r.api = api;
+  r.now_ms = now;
+  r.out = &out;
+  r.body = json_loads(body, 0, NULL);
+  assert_non_null(r.body);
+  api_put_records(&r);
+  json_decref(r.body);
+  *status = out.status;
+  json_t *j = json_loadb(out.body, out.len, 0, NULL);
+  free(out.body);
+  return j;
+}
+
+static void fast_path_equals_general_path(void **state) {
+  (void)state;
+  uint64_t rng = 99;
+  sl_api_t *fast = new_api(1), *slow = new_api(1); /* limits on: throttled entries must agree too */
+  int status;
+  json_decref(call(fast, "CreateStream", "{\"StreamName\":\"s\",\"ShardCount\":3}", 0, &status));
+  json_decref(call(slow, "CreateStream", "{\"StreamName\":\"s\",\"ShardCount\":3}", 0, &status));
+  json_int_t throttled = 0;
+  for (int round = 0; round < 40; round++) {
+    int n = 1 + (int)(test_rand(&rng) % 500);
+    json_t *records = json_array();
+    for (int i = 0; i < n; i++) {
+      char key[40], data[64], enc[100], ehk[48];
+      snprintf(key, sizeof key, "key-%llu", (unsigned long long)(test_rand(&rng) % 1000));
+      size_t len = test_rand(&rng) % 40;
+      for (size_t k = 0; k < len; k++) data[k] = (char)test_rand(&rng);
+      sl_base64_encode(data, len, enc);
+      json_t *e = json_pack("{s:s,s:s}", "PartitionKey", key, "Data", enc);
+      if (test_rand(&rng) % 5 == 0) {
+        snprintf(ehk, sizeof ehk, "%llu", (unsigned long long)test_rand(&rng));
+        json_object_set_new(e, "ExplicitHashKey", json_string(ehk));
+      }
+      json_array_append_new(records, e);
+    }
+    json_t *req = json_pack("{s:s,s:o}", "StreamName", "s", "Records", records);
+    char *body = json_dumps(req, round % 2 ? JSON_INDENT(1) : JSON_COMPACT); /* with and without whitespace */
+    int64_t now = 1700000000000 + round; /* a millisecond apart: the write limits refuse many */
+    int s1, s2;
+    json_t *a = call(fast, "PutRecords", body, now, &s1), *b = general(slow, body, now, &s2);
+    assert_int_equal(s1, 200);
+    assert_int_equal(s2, 200);
+    if (!json_equal(a, b)) fail_msg("round %d: the fast path and the general path differ", round);
+    throttled += json_integer_value(json_object_get(a, "FailedRecordCount"));
+    free(body);
+    json_decref(req);
+    json_decref(a);
+    json_decref(b);
+  }
+  /* Some throttling happened (1,000 records/s per shard), so the error entries were compared too. */
+  assert_true(throttled > 100);
+  sl_api_destroy(fast);
+  sl_api_destroy(slow);
+}
+
+static void unusual_requests_get_the_general_answer(void **state) {
+  (void)state;
+  sl_api_t *api = new_api(0);
+  int status;
+  json_decref(call(api, "CreateStream", "{\"StreamName\":\"s\"}", 0, &status));
+  struct { const char *body, *type; int status; } cases[] = {
+      /* an escaped key: a valid request the fast path leaves to the general one */
+      {"{\"StreamName\":\"s\",\"Records\":[{\"PartitionKey\":\"a\\u0042\",\"Data\":\"eA==\"}]}", NULL, 200},
+      {"{\"StreamName\":\"s\",\"Records\":[{\"PartitionKey\":\"a\",\"Data\":\"not base64!\"}]}", "SerializationException", 400},
+      {"{\"StreamName\":\"nope\",\"Records\":[{\"PartitionKey\":\"a\",\"Data\":\"eA==\"}]}", "ResourceNotFoundException", 400},
+      {"{\"StreamName\":\"s\",\"Records\":[]}", "ValidationException", 400},
+      {"{\"StreamName\":\"s\",\"Records\":[{\"PartitionKey\":\"\",\"Data\":\"eA==\"}]}", "ValidationException", 400},
+      {"{\"StreamName\":\"s\",\"Records\":[{\"PartitionKey\":\"a\",\"Data\":\"eA==\",\"Extra\":1}]}", NULL, 200},
+      {"[1,2]", "SerializationException", 400},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    json_t *j = call(api, "PutRecords", cases[i].body, 0, &status);
+    if (status != cases[i].status) fail_msg("case %zu: status %d", i, status);
+    if (cases[i].type && strcmp(json_string_value(json_object_get(j, "__type")), cases[i].type) != 0)
+      fail_msg("case %zu: %s", i, json_string_value(json_object_get(j, "__type")));
+    json_decref(j);
+  }
+  /* Nothing from the refused requests was put: only the two valid ones. */
+  json_t *it = call(api, "GetShardIterator", "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000000\","
+                                             "\"ShardIteratorType\":\"TRIM_HORIZON\"}", 0, &status);
+  char body[600];
+  snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}", json_string_value(json_object_get(it, "ShardIterator")));
+  json_t *got = call(api, "GetRecords", body, 0, &status);
+  assert_int_equal(json_array_size(json_object_get(got, "Records")), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(got, "Records"), 0),
+                                                         "PartitionKey")), "aB");
+  /* An altered iterator is refused. */
+  char *tampered = strdup(json_string_value(json_object_get(it, "ShardIterator")));
+  tampered[5] = tampered[5] == 'A' ? 'B' : 'A';
+  snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}", tampered);
+  json_t *bad = call(api, "GetRecords", body, 0, &status);
+  assert_int_equal(status, 400);
+  assert_string_equal(json_string_value(json_object_get(bad, "message")), "Invalid ShardIterator.");
+  /* AWS's validation form. */
+  json_t *v = call(api, "DescribeStreamSummary", "{}", 0, &status);
+  assert_string_equal(json_string_value(json_object_get(v, "message")),
+                      "1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member "
+                      "must not be null");
+  free(tampered);
+  json_decref(v);
+  json_decref(bad);
+  json_decref(got);
+  json_decref(it);
+  sl_api_destroy(api);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(fast_path_equals_general_path),
+                                     cmocka_unit_test(unusual_requests_get_the_general_answer)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
