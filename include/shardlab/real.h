@@ -21,10 +21,17 @@ typedef int (*sl_real_step_fn)(void *job, sl_batch_outcome_t *out, int64_t *slee
 /* On the loop thread, once the job ended: frees it (and may look at its outcome). */
 typedef void (*sl_real_release_fn)(void *job, const sl_batch_outcome_t *out);
 
+struct uv_loop_s;
+
 typedef struct sl_real_options_s {
   unsigned workers;              /* worker threads (0, the default: one per core) */
   int handle_signals;            /* SIGINT/SIGTERM: the first stops the run, the second exits with status 130 */
   int64_t progress_interval_us;  /* how often the simulation's progress callback runs (default 250 ms) */
+  /* Optional hooks: on_loop when the loop is ready, before the first event (an HTTP server can listen on it);
+   * on_stop when the run is stopped or ends (it closes what on_loop opened). */
+  void (*on_loop)(void *hook_ctx, struct uv_loop_s *loop);
+  void (*on_stop)(void *hook_ctx);
+  void *hook_ctx;
 } sl_real_options_t;
 
 void sl_real_options_init(sl_real_options_t *o);
@@ -41,8 +48,13 @@ int sl_real_submit(sl_real_t *rt, uint32_t slot, void *job, sl_real_step_fn step
 /* Runs sim on the real clock until it is done, stopped by a signal, or failed. SL_OK, or the first error. */
 int sl_real_run(sl_real_t *rt, sl_sim_t *sim, sl_error_t *err);
 
-/* Stops the running run as the first SIGINT does (for tests and embedders; call it from the loop thread,
- * e.g. from the progress callback). */
+/* Several simulations on one loop and one pool (`shardlab serve --mapping`): add each, then run them all until
+ * every one is done or stopped. Each ends with sl_sim_end when it is done. */
+int sl_real_add(sl_real_t *rt, sl_sim_t *sim, sl_error_t *err);
+int sl_real_run_all(sl_real_t *rt, sl_error_t *err);
+
+/* Stops the running simulations as the first SIGINT does (for tests and embedders; call it from the loop
+ * thread, e.g. from the progress callback). */
 void sl_real_stop(sl_real_t *rt);
 
 #endif

@@ -1,7 +1,7 @@
-/* real_clock.c - the real clock's driver: a libuv loop whose timer wakes the simulation when its next event
- * is due, by wall time; invocations handed to the worker pool and, when their handler sleeps, parked on a timer
- * of their own instead of a thread; a progress timer; SIGINT and SIGTERM. All simulation state is touched on
- * the loop thread only; workers see nothing but their job. */
+/* real_clock.c - the real clock's driver: a libuv loop whose timer wakes the simulations (one per mapping)
+ * when their next event is due, by wall time; invocations handed to the worker pool and, when their handler
+ * sleeps, parked on a timer of their own instead of a thread; a progress timer; SIGINT and SIGTERM. All
+ * simulation state is touched on the loop thread only; workers see nothing but their job. */
 #define _POSIX_C_SOURCE 200809L /* uv.h needs pthread_rwlock_t */
 #include <jansson.h>
 #include <stdio.h>
@@ -21,9 +21,13 @@ struct sl_real_s {
   uv_timer_t progress;      /* the progress callback */
   uv_signal_t sigint, sigterm;
   sl_worker_pool_t pool;
-  sl_sim_t *sim;
+  sl_sim_t **sims;          /* the simulations it drives */
+  uint64_t *in_flight;      /* per simulation: tasks submitted and not yet released */
+  int *ended;               /* per simulation: sl_sim_end was called */
+  size_t sim_count, sim_cap;
+  size_t current;           /* the simulation being called into (its invoke callback submits for it) */
+  int started;
   uint64_t t0_ns;           /* uv_hrtime at the start of the run */
-  uint64_t in_flight;       /* tasks submitted and not yet released */
   int failed;
   sl_error_t error;         /* the first error */
   int signals;              /* SIGINT/SIGTERM received */
@@ -34,6 +38,7 @@ struct sl_real_s {
 typedef struct task_s {
   sl_task_t base;           /* first: the pool hands back this pointer */
   sl_real_t *rt;
+  size_t sim;               /* index of its simulation */
   uint32_t slot;
   void *job;
   sl_real_step_fn step;
@@ -48,41 +53,67 @@ void sl_real_options_init(sl_real_options_t *o) {
   o->workers = 0;
   o->handle_signals = 0;
   o->progress_interval_us = 250000;
+  o->on_loop = NULL;
+  o->on_stop = NULL;
+  o->hook_ctx = NULL;
 }
 
 static int64_t elapsed_us(const sl_real_t *rt) { return (int64_t)((uv_hrtime() - rt->t0_ns) / 1000); }
+
+static void stop_all(sl_real_t *rt) {
+  for (size_t i = 0; i < rt->sim_count; i++) sl_sim_stop(rt->sims[i]);
+}
 
 static void fail(sl_real_t *rt, const sl_error_t *err) {
   if (rt->failed) return;
   rt->failed = 1;
   rt->error = *err;
-  sl_sim_stop(rt->sim); /* no new invocations; the running ones are waited for before anything is freed */
+  stop_all(rt); /* no new invocations; the running ones are waited for before anything is freed */
+}
+
+static uint64_t total_in_flight(const sl_real_t *rt) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < rt->sim_count; i++) n += rt->in_flight[i];
+  return n;
 }
 
 static void close_all(sl_real_t *rt);
 static void on_tick(uv_timer_t *t);
 
-/* Moves the simulation to now, handles what is due, and sets the timer for the next event (and for the end
- * of the producers' duration, when the run may be done). Ends the run when there is nothing left. */
+/* Moves each simulation to now, handles what is due, and sets the timer for the earliest next event (and for
+ * the end of a producers' duration, when a run may be done). A simulation with nothing left ends; the run ends
+ * when all have. */
 static void pump(sl_real_t *rt) {
   if (rt->closing) return;
-  if (!rt->failed) {
+  int64_t wake = -1;
+  for (size_t i = 0; i < rt->sim_count && !rt->failed; i++) {
+    sl_sim_t *sim = rt->sims[i];
+    if (rt->ended[i]) continue;
     int64_t next;
     sl_error_t err;
-    if (sl_sim_advance(rt->sim, elapsed_us(rt), &next, &err) != SL_OK) {
+    rt->current = i;
+    if (sl_sim_advance(sim, elapsed_us(rt), &next, &err) != SL_OK) {
       fail(rt, &err);
-    } else {
-      int64_t now = sl_sim_now(rt->sim), duration = rt->sim->config.duration_us;
-      int64_t wake = now < duration && (next < 0 || next > duration) ? duration : next;
-      uv_timer_stop(&rt->tick);
-      if (wake >= 0) {
-        uv_update_time(&rt->loop);
-        int64_t ms = wake > now ? (wake - now + 999) / 1000 : 0;
-        uv_timer_start(&rt->tick, on_tick, (uint64_t)ms, 0);
-      }
+      break;
+    }
+    int64_t now = sl_sim_now(sim), duration = sim->config.duration_us;
+    int64_t due = now < duration && (next < 0 || next > duration) ? duration : next;
+    if (due >= 0 && (wake < 0 || due < wake)) wake = due;
+    if (rt->in_flight[i] == 0 && sl_sim_finished(sim)) {
+      rt->ended[i] = 1;
+      sl_sim_end(sim);
     }
   }
-  if (rt->in_flight == 0 && (rt->failed || sl_sim_finished(rt->sim))) close_all(rt);
+  uv_timer_stop(&rt->tick);
+  if (wake >= 0 && !rt->failed) {
+    uv_update_time(&rt->loop);
+    int64_t now = elapsed_us(rt);
+    int64_t ms = wake > now ? (wake - now + 999) / 1000 : 0;
+    uv_timer_start(&rt->tick, on_tick, (uint64_t)ms, 0);
+  }
+  int all_ended = 1;
+  for (size_t i = 0; i < rt->sim_count; i++) all_ended &= rt->ended[i];
+  if (total_in_flight(rt) == 0 && (rt->failed || all_ended)) close_all(rt);
 }
 
 static void on_tick(uv_timer_t *t) { pump(t->data); }
@@ -108,14 +139,16 @@ static void task_done(sl_task_t *base, void *data) {
     return;
   }
   sl_batch_outcome_t out = t->out;
+  size_t sim = t->sim;
   t->release(t->job, &out);
-  rt->in_flight--;
+  rt->in_flight[sim]--;
   uv_close((uv_handle_t *)&t->timer, free_task);
   if (rt->failed) {
     free(out.state_json);
   } else {
     sl_error_t err;
-    if (sl_sim_complete(rt->sim, t->slot, &out, elapsed_us(rt), &err) != SL_OK) fail(rt, &err);
+    rt->current = sim;
+    if (sl_sim_complete(rt->sims[sim], t->slot, &out, elapsed_us(rt), &err) != SL_OK) fail(rt, &err);
   }
   pump(rt);
 }
@@ -127,25 +160,29 @@ int sl_real_submit(sl_real_t *rt, uint32_t slot, void *job, sl_real_step_fn step
     release(job, &none);
     return SL_ENOMEM;
   }
-  *t = (task_t){.rt = rt, .slot = slot, .job = job, .step = step, .release = release};
+  *t = (task_t){.rt = rt, .sim = rt->current, .slot = slot, .job = job, .step = step, .release = release};
   t->base.run = run_task;
   uv_timer_init(&rt->loop, &t->timer);
   t->timer.data = t;
-  rt->in_flight++;
+  rt->in_flight[rt->current]++;
   sl_worker_pool_submit(&rt->pool, &t->base);
   return SL_PENDING;
 }
 
 void sl_real_stop(sl_real_t *rt) {
-  if (rt->sim != NULL) sl_sim_stop(rt->sim);
+  stop_all(rt);
+  if (rt->options.on_stop != NULL) rt->options.on_stop(rt->options.hook_ctx);
 }
 
 static void on_progress(uv_timer_t *timer) {
   sl_real_t *rt = timer->data;
   pump(rt);
-  if (rt->closing) return;
-  if (rt->sim->config.progress != NULL) rt->sim->config.progress(rt->sim->config.progress_ctx, rt->sim);
-  sl_sim_persist_checkpoints(rt->sim); /* about once a second: when the second has changed */
+  for (size_t i = 0; i < rt->sim_count && !rt->closing; i++) {
+    sl_sim_t *sim = rt->sims[i];
+    if (rt->ended[i]) continue;
+    if (sim->config.progress != NULL) sim->config.progress(sim->config.progress_ctx, sim);
+    sl_sim_persist_checkpoints(sim); /* about once a second: when the second has changed */
+  }
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -156,14 +193,17 @@ static void on_signal(uv_signal_t *h, int signum) {
     fflush(stderr);
     _exit(130);
   }
+  uint32_t running = 0;
+  for (size_t i = 0; i < rt->sim_count; i++) running += sl_sim_running(rt->sims[i]);
   fprintf(stderr, "\nshardlab: stopping: producers stopped, %u running invocations finishing (again to abort)\n",
-          sl_sim_running(rt->sim));
-  sl_sim_stop(rt->sim);
+          running);
+  sl_real_stop(rt);
   pump(rt);
 }
 
 static void close_all(sl_real_t *rt) {
   rt->closing = 1;
+  if (rt->options.on_stop != NULL) rt->options.on_stop(rt->options.hook_ctx); /* e.g. the HTTP server */
   uv_close((uv_handle_t *)&rt->tick, NULL);
   uv_close((uv_handle_t *)&rt->progress, NULL);
   if (rt->options.handle_signals) {
@@ -196,12 +236,34 @@ void sl_real_destroy(sl_real_t *rt) {
     uv_run(&rt->loop, UV_RUN_NOWAIT); /* completes closes still pending */
     uv_loop_close(&rt->loop);
   }
+  free(rt->sims);
+  free(rt->in_flight);
+  free(rt->ended);
   free(rt);
 }
 
-int sl_real_run(sl_real_t *rt, sl_sim_t *sim, sl_error_t *err) {
-  if (rt->sim != NULL) return sl_error_set(err, SL_EINVAL, "a real-clock driver runs one simulation");
-  rt->sim = sim;
+int sl_real_add(sl_real_t *rt, sl_sim_t *sim, sl_error_t *err) {
+  if (rt->started) return sl_error_set(err, SL_EINVAL, "simulations are added before the driver runs");
+  if (rt->sim_count == rt->sim_cap) {
+    size_t cap = rt->sim_cap ? rt->sim_cap * 2 : 4;
+    sl_sim_t **sims = realloc(rt->sims, cap * sizeof *sims);
+    if (sims != NULL) rt->sims = sims;
+    uint64_t *in_flight = realloc(rt->in_flight, cap * sizeof *in_flight);
+    if (in_flight != NULL) rt->in_flight = in_flight;
+    int *ended = realloc(rt->ended, cap * sizeof *ended);
+    if (ended != NULL) rt->ended = ended;
+    if (sims == NULL || in_flight == NULL || ended == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
+    rt->sim_cap = cap;
+  }
+  rt->in_flight[rt->sim_count] = 0;
+  rt->ended[rt->sim_count] = 0;
+  rt->sims[rt->sim_count++] = sim;
+  return SL_OK;
+}
+
+int sl_real_run_all(sl_real_t *rt, sl_error_t *err) {
+  if (rt->started) return sl_error_set(err, SL_EINVAL, "a real-clock driver runs once");
+  rt->started = 1;
   /* jansson seeds its hash function on first use; its documentation asks threaded programs to do it first. */
   json_object_seed(0);
   if (sl_worker_pool_start(&rt->pool, &rt->loop, rt->options.workers, task_done, rt) != SL_OK)
@@ -219,15 +281,23 @@ int sl_real_run(sl_real_t *rt, sl_sim_t *sim, sl_error_t *err) {
     uv_signal_start(&rt->sigint, on_signal, SIGINT);
     uv_signal_start(&rt->sigterm, on_signal, SIGTERM);
   }
+  if (rt->options.on_loop != NULL) rt->options.on_loop(rt->options.hook_ctx, &rt->loop);
   rt->t0_ns = uv_hrtime();
-  sl_error_t e;
-  if (sl_sim_begin(sim, &e) != SL_OK) fail(rt, &e);
+  for (size_t i = 0; i < rt->sim_count && !rt->failed; i++) {
+    sl_error_t e;
+    rt->current = i;
+    if (sl_sim_begin(rt->sims[i], &e) != SL_OK) fail(rt, &e);
+  }
   pump(rt);
   uv_run(&rt->loop, UV_RUN_DEFAULT);
   if (rt->failed) {
     if (err != NULL) *err = rt->error;
     return rt->error.code ? rt->error.code : SL_EINVAL;
   }
-  sl_sim_end(sim);
   return SL_OK;
+}
+
+int sl_real_run(sl_real_t *rt, sl_sim_t *sim, sl_error_t *err) {
+  int rc = sl_real_add(rt, sim, err);
+  return rc == SL_OK ? sl_real_run_all(rt, err) : rc;
 }

@@ -201,6 +201,8 @@ static int poll_shard(sl_sim_t *sim, uint32_t shard) {
 
 int sl_sim_poll(sl_sim_t *sim, uint32_t shard) {
   sim->readers[shard].poll_armed = 0; /* this was the scheduled poll */
+  /* Shards made by someone else (a client resharding a served stream) get readers when a poll notices them. */
+  if (sl_stream_shard_total(sim->stream) > sim->reader_count && sl_sim_add_readers(sim) != SL_OK) return SL_ENOMEM;
   return poll_shard(sim, shard);
 }
 
