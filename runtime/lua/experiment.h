@@ -71,6 +71,18 @@ int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number, 
                        sl_error_t *err);
 void sl_experiment_free(lua_State *L, sl_experiment_t *e);
 
+/* A run in two halves, for `shardlab serve --mapping`: start prepares it (handler environments, files,
+ * the simulation) on a shared real-clock driver and a served stream, added to the driver; finish builds the
+ * results (when rc is SL_OK) and frees everything, whatever start did. With shared and served NULL, start
+ * prepares an ordinary run (sl_experiment_run is start, run, finish). */
+typedef struct run_ctx_s sl_experiment_run_t;
+struct sl_real_s;
+int sl_experiment_start(lua_State *L, sl_experiment_t *e, struct sl_real_s *shared, struct sl_stream_s *served,
+                        sl_experiment_run_t **out, sl_error_t *err);
+int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_error_t *err);
+sl_sim_t *sl_experiment_sim(sl_experiment_run_t *run);
+struct sl_real_s *sl_experiment_driver(sl_experiment_run_t *run); /* its own driver (NULL: virtual, or shared) */
+
 /* Runs it on its clock (env.clock: virtual, or real with the settings above); *result receives {"name", "config", "summary", "timeseries"} (new reference). */
 int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err);
 

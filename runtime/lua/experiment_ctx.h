@@ -11,11 +11,20 @@
 #include "shardlab/real.h"
 #include "shardlab/seqnum.h"
 
+/* The terminal's progress line. */
+typedef struct progress_s {
+  const char *name;
+  double last_print;
+} progress_t;
+
 typedef struct run_ctx_s {
   lua_State *L;                /* the experiment file's state */
   sl_experiment_t *e;
   sl_env_pool_t *pool;
   sl_real_t *rt;               /* the real clock's driver (NULL on the virtual clock) */
+  int owns_rt;                 /* it is this run's own (not shardlab serve's, shared by its mappings) */
+  sl_sim_t *sim;
+  progress_t progress;
   char stream_arn[256];
   char role_arn[128];
   FILE *destination;           /* mapping.on_failure: failed batches as JSON lines, or NULL */

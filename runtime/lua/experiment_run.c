@@ -272,10 +272,6 @@ static json_t *config_json(const sl_experiment_t *e) {
 
 /* The terminal's progress line, the same on both clocks: rewritten in place at most ten times a second of
  * wall time. */
-typedef struct progress_s {
-  const char *name;
-  double last_print;
-} progress_t;
 
 static double wall_seconds(void) {
   struct timespec ts;
@@ -310,35 +306,43 @@ static int64_t wall_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err) {
-  *result = NULL;
-  run_ctx_t c = {0};
-  c.L = L;
-  c.e = e;
+int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_stream_t *served,
+                        sl_experiment_run_t **out, sl_error_t *err) {
+  *out = NULL;
+  run_ctx_t *run = calloc(1, sizeof *run);
+  if (run == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
+  run_ctx_t *c = run;
+  c->L = L;
+  c->e = e;
   e->sim.produce = produce;
   e->sim.invoke = invoke;
   e->sim.on_failure = on_failure;
-  e->sim.ctx = &c;
+  e->sim.ctx = c;
+  pthread_mutex_init(&c->log_lock, NULL);
+  *out = run; /* from here on sl_experiment_finish cleans up, whatever fails */
   int rc = SL_OK;
-  if (e->env.clock == SL_CLOCK_REAL) { /* records arrive, and handlers see sl.now(), at today's time */
+  if (e->env.clock == SL_CLOCK_REAL || shared != NULL) { /* records arrive, and handlers see sl.now(), at today's time */
+    e->env.clock = SL_CLOCK_REAL;
     e->sim.start_ms = wall_ms();
     e->sim.invoke = sl_run_invoke_real;
-    sl_real_options_t options;
-    sl_real_options_init(&options);
-    options.workers = e->workers;
-    options.handle_signals = e->handle_signals;
-    rc = sl_real_create(&options, &c.rt, err);
-    if (rc != SL_OK) return rc;
+    c->rt = shared;
+    if (shared == NULL) {
+      sl_real_options_t options;
+      sl_real_options_init(&options);
+      options.workers = e->workers;
+      options.handle_signals = e->handle_signals;
+      rc = sl_real_create(&options, &c->rt, err);
+      c->owns_rt = rc == SL_OK;
+    }
   }
-  pthread_mutex_init(&c.log_lock, NULL);
-  sl_arn_function(c.function_arn, sizeof c.function_arn, e->env.region, e->env.account_id, e->env.function_name);
-  if (e->on_failure_path != NULL && (c.destination = fopen(e->on_failure_path, "w")) == NULL)
+  sl_arn_function(c->function_arn, sizeof c->function_arn, e->env.region, e->env.account_id, e->env.function_name);
+  if (rc == SL_OK && e->on_failure_path != NULL && (c->destination = fopen(e->on_failure_path, "w")) == NULL)
     rc = sl_error_set(err, SL_EIO, "mapping.on_failure: cannot open %s for writing", e->on_failure_path);
-  if (rc == SL_OK && e->logs_path != NULL && (c.logs = fopen(e->logs_path, "w")) == NULL)
+  if (rc == SL_OK && e->logs_path != NULL && (c->logs = fopen(e->logs_path, "w")) == NULL)
     rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot open %s for writing", e->logs_path);
-  if (c.logs != NULL) {
+  if (c->logs != NULL) {
     e->env.log = write_log;
-    e->env.log_data = &c;
+    e->env.log_data = c;
   }
   if (rc == SL_OK && e->on_failure_stream != NULL) { /* a stream of its own, without limits to refuse a failure */
     sl_stream_config_t dc;
@@ -348,55 +352,76 @@ int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_erro
     dc.write_limits = 0;
     dc.created_ms = e->sim.start_ms;
     sl_error_t serr;
-    if (sl_stream_create(&dc, &c.dead_letters, &serr) != SL_OK)
+    if (sl_stream_create(&dc, &c->dead_letters, &serr) != SL_OK)
       rc = sl_error_set(err, serr.code, "mapping.on_failure.stream: %s", serr.message);
   }
-  progress_t progress = {e->name, 0};
+  c->progress = (progress_t){e->name, 0};
   if (e->show_progress) {
     e->sim.progress = show_progress;
-    e->sim.progress_ctx = &progress;
+    e->sim.progress_ctx = &c->progress;
   }
-  sl_arn_stream(c.stream_arn, sizeof c.stream_arn, e->sim.stream.region, e->sim.stream.account_id, e->sim.stream.name);
-  snprintf(c.role_arn, sizeof c.role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
+  sl_arn_stream(c->stream_arn, sizeof c->stream_arn, e->sim.stream.region, e->sim.stream.account_id,
+                served ? sl_stream_name(served) : e->sim.stream.name);
+  snprintf(c->role_arn, sizeof c->role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
-  if (rc == SL_OK && e->data_dir != NULL) rc = sl_run_store_open(&c, err);
-  if (rc == SL_OK) rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c.pool, err);
+  if (rc == SL_OK && served != NULL) e->sim.existing_stream = served;
+  else if (rc == SL_OK && e->data_dir != NULL) rc = sl_run_store_open(c, err);
+  if (rc == SL_OK) rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c->pool, err);
   if (rc == SL_OK && e->provisioned_concurrency > 0)
-    rc = sl_env_pool_provision(c.pool, e->provisioned_concurrency, e->sim.start_ms * 1000, err);
-  sl_sim_t *sim = NULL;
-  if (rc == SL_OK) rc = sl_sim_create(&e->sim, &sim, err);
-  if (rc == SL_OK) rc = c.rt != NULL ? sl_real_run(c.rt, sim, err) : sl_sim_run(sim, err);
+    rc = sl_env_pool_provision(c->pool, e->provisioned_concurrency, e->sim.start_ms * 1000, err);
+  if (rc == SL_OK) rc = sl_sim_create(&e->sim, &c->sim, err);
+  if (rc == SL_OK && shared != NULL) rc = sl_real_add(shared, c->sim, err);
+  return rc;
+}
+
+sl_sim_t *sl_experiment_sim(sl_experiment_run_t *run) { return run->sim; }
+sl_real_t *sl_experiment_driver(sl_experiment_run_t *run) { return run->owns_rt ? run->rt : NULL; }
+
+int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_error_t *err) {
+  *result = NULL;
+  if (run == NULL) return rc;
+  run_ctx_t *c = run;
+  sl_experiment_t *e = c->e;
   if (rc == SL_OK) {
-    json_t *summary = summary_json(sim);
-    if (c.store != NULL) json_object_set_new(summary, "storage", sl_run_store_summary(&c));
-    if (c.dead_letters != NULL)
+    json_t *summary = summary_json(c->sim);
+    if (c->store != NULL) json_object_set_new(summary, "storage", sl_run_store_summary(c));
+    if (c->dead_letters != NULL)
       json_object_set_new(summary, "on_failure_stream",
                           json_pack("{s:s,s:I}", "name", e->on_failure_stream, "records_in",
-                                    (json_int_t)sl_stream_shard(c.dead_letters, 0)->stats.records_in));
+                                    (json_int_t)sl_stream_shard(c->dead_letters, 0)->stats.records_in));
     *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config_json(e), "summary", summary,
-                        "timeseries", series_json(sim));
+                        "timeseries", series_json(c->sim));
     if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
   }
-  if (e->show_progress && progress.last_print > 0) fputs("\r\033[K", stderr); /* clear the line */
-  if (c.destination != NULL && fclose(c.destination) != 0 && rc == SL_OK)
+  if (e->show_progress && c->progress.last_print > 0) fputs("\r\033[K", stderr); /* clear the line */
+  if (c->destination != NULL && fclose(c->destination) != 0 && rc == SL_OK)
     rc = sl_error_set(err, SL_EIO, "mapping.on_failure: cannot write %s", e->on_failure_path);
-  sl_env_pool_destroy(c.pool); /* before the log file closes: nothing logs after this */
-  c.pool = NULL;
-  if (c.logs != NULL && fclose(c.logs) != 0 && rc == SL_OK)
+  sl_env_pool_destroy(c->pool); /* before the log file closes: nothing logs after this */
+  if (c->logs != NULL && fclose(c->logs) != 0 && rc == SL_OK)
     rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot write %s", e->logs_path);
-  sl_stream_destroy(c.dead_letters);
-  sl_sim_destroy(sim);
-  if (c.store != NULL) {
+  sl_stream_destroy(c->dead_letters);
+  sl_sim_destroy(c->sim);
+  if (c->store != NULL) {
     sl_error_t close_err;
-    if (sl_run_store_close(&c, &close_err) != SL_OK && rc == SL_OK)
+    if (sl_run_store_close(c, &close_err) != SL_OK && rc == SL_OK)
       rc = sl_error_set(err, close_err.code, "stream.data_dir: %s", close_err.message);
   }
-  sl_real_destroy(c.rt);
-  pthread_mutex_destroy(&c.log_lock);
-  sl_env_pool_destroy(c.pool);
-  free(c.buf);
-  free(c.records);
-  free(c.seqs);
+  if (c->owns_rt) sl_real_destroy(c->rt);
+  pthread_mutex_destroy(&c->log_lock);
+  free(c->buf);
+  free(c->records);
+  free(c->seqs);
+  free(c);
   return rc;
+}
+
+int sl_experiment_run(lua_State *L, sl_experiment_t *e, json_t **result, sl_error_t *err) {
+  sl_experiment_run_t *run;
+  int rc = sl_experiment_start(L, e, NULL, NULL, &run, err);
+  if (rc == SL_OK) {
+    sl_real_t *rt = sl_experiment_driver(run);
+    rc = rt != NULL ? sl_real_run(rt, run->sim, err) : sl_sim_run(run->sim, err);
+  }
+  return sl_experiment_finish(run, rc, result, err);
 }
