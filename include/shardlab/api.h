@@ -12,6 +12,7 @@
 #include "shardlab/error.h"
 
 typedef struct sl_api_s sl_api_t;
+struct sl_stream_s;
 
 typedef struct sl_api_config_s {
   const char *account_id;         /* default SL_ACCOUNT_ID_DEFAULT */
@@ -34,6 +35,11 @@ typedef struct sl_api_response_s {
  * fails: every problem is an error response. Free out->body. */
 void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
                    int64_t now_ms, sl_api_response_t *out);
+
+/* Creates a stream as CreateStream does (or finds the one of that name), and pins it: DeleteStream refuses it
+ * (ResourceInUseException) because a mapping consumes it (`shardlab serve --mapping`). */
+int sl_api_pin_stream(sl_api_t *api, const char *name, uint32_t shards, int64_t now_ms, struct sl_stream_s **out,
+                      sl_error_t *err);
 
 /* The streams it serves (by name), e.g. for a mapping to consume. NULL when there is none of that name. */
 struct sl_stream_s *sl_api_find_stream(sl_api_t *api, const char *name);

@@ -47,6 +47,26 @@ sl_stream_t *sl_api_find_stream(sl_api_t *api, const char *name) {
   return NULL;
 }
 
+int sl_api_pin_stream(sl_api_t *api, const char *name, uint32_t shards, int64_t now_ms, sl_stream_t **out,
+                      sl_error_t *err) {
+  if (sl_api_find_stream(api, name) == NULL) {
+    char body[256], target[] = "Kinesis_20131202.CreateStream";
+    int n = snprintf(body, sizeof body, "{\"StreamName\":\"%.128s\",\"ShardCount\":%u}", name, shards);
+    sl_api_response_t res;
+    sl_api_handle(api, target, sizeof target - 1, body, (size_t)n, now_ms, &res);
+    int ok = res.status == 200;
+    if (!ok) sl_error_set(err, SL_EINVAL, "stream %s: %.400s", name, res.body ? res.body : "out of memory");
+    free(res.body);
+    if (!ok) return SL_EINVAL;
+  }
+  for (size_t i = 0; i < api->count; i++)
+    if (strcmp(sl_stream_name(api->streams[i].stream), name) == 0) {
+      api->streams[i].pinned = 1;
+      *out = api->streams[i].stream;
+    }
+  return SL_OK;
+}
+
 size_t api_stream_arn(const sl_stream_t *s, char *buf, size_t size) {
   const sl_stream_config_t *c = sl_stream_config(s);
   int n = snprintf(buf, size, "arn:aws:kinesis:%s:%s:stream/%s", c->region, c->account_id, c->name);

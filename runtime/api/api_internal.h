@@ -11,6 +11,7 @@
 typedef struct api_stream_s {
   sl_stream_t *stream;
   json_t *tags;          /* {"key": "value"} */
+  int pinned;            /* a mapping consumes it: it cannot be deleted */
 } api_stream_t;
 
 struct sl_api_s {

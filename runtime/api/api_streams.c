@@ -92,6 +92,11 @@ void api_delete_stream(api_request_t *r) {
   if (api_validation_failed(r)) return;
   api_stream_t *st = api_stream(r, name);
   if (st == NULL) return;
+  if (st->pinned) {
+    api_fail(r, 400, "ResourceInUseException", "Stream %s under account %s is consumed by a mapping of shardlab "
+             "serve and cannot be deleted while it runs.", name, r->api->account_id);
+    return;
+  }
   sl_stream_destroy(st->stream);
   json_decref(st->tags);
   size_t i = (size_t)(st - r->api->streams);

@@ -49,7 +49,7 @@ static void cell(const json_t *v, char *out, size_t size) {
     snprintf(out, size, "-");
 }
 
-static void print_table(json_t *experiments) {
+void sl_cli_print_table(json_t *experiments) {
   size_t n = json_array_size(experiments), label_w = 0;
   for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
     if (strlen(rows[r].label) > label_w) label_w = strlen(rows[r].label);
@@ -202,7 +202,7 @@ int sl_cli_run(int argc, char **argv) {
   json_t *results = json_array();
   int status = run_file(file, &o, results);
   if (json_array_size(results) > 0) {
-    print_table(results);
+    sl_cli_print_table(results);
     if (sl_cli_report(results, &report) != 0) status = SL_EXIT_FAILED;
   }
   if (status == SL_EXIT_OK && json_out != NULL) {

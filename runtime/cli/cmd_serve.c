@@ -10,13 +10,16 @@
 #include <uv.h>
 
 #include "cli/cli.h"
+#include "cli/serve_mapping.h"
 #include "server/http_server.h"
 
 #define usage_error(...) sl_cli_usage_error("serve", __VA_ARGS__)
 
 static const char serve_usage[] =
     "usage: shardlab serve [--host 127.0.0.1] [--port 4567] [--max-body BYTES] [--iterator-ttl MS]\n"
-    "                      [--no-write-limits]\n"
+    "                      [--no-write-limits] [--mapping FILE.lua [--workers N]]\n"
+    "  --mapping F  the mappings F declares (sl.experiment{stream = ..., mapping = ...}, no producers) consume\n"
+    "               the served streams on the real clock, their handlers on --workers threads\n"
     "  serves the Kinesis Data Streams API (JSON, X-Amz-Target) for AWS CLIs and SDKs; --port 0 picks a free port\n";
 
 typedef struct serve_s {
@@ -46,6 +49,8 @@ int sl_cli_serve(int argc, char **argv) {
   sl_server_config_init(&config);
   config.port = 4567;
   long iterator_ttl_ms = 300000;
+  const char *mapping = NULL;
+  unsigned workers = 0;
   int write_limits = 1;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -56,10 +61,15 @@ int sl_cli_serve(int argc, char **argv) {
     } else if (strcmp(a, "--no-write-limits") == 0) { /* per-shard write limits off, for benchmarks */
       write_limits = 0;
     } else if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--max-body") == 0 ||
-               strcmp(a, "--iterator-ttl") == 0) {
+               strcmp(a, "--iterator-ttl") == 0 || strcmp(a, "--mapping") == 0 || strcmp(a, "--workers") == 0) {
       if (v == NULL) return usage_error("%s needs a value", a);
       i++;
-      if (strcmp(a, "--host") == 0) {
+      if (strcmp(a, "--mapping") == 0) {
+        mapping = v;
+      } else if (strcmp(a, "--workers") == 0) {
+        if (number(a, v, 1, 1024, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+        workers = (unsigned)n;
+      } else if (strcmp(a, "--host") == 0) {
         config.host = v;
       } else if (strcmp(a, "--port") == 0) {
         if (number(a, v, 0, 65535, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
@@ -84,6 +94,11 @@ int sl_cli_serve(int argc, char **argv) {
   if (sl_api_create(&api_config, &api, &err) != SL_OK) {
     fprintf(stderr, "shardlab serve: %s\n", err.message);
     return SL_EXIT_FAILED;
+  }
+  if (mapping != NULL) { /* the mappings' real-clock driver owns the loop; the server joins it */
+    int status = sl_cli_serve_mappings(api, &config, mapping, workers);
+    sl_api_destroy(api);
+    return status;
   }
   uv_loop_t loop;
   uv_loop_init(&loop);

@@ -176,6 +176,9 @@ static int read_shard(sl_sim_t *sim, uint32_t shard) {
           note_key(r, key, &sim->shard_summaries[shard]) != SL_OK)
         return fail_oom(sim);
       r->outstanding++;
+      /* Records clients put into a served stream (no producers here) are the mapping's to deliver. */
+      if (sim->config.producer_count == 0 && (shard >= sim->initial_count || recs[i]->counter >= sim->initial_next[shard]))
+        sim->outstanding++;
     }
   }
   sim->summary.records_expired += expired;

@@ -47,7 +47,7 @@ PY
 }
 
 # 1. Stopped at the drain timeout with invocations in flight, then resumed.
-mkdir "$tmp/stop" && cp "$src"/tests/data/durable/* "$tmp/stop/"
+mkdir "$tmp/stop" && cp "$src"/tests/data/durable/* "$src"/tests/data/handlers/delivery_log.lua "$tmp/stop/"
 (cd "$tmp/stop" && RUN=1 DURATION=5 DRAIN=0 DELIVERY_LOG=deliveries-1.log "$shardlab" run durable.lua --json r1.json \
   >/dev/null 2>err) || fail "first run: $(cat "$tmp/stop/err")"
 (cd "$tmp/stop" && RUN=2 DURATION=1 DELIVERY_LOG=deliveries-2.log "$shardlab" run durable.lua --json r2.json \
@@ -55,7 +55,7 @@ mkdir "$tmp/stop" && cp "$src"/tests/data/durable/* "$tmp/stop/"
 check "$tmp/stop" r1.json "$tmp/stop/r2.json" exact || fail "restart after a stop"
 
 # 2. Killed with SIGKILL on the real clock, then resumed on the virtual clock.
-mkdir "$tmp/kill" && cp "$src"/tests/data/durable/* "$tmp/kill/"
+mkdir "$tmp/kill" && cp "$src"/tests/data/durable/* "$src"/tests/data/handlers/delivery_log.lua "$tmp/kill/"
 (cd "$tmp/kill" && RUN=1 DURATION=60 DELIVERY_LOG=deliveries-1.log exec "$shardlab" run durable.lua --clock real \
   >/dev/null 2>err) &
 pid=$!

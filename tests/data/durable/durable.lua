@@ -8,5 +8,5 @@ sl.experiment {
   drain_timeout = tonumber(os.getenv("DRAIN") or "600"),
   stream = { shards = 2, data_dir = "data", fsync = "always" },
   producers = { { rate = 200, arrivals = "fixed", record = function(i) return "key-" .. (i % 10), run .. ":" .. i end } },
-  mapping = { handler = "handler.lua", batch_size = 10, parallelization_factor = 2, poll_interval = 0.1 },
+  mapping = { handler = "delivery_log.lua", batch_size = 10, parallelization_factor = 2, poll_interval = 0.1 },
 }

@@ -1,5 +1,5 @@
--- Logs every record it gets to the file named by DELIVERY_LOG, one flushed line each, so a run killed with
--- SIGKILL still leaves the lines of what it delivered: "key sequence-number data".
+-- Logs every record it gets to the file named by DELIVERY_LOG, one flushed line each ("key sequence-number
+-- data"), so a run killed with SIGKILL still leaves the lines of what it delivered.
 local sl = require("shardlab")
 local log = assert(io.open(assert(os.getenv("DELIVERY_LOG")), "a"))
 return function(event)
