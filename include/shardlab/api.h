@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "shardlab/error.h"
+#include "shardlab/store.h"
 
 typedef struct sl_api_s sl_api_t;
 struct sl_stream_s;
@@ -19,10 +20,15 @@ typedef struct sl_api_config_s {
   const char *region;             /* default SL_REGION_DEFAULT */
   int64_t iterator_ttl_ms;        /* shard iterators expire after this (AWS: 5 minutes) */
   int write_limits;               /* enforce the per-shard write limits (default on) */
+  const char *data_dir;           /* NULL (default): streams in memory; else each stream durable in DIR/NAME */
+  sl_fsync_t fsync;               /* with data_dir: the fsync policy (default interval) */
 } sl_api_config_t;
 
 void sl_api_config_init(sl_api_config_t *c);
+/* With a data_dir, reopens every stream stored there (a torn tail is cut off and reported on stderr). */
 int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err);
+/* With a data_dir: writes and syncs every stream's buffered records (a group commit for idle streams). */
+int sl_api_sync(sl_api_t *api, sl_error_t *err);
 void sl_api_destroy(sl_api_t *api);
 
 typedef struct sl_api_response_s {

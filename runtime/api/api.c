@@ -14,6 +14,8 @@ void sl_api_config_init(sl_api_config_t *c) {
   c->region = SL_REGION_DEFAULT;
   c->iterator_ttl_ms = 300000; /* AWS: "A shard iterator expires 5 minutes after it is returned" */
   c->write_limits = 1;
+  c->data_dir = NULL;
+  c->fsync = SL_FSYNC_INTERVAL;
 }
 
 int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err) {
@@ -27,16 +29,21 @@ int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err) {
     free(api);
     return sl_error_set(err, SL_EIO, "no random bytes for the iterator key");
   }
+  if (c->data_dir != NULL) {
+    snprintf(api->data_dir, sizeof api->data_dir, "%s", c->data_dir);
+    int rc = api_store_reopen_all(api, err);
+    if (rc != SL_OK) {
+      sl_api_destroy(api);
+      return rc;
+    }
+  }
   *out = api;
   return SL_OK;
 }
 
 void sl_api_destroy(sl_api_t *api) {
   if (api == NULL) return;
-  for (size_t i = 0; i < api->count; i++) {
-    sl_stream_destroy(api->streams[i].stream);
-    json_decref(api->streams[i].tags);
-  }
+  for (size_t i = 0; i < api->count; i++) api_store_release(api, &api->streams[i], 0);
   free(api->streams);
   free(api);
 }

@@ -12,11 +12,13 @@ typedef struct api_stream_s {
   sl_stream_t *stream;
   json_t *tags;          /* {"key": "value"} */
   int pinned;            /* a mapping consumes it: it cannot be deleted */
+  sl_store_t *store;     /* with a data_dir: the store that owns the stream */
 } api_stream_t;
 
 struct sl_api_s {
   sl_api_config_t config;
   char account_id[32], region[32];
+  char data_dir[4096];   /* "" without one */
   api_stream_t *streams;
   size_t count, cap;
   unsigned char iterator_key[32];  /* HMAC key that makes shard iterators unforgeable */
@@ -49,6 +51,11 @@ int api_integer(api_request_t *r, const char *field, const char *member, int req
 /* The stream named in the request, or an error response (ResourceNotFoundException) and NULL. */
 api_stream_t *api_stream(api_request_t *r, const char *name);
 size_t api_stream_arn(const sl_stream_t *s, char *buf, size_t size);
+
+/* Durable streams (api_store.c): a new stream's store in DIR/NAME, reopening them all, removing one. */
+int api_store_create(sl_api_t *api, const sl_stream_config_t *c, api_stream_t *st, sl_error_t *err);
+int api_store_reopen_all(sl_api_t *api, sl_error_t *err);
+void api_store_release(sl_api_t *api, api_stream_t *st, int remove_files);
 
 /* The operations, by file. */
 void api_create_stream(api_request_t *r);

@@ -116,6 +116,7 @@ int api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_t no
     ok = sl_base64_decode(e->data, e->data_len, "Data", d, &data_len[i], NULL) == SL_OK && data_len[i] <= MAX_DATA &&
          sl_partition_key_check(e->key, e->key_len, NULL) == SL_OK &&
          (!e->ehk || sl_hashkey_parse(e->ehk, e->ehk_len, "ExplicitHashKey", &h, NULL) == SL_OK);
+    if (!ok) break; /* data_len[i] may be unset: nothing more is looked at */
     if (e->ehk) {
       memcpy(ehks[i], e->ehk, e->ehk_len);
       ehks[i][e->ehk_len] = '\0';

@@ -78,7 +78,8 @@ void api_create_stream(api_request_t *r) {
   }
   sl_error_t err;
   api_stream_t *st = &r->api->streams[r->api->count];
-  if (sl_stream_create(&c, &st->stream, &err) != SL_OK) {
+  memset(st, 0, sizeof *st);
+  if ((r->api->data_dir[0] ? api_store_create(r->api, &c, st, &err) : sl_stream_create(&c, &st->stream, &err)) != SL_OK) {
     api_fail_code(r, &err);
     return;
   }
@@ -97,8 +98,7 @@ void api_delete_stream(api_request_t *r) {
              "serve and cannot be deleted while it runs.", name, r->api->account_id);
     return;
   }
-  sl_stream_destroy(st->stream);
-  json_decref(st->tags);
+  api_store_release(r->api, st, 1);
   size_t i = (size_t)(st - r->api->streams);
   memmove(st, st + 1, (r->api->count - i - 1) * sizeof *st);
   r->api->count--;

@@ -18,6 +18,8 @@
 static const char serve_usage[] =
     "usage: shardlab serve [--host 127.0.0.1] [--port 4567] [--max-body BYTES] [--iterator-ttl MS]\n"
     "                      [--no-write-limits] [--mapping FILE.lua [--workers N]]\n"
+    "                      [--data DIR [--fsync always|interval|never]]\n"
+    "  --data DIR   keep every stream in DIR (one folder each, docs/storage.md) and reopen them at start\n"
     "  --mapping F  the mappings F declares (sl.experiment{stream = ..., mapping = ...}, no producers) consume\n"
     "               the served streams on the real clock, their handlers on --workers threads\n"
     "  serves the Kinesis Data Streams API (JSON, X-Amz-Target) for AWS CLIs and SDKs; --port 0 picks a free port\n";
@@ -49,7 +51,8 @@ int sl_cli_serve(int argc, char **argv) {
   sl_server_config_init(&config);
   config.port = 4567;
   long iterator_ttl_ms = 300000;
-  const char *mapping = NULL;
+  const char *mapping = NULL, *data_dir = NULL;
+  sl_fsync_t fsync = SL_FSYNC_INTERVAL;
   unsigned workers = 0;
   int write_limits = 1;
   for (int i = 0; i < argc; i++) {
@@ -61,10 +64,16 @@ int sl_cli_serve(int argc, char **argv) {
     } else if (strcmp(a, "--no-write-limits") == 0) { /* per-shard write limits off, for benchmarks */
       write_limits = 0;
     } else if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--max-body") == 0 ||
-               strcmp(a, "--iterator-ttl") == 0 || strcmp(a, "--mapping") == 0 || strcmp(a, "--workers") == 0) {
+               strcmp(a, "--iterator-ttl") == 0 || strcmp(a, "--mapping") == 0 || strcmp(a, "--workers") == 0 ||
+               strcmp(a, "--data") == 0 || strcmp(a, "--fsync") == 0) {
       if (v == NULL) return usage_error("%s needs a value", a);
       i++;
-      if (strcmp(a, "--mapping") == 0) {
+      if (strcmp(a, "--data") == 0) {
+        data_dir = v;
+      } else if (strcmp(a, "--fsync") == 0) {
+        sl_error_t why;
+        if (sl_fsync_parse(v, &fsync, &why) != SL_OK) return usage_error("--fsync: %s", why.message);
+      } else if (strcmp(a, "--mapping") == 0) {
         mapping = v;
       } else if (strcmp(a, "--workers") == 0) {
         if (number(a, v, 1, 1024, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
@@ -89,6 +98,9 @@ int sl_cli_serve(int argc, char **argv) {
   sl_api_config_init(&api_config);
   api_config.iterator_ttl_ms = iterator_ttl_ms;
   api_config.write_limits = write_limits;
+  api_config.data_dir = data_dir;
+  api_config.fsync = fsync;
+  if (data_dir != NULL) config.sync_interval_ms = 1000; /* interval's group commit also when puts pause */
   sl_api_t *api;
   sl_error_t err;
   if (sl_api_create(&api_config, &api, &err) != SL_OK) {

@@ -20,7 +20,9 @@ struct sl_server_s {
   uint64_t requests;           /* for request ids */
   struct conn_s *conns;        /* open connections, to close them on shutdown */
   int closing;
-  int listener_closed;
+  int handles_open;            /* the listener and the sync timer, until their close callbacks ran */
+  uv_timer_t sync;
+  int syncing;
 };
 
 typedef struct conn_s {
@@ -50,6 +52,13 @@ void sl_server_config_init(sl_server_config_t *c) {
   c->host = "127.0.0.1";
   c->port = 0;
   c->max_body = 8u << 20;
+  c->sync_interval_ms = 0;
+}
+
+static void on_sync(uv_timer_t *t) {
+  sl_server_t *s = t->data;
+  sl_error_t err;
+  if (sl_api_sync(s->api, &err) != SL_OK) fprintf(stderr, "shardlab serve: %s\n", err.message);
 }
 
 static int64_t wall_ms(void) {
@@ -65,7 +74,7 @@ static void conn_closed(uv_handle_t *h) {
   if (c->next) c->next->prev = c->prev;
   free(c->body);
   free(c);
-  if (s->closing && s->conns == NULL && s->listener_closed) free(s); /* the last one out frees the server */
+  if (s->closing && s->conns == NULL && s->handles_open == 0) free(s); /* the last one out frees the server */
 }
 
 static void conn_close(conn_t *c) {
@@ -266,18 +275,26 @@ int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *cf
   int len = sizeof bound;
   uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
   *port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+  s->handles_open = 1;
+  if (cfg->sync_interval_ms > 0) {
+    uv_timer_init(loop, &s->sync);
+    s->sync.data = s;
+    uv_timer_start(&s->sync, on_sync, (uint64_t)cfg->sync_interval_ms, (uint64_t)cfg->sync_interval_ms);
+    s->syncing = 1;
+    s->handles_open++;
+  }
   *out = s;
   return SL_OK;
 }
 
-static void listener_closed(uv_handle_t *h) {
+static void handle_closed(uv_handle_t *h) {
   sl_server_t *s = h->data;
-  s->listener_closed = 1;
-  if (s->conns == NULL) free(s);
+  if (--s->handles_open == 0 && s->conns == NULL) free(s);
 }
 
 void sl_server_close(sl_server_t *s) {
   s->closing = 1;
   for (conn_t *c = s->conns; c != NULL; c = c->next) conn_close(c);
-  uv_close((uv_handle_t *)&s->listener, listener_closed);
+  if (s->syncing) uv_close((uv_handle_t *)&s->sync, handle_closed);
+  uv_close((uv_handle_t *)&s->listener, handle_closed);
 }
