@@ -35,8 +35,9 @@ checks[#checks + 1] = function(e, f) -- too few partition keys
   local pf, shards = e.config.mapping.parallelization_factor, e.config.stream.shards
   local slots = shards * pf
   if f.keys >= slots then return nil end
-  return string.format("concurrency limited by partition keys: %s on %s give at most %d concurrent %s (PF %d allows %d)",
-    plural(f.keys, "key"), plural(shards, "shard"), f.keys, f.keys == 1 and "batch" or "batches", pf, slots)
+  return string.format("concurrency limited by partition keys: %s on %s %s at most %d concurrent %s (PF %d allows %d)",
+    plural(f.keys, "key"), plural(shards, "shard"), f.keys == 1 and "gives" or "give", f.keys,
+    f.keys == 1 and "batch" or "batches", pf, slots)
 end
 
 checks[#checks + 1] = function(e, f) -- keys colliding on lanes
