@@ -132,6 +132,21 @@ static void unusual_requests_get_the_general_answer(void **state) {
   json_t *bad = call(api, "GetRecords", body, 0, &status);
   assert_int_equal(status, 400);
   assert_string_equal(json_string_value(json_object_get(bad, "message")), "Invalid ShardIterator.");
+  /* Over a shard's write limit (1,000 records/s): AWS's exception and message for PutRecord. */
+  sl_api_t *limited = new_api(1);
+  json_decref(call(limited, "CreateStream", "{\"StreamName\":\"s\"}", 0, &status));
+  json_t *refused = NULL;
+  for (int i = 0; i < 1100 && refused == NULL; i++) {
+    json_t *j = call(limited, "PutRecord", "{\"StreamName\":\"s\",\"PartitionKey\":\"k\",\"Data\":\"eA==\"}", 5, &status);
+    if (status != 200) refused = j; else json_decref(j);
+  }
+  assert_non_null(refused);
+  assert_int_equal(status, 400);
+  assert_string_equal(json_string_value(json_object_get(refused, "__type")), "ProvisionedThroughputExceededException");
+  assert_string_equal(json_string_value(json_object_get(refused, "message")),
+                      "Rate exceeded for shard shardId-000000000000 in stream s under account 123456789012.");
+  json_decref(refused);
+  sl_api_destroy(limited);
   /* AWS's validation form. */
   json_t *v = call(api, "DescribeStreamSummary", "{}", 0, &status);
   assert_string_equal(json_string_value(json_object_get(v, "message")),
