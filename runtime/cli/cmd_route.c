@@ -13,6 +13,7 @@
 #include "lua/env_internal.h" /* sl_env_pcall */
 #include "lua/experiment.h"
 #include "shardlab/stream.h"
+#include "path.h"
 
 static const char route_usage[] =
     "usage: shardlab route (--shards N | --stream FILE.lua) [--json] [KEY ...]\n"
@@ -76,11 +77,7 @@ static int stream_of_file(const char *file, sl_stream_config_t *config, char *na
   fclose(f);
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", file);
-  char *slash = strrchr(dir, '/');
-  if (slash == NULL)
-    snprintf(dir, sizeof dir, ".");
-  else
-    slash[slash == dir] = '\0';
+  sl_path_dir(dir, sizeof dir);
   sl_experiment_host_t host;
   lua_State *L = sl_experiment_state(&host, dir);
   if (L == NULL) return SL_EXIT_FAILED;

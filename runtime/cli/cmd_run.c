@@ -14,6 +14,7 @@
 #include "cli/cli_report.h"
 #include "lua/env_internal.h" /* sl_env_pcall */
 #include "lua/experiment.h"
+#include "path.h"
 
 #define usage_error(...) sl_cli_usage_error("run", __VA_ARGS__)
 
@@ -89,11 +90,7 @@ void sl_cli_print_table(json_t *experiments) {
 static int run_file(const char *file, const sl_run_settings_t *o, json_t *results) {
   char *dir = strdup(file);
   if (dir == NULL) return SL_EXIT_FAILED;
-  char *slash = strrchr(dir, '/');
-  if (slash == NULL)
-    strcpy(dir, ".");
-  else
-    slash[slash == dir] = '\0';
+  sl_path_dir(dir, strlen(dir) + 1);
   sl_experiment_host_t host;
   lua_State *L = sl_experiment_state(&host, dir);
   if (L != NULL) sl_experiment_enable_run(L, dir, o);

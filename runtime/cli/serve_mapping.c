@@ -16,6 +16,7 @@
 #include "lua/env_internal.h" /* sl_env_pcall */
 #include "lua/experiment.h"
 #include "shardlab/real.h"
+#include "path.h"
 
 typedef struct hooks_s {
   sl_api_t *api;
@@ -81,8 +82,7 @@ int sl_cli_serve_mappings(sl_api_t *api, const sl_server_config_t *config, const
   enum { MAX_MAPPINGS = 32 };
   char *dir = strdup(file);
   if (dir == NULL) return SL_EXIT_FAILED;
-  char *slash = strrchr(dir, '/');
-  if (slash == NULL) strcpy(dir, "."); else slash[slash == dir] = '\0';
+  sl_path_dir(dir, strlen(dir) + 1);
   sl_experiment_host_t host;
   lua_State *L = sl_experiment_state(&host, dir);
   static sl_experiment_t e[MAX_MAPPINGS];

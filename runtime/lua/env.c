@@ -15,6 +15,7 @@
 #include "lua/lua_event.h"
 #include "lua/lua_json.h"
 #include "lua/lua_response.h"
+#include "path.h"
 #include "shardlab/stream.h" /* SL_REGION_DEFAULT, SL_ACCOUNT_ID_DEFAULT */
 
 void sl_env_config_init(sl_env_config_t *c) {
@@ -69,11 +70,7 @@ int sl_env_create(const sl_env_config_t *c, uint32_t slot, sl_env_t **out, sl_er
     sl_env_destroy(env);
     return sl_error_set(err, SL_ENOMEM, "out of memory creating an environment");
   }
-  char *slash = strrchr(env->handler_dir, '/');
-  if (slash == NULL)
-    strcpy(env->handler_dir, ".");
-  else
-    slash[slash == env->handler_dir] = '\0'; /* keep "/" for files at the root */
+  sl_path_dir(env->handler_dir, strlen(env->handler_dir) + 1); /* the path is not empty: "." fits */
   env->config.handler_path = env->handler_path;
   env->config.function_name = env->function_name;
   env->config.region = env->region;

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "storage/atomic_file.h"
+#include "path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,11 +23,7 @@ int sl_atomic_write(const char *path, const void *data, size_t len, sl_error_t *
   char tmp[4200], dir[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (slash == NULL)
-    snprintf(dir, sizeof dir, ".");
-  else
-    slash[slash == dir] = '\0';
+  sl_path_dir(dir, sizeof dir);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return sl_error_set(err, SL_EIO, "cannot write %s: %s", tmp, strerror(errno));
   const char *p = data;

@@ -16,14 +16,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "storage/atomic_file.h"
 #include "storage/segment.h"
 #include "storage/store_meta.h"
 
-/* A shard's files: the first counters of its segments (ascending), their newest arrival, the one written. */
+/* One segment file of a shard: where it starts and its newest record's arrival (for retention). */
+typedef struct segment_s {
+  uint64_t first;
+  int64_t last_arrival;
+} segment_t;
+
+/* A shard's files: its segments (ascending) and the one being written. */
 typedef struct shard_files_s {
-  uint64_t *firsts;
-  int64_t *last_arrival;
+  segment_t *segs;
   size_t count, cap;
   sl_segment_writer_t w;   /* w.fd < 0 until the shard's first write after opening */
 } shard_files_t;
@@ -69,30 +75,20 @@ static void shard_dir(const sl_store_t *st, uint32_t index, char *out, size_t si
 
 static int grow_shards(sl_store_t *st, uint32_t total) {
   if (total <= st->shard_cap) return SL_OK;
-  shard_files_t *grown = realloc(st->shards, total * sizeof *grown);
+  size_t cap = st->shard_cap;
+  shard_files_t *grown = sl_grow_zeroed(st->shards, &cap, total - 1, sizeof *grown, 8);
   if (grown == NULL) return SL_ENOMEM;
-  for (uint32_t i = st->shard_cap; i < total; i++) {
-    memset(&grown[i], 0, sizeof grown[i]);
-    grown[i].w.fd = grown[i].w.idx_fd = -1;
-  }
+  for (size_t i = st->shard_cap; i < cap; i++) grown[i].w.fd = grown[i].w.idx_fd = -1; /* no writer yet */
   st->shards = grown;
-  st->shard_cap = total;
+  st->shard_cap = (uint32_t)cap;
   return SL_OK;
 }
 
 static int add_segment(shard_files_t *f, uint64_t first, int64_t last_arrival) {
-  if (f->count == f->cap) {
-    size_t cap = f->cap ? f->cap * 2 : 8;
-    uint64_t *firsts = realloc(f->firsts, cap * sizeof *firsts);
-    if (firsts == NULL) return SL_ENOMEM;
-    f->firsts = firsts;
-    int64_t *arrivals = realloc(f->last_arrival, cap * sizeof *arrivals);
-    if (arrivals == NULL) return SL_ENOMEM;
-    f->last_arrival = arrivals;
-    f->cap = cap;
-  }
-  f->firsts[f->count] = first;
-  f->last_arrival[f->count++] = last_arrival;
+  segment_t *segs = sl_grow_zeroed(f->segs, &f->cap, f->count, sizeof *segs, 8);
+  if (segs == NULL) return SL_ENOMEM;
+  f->segs = segs;
+  f->segs[f->count++] = (segment_t){first, last_arrival};
   return SL_OK;
 }
 
@@ -143,7 +139,7 @@ static int observe_append(void *ctx, const sl_shard_t *shard, uint64_t counter, 
   sl_segment_record_t r = {counter, arrival_ms, hash_key, explicit_hash, key, key_len, data, data_len};
   rc = sl_segment_append(&f->w, &r, err);
   if (rc != SL_OK) return rc;
-  f->last_arrival[f->count - 1] = arrival_ms;
+  f->segs[f->count - 1].last_arrival = arrival_ms;
   switch (st->config.fsync) {
   case SL_FSYNC_ALWAYS: return sl_segment_sync(&f->w, err);
   case SL_FSYNC_INTERVAL: /* group commit: everything since the last sync goes to disk in one go */
@@ -248,7 +244,7 @@ static int recover_shard(sl_store_t *st, const sl_shard_t *meta, sl_store_recove
         if (stat(path, &info) != 0) rc = sl_error_set(err, SL_EIO, "cannot read %s: %s", path, strerror(errno));
         if (rc == SL_OK)
           rc = sl_segment_reopen(&f->w, dir, firsts[i - 1], (uint64_t)info.st_size, firsts[i] - firsts[i - 1],
-                                 f->last_arrival[f->count - 1], err);
+                                 f->segs[f->count - 1].last_arrival, err);
       }
       break;
     }
@@ -357,18 +353,17 @@ uint32_t sl_store_trim(sl_store_t *st, int64_t now_ms, sl_error_t *err) {
     shard_files_t *f = &st->shards[i];
     size_t keep_from = 0;
     /* Whole segments only, oldest first, never the one being written. */
-    while (keep_from + 1 < f->count && f->last_arrival[keep_from] < horizon) keep_from++;
+    while (keep_from + 1 < f->count && f->segs[keep_from].last_arrival < horizon) keep_from++;
     if (keep_from == 0) continue;
     shard_dir(st, i, dir, sizeof dir);
     for (size_t k = 0; k < keep_from; k++) {
-      sl_segment_path(path, sizeof path, dir, f->firsts[k], "seg");
+      sl_segment_path(path, sizeof path, dir, f->segs[k].first, "seg");
       if (unlink(path) != 0 && errno != ENOENT) sl_error_set(err, SL_EIO, "cannot delete %s: %s", path, strerror(errno));
-      sl_segment_path(path, sizeof path, dir, f->firsts[k], "idx");
+      sl_segment_path(path, sizeof path, dir, f->segs[k].first, "idx");
       unlink(path);
       deleted++;
     }
-    memmove(f->firsts, f->firsts + keep_from, (f->count - keep_from) * sizeof *f->firsts);
-    memmove(f->last_arrival, f->last_arrival + keep_from, (f->count - keep_from) * sizeof *f->last_arrival);
+    memmove(f->segs, f->segs + keep_from, (f->count - keep_from) * sizeof *f->segs);
     f->count -= keep_from;
   }
   sl_stream_trim(st->stream, now_ms);
@@ -400,10 +395,10 @@ int sl_store_read(sl_store_t *st, uint32_t shard_index, uint64_t counter, size_t
   char dir[4200], path[4300];
   shard_dir(st, shard_index, dir, sizeof dir);
   size_t k = 0;
-  while (k + 1 < f->count && f->firsts[k + 1] <= counter) k++;
+  while (k + 1 < f->count && f->segs[k + 1].first <= counter) k++;
   read_ctx_t c = {visit, ctx, max};
   for (; k < f->count && c.left > 0; k++) {
-    sl_segment_path(path, sizeof path, dir, f->firsts[k], "seg");
+    sl_segment_path(path, sizeof path, dir, f->segs[k].first, "seg");
     sl_segment_scan_t scan;
     int rc = sl_segment_scan(path, counter, read_one, &c, &scan, err);
     if (rc != SL_OK) return rc;
@@ -418,8 +413,7 @@ int sl_store_close(sl_store_t *st, sl_error_t *err) {
   int rc = st->stream != NULL ? sync_all(st, err) : SL_OK;
   for (uint32_t i = 0; i < st->shard_cap; i++) {
     sl_segment_close(&st->shards[i].w);
-    free(st->shards[i].firsts);
-    free(st->shards[i].last_arrival);
+    free(st->shards[i].segs);
   }
   free(st->shards);
   sl_stream_destroy(st->stream);

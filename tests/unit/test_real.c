@@ -52,11 +52,12 @@ static int real_invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_o
   return sl_real_submit(driver, b->slot, j, step, release);
 }
 
-static sl_sim_t *run_real(world_t *w, const run_t *r, uint64_t seed, unsigned workers) {
+/* Runs the world on the real clock with the given invoke callback (real_invoke or a variant of it). */
+static sl_sim_t *run_real(world_t *w, const run_t *r, uint64_t seed, unsigned workers, sl_invoke_fn invoker) {
   sl_producer_config_t producer;
   sl_action_t action;
   sl_sim_config_t c = run_config_of(w, r, seed, &producer, &action);
-  c.invoke = real_invoke;
+  c.invoke = invoker;
   c.mapping.retry_backoff_us = 20000;
   c.mapping.poll_interval_us = 20000;
   c.drain_timeout_us = 30000000;
@@ -80,7 +81,7 @@ static void invariants_on_the_real_clock(void **state) {
     world_t w;
     world_init(&w, seed);
     run_t r = random_run(&w, seed, 0.05); /* 1 s runs, handlers of 0.5 to 25 ms */
-    sl_sim_t *sim = run_real(&w, &r, seed, 2);
+    sl_sim_t *sim = run_real(&w, &r, seed, 2, real_invoke);
     const sl_summary_t *s = sl_sim_summary(sim);
     assert_false(s->interrupted);
     assert_true(s->records_put > 0);
@@ -98,7 +99,7 @@ static void sleepers_do_not_hold_threads(void **state) {
   w.keys = 10;
   w.handler_us = 300000;
   run_t r = {1, 10, 1, 0, 0, SL_ORDERING_KEYS, 0, 100000, 400, 0, -1, 0};
-  sl_sim_t *sim = run_real(&w, &r, 3, 1);
+  sl_sim_t *sim = run_real(&w, &r, 3, 1, real_invoke);
   const sl_summary_t *s = sl_sim_summary(sim);
   assert_int_equal(s->records_delivered, s->records_put);
   assert_int_equal(s->max_concurrency, 10); /* 10 keys, one shard with PF 10 */
@@ -122,18 +123,7 @@ static void stop_lets_running_invocations_finish(void **state) {
   w.keys = 5;
   w.handler_us = 100000;
   run_t r = {1, 1, 10, 0, 0, SL_ORDERING_LANES, 0, 2000000, 200, 0, -1, 0};
-  sl_producer_config_t producer;
-  sl_action_t action;
-  sl_sim_config_t c = run_config_of(&w, &r, 4, &producer, &action);
-  c.invoke = stop_after_first;
-  c.mapping.poll_interval_us = 50000;
-  sl_real_options_t o;
-  sl_real_options_init(&o);
-  sl_sim_t *sim;
-  sl_error_t err;
-  assert_int_equal(sl_real_create(&o, &driver, &err), SL_OK);
-  assert_int_equal(sl_sim_create(&c, &sim, &err), SL_OK);
-  assert_int_equal(sl_real_run(driver, sim, &err), SL_OK);
+  sl_sim_t *sim = run_real(&w, &r, 4, 0, stop_after_first);
   const sl_summary_t *s = sl_sim_summary(sim);
   assert_true(s->interrupted);
   assert_int_equal(s->invocations, 1);
@@ -141,8 +131,6 @@ static void stop_lets_running_invocations_finish(void **state) {
   assert_true(w.inv[0].end != INT64_MAX); /* it finished */
   assert_true(s->records_put < 400);      /* producers stopped long before 2 s */
   assert_int_equal(s->records_delivered, w.inv[0].ok);
-  sl_real_destroy(driver);
-  driver = NULL;
   sl_sim_destroy(sim);
   world_free(&w);
 }
