@@ -3,13 +3,7 @@
 # record is delivered at least once, per-key order of first deliveries holds across the restart, and what the
 # second run delivers again is counted as duplicate deliveries. Twice: a run that stops at its drain timeout
 # with invocations in flight (exact duplicate count), and a real-clock run killed with SIGKILL.
-set -uo pipefail
-shardlab=$(realpath "${1:?usage: test_durable.sh PATH/TO/shardlab}")
-src=${SHARDLAB_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 check() { # DIR RUN1-JSON-OR-"-" RUN2-JSON EXACT: the deliveries of both runs against what was put
   python3 - "$@" <<'PY'
@@ -65,5 +59,4 @@ sleep 2
   >/dev/null 2>err) || fail "run after SIGKILL: $(cat "$tmp/kill/err")"
 check "$tmp/kill" - "$tmp/kill/r2.json" at-least || fail "restart after SIGKILL"
 
-[ "$failures" -eq 0 ] && echo "test_durable: all checks passed"
-exit "$failures"
+finish

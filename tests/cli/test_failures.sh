@@ -3,13 +3,7 @@
 # the destination files land in a temporary folder): the default stalls the poison record's shard; retries
 # send the whole batch away after three invocations; bisection sends only the poison record; a partial batch
 # response too; every destination record has the shape of AWS's documented on-failure record.
-set -uo pipefail
-shardlab=${1:?usage: test_failures.sh PATH/TO/shardlab}
-src=${SHARDLAB_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
 expect_failure() { # FRAGMENT FILE: the run must exit 1 with a message containing FRAGMENT
   local out status
   out=$("$shardlab" run "$2" 2>&1); status=$?
@@ -112,5 +106,4 @@ sl.experiment { name = "r", duration = 1, mapping = { handler = "examples/handle
 LUA
 expect_failure "mapping.maximum_retry_attempts 10001 is out of range" "$tmp/bad_retries.lua"
 
-if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
-echo "test_failures: all checks passed"
+finish

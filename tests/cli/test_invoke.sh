@@ -3,15 +3,9 @@
 # with AWS's values (checked by Python against the reference file, not against our output); the default sample
 # event; function errors exit 1 with Lambda's error JSON and log; bad input exits 2 naming the problem; the
 # virtual clock gives identical output run after run.
-set -uo pipefail
-shardlab=${1:?usage: test_invoke.sh PATH/TO/shardlab}
-src=${SHARDLAB_SOURCE_DIR:?}
+. "$(dirname "$0")/lib.sh"
 handlers=$src/tests/data/handlers
 reference=$src/tests/reference/kinesis-event.json
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # AWS's sample event: every field as AWS wrote it.
 "$shardlab" invoke "$handlers/echo_event.lua" --event "$reference" >"$tmp/out" 2>"$tmp/log" ||
@@ -77,5 +71,4 @@ expect_usage "--clock 'fast' must be virtual or real" "$handlers/counter.lua" --
 expect_usage "--timeout '0' must be a number" "$handlers/counter.lua" --timeout 0
 expect_usage "a handler file is required"
 
-if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
-echo "test_invoke: all checks passed"
+finish

@@ -4,13 +4,7 @@
 # timeout and a memory bomb each fail their record alone and later records still succeed; SIGINT stops a
 # run cleanly (exit 0, summary, per-key order kept) and a second SIGINT aborts it (exit 130, at once); the
 # progress line shows on a terminal only.
-set -uo pipefail
-shardlab=$(realpath "${1:?usage: test_real.sh PATH/TO/shardlab}")
-src=${SHARDLAB_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
 cp -r "$src/tests/data/real/." "$tmp/"
 cd "$tmp" || exit 1
 run() { # NAME JSON: runs the named experiment of experiments.lua on the real clock
@@ -104,5 +98,4 @@ grep -q "running, iterator age" tty.out || fail "no progress line on a terminal:
 SHARDLAB_REAL_ONLY="1 keys sleeping" "$shardlab" run experiments.lua --clock real >pipe.out 2>&1
 grep -q "iterator age [0-9]* ms" pipe.out && fail "progress line written to a pipe"
 
-[ "$failures" -eq 0 ] && echo "test_real: all checks passed"
-exit "$failures"
+finish

@@ -4,14 +4,8 @@
 # scale across experiments, marks best and worst, and fetches nothing; the CSV files read back to the JSON's
 # numbers; the terminal table is aligned and ends with the diagnosis; and every example's report renders in
 # headless Chromium with no console error, its screenshot kept under build/reports/ as a CI artifact.
-set -uo pipefail
-shardlab=$(realpath "${1:?usage: test_report.sh PATH/TO/shardlab}")
-src=${SHARDLAB_SOURCE_DIR:?}
+. "$(dirname "$0")/lib.sh"
 out=${SHARDLAB_BUILD_DIR:-$src/build}/reports
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 mkdir -p "$out"
 cp -r "$src/examples" "$tmp/examples"
 
@@ -77,7 +71,6 @@ for run in runs:
             assert len(points) == len(values) and all(b > a for a, b in zip(xs, xs[1:])), (run["name"], metric)
             steps = {round(b - a, 1) for a, b in zip(xs, xs[1:])}
             assert max(steps) - min(steps) <= 0.11, steps
-            base = points[0][1] + values[0] * 0  # y of value values[0]
             lo = min(range(len(values)), key=lambda i: values[i]); hi = max(range(len(values)), key=lambda i: values[i])
             if values[hi] > values[lo]:
                 scale = (points[lo][1] - points[hi][1]) / (values[hi] - values[lo])
@@ -91,7 +84,6 @@ assert all(len(v) == 1 for v in y_max.values()), f"a metric's scale differs betw
 for field in ("records_put", "max_concurrency", "max_iterator_age_ms", "invocations"):
     got = [int(v) for v, _ in p.cells[field]]
     assert got == [r["summary"][field] for r in runs], (field, got)
-marks = dict(p.cells["max_concurrency"][i][::-1] for i in (0, 3))
 assert p.cells["max_concurrency"][0][1] == "worst" and p.cells["max_concurrency"][3][1] == "best", p.cells["max_concurrency"]
 assert p.cells["max_iterator_age_ms"][0][1] == "worst"
 # One file, nothing from anywhere else.
@@ -163,5 +155,4 @@ assert len(data) > 30000, f"{len(data)} bytes: a blank page?"
 PY
 done
 
-[ "$failures" -eq 0 ] && echo "test_report: all checks passed"
-exit "$failures"
+finish

@@ -2,11 +2,7 @@
 # test_route.sh - `shardlab route` end to end: every key's hash key and shard must equal what Python computes
 # independently (hashlib MD5, big integers, the even split of DESIGN 1); keys from arguments and from stdin give
 # the same answer; bad input exits 2 with a message naming the problem, never a crash.
-set -uo pipefail
-shardlab=${1:?usage: test_route.sh PATH/TO/shardlab}
-src=${SHARDLAB_SOURCE_DIR:?}
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 keys=(a b e f user-1 user-2 "order#42/eu-west-1" "é" "日本語" "😀" "key with spaces" "$(printf 'k%.0s' {1..256})")
 
@@ -93,5 +89,4 @@ out=$("$shardlab" route --stream "$src/tests/data/experiments/none.lua" a 2>&1);
 "$shardlab" route --help | grep -q -- "--shards" || fail "route --help does not describe --shards"
 "$shardlab" --version | grep -Eq '^shardlab [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
 
-if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
-echo "test_route: all checks passed"
+finish

@@ -3,14 +3,8 @@
 # allows is what MD5 predicts (computed here in Python, not copied from output), keys land only on the shards
 # their hashes name, every record is delivered, the same seed gives byte-identical JSON; bad experiment files
 # fail with a message naming the field or file:line.
-set -uo pipefail
-shardlab=${1:?usage: test_run.sh PATH/TO/shardlab}
-src=${SHARDLAB_SOURCE_DIR:?}
+. "$(dirname "$0")/lib.sh"
 data=$src/tests/data/experiments
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 "$shardlab" run "$src/examples/seed_question.lua" --json "$tmp/a.json" >"$tmp/out" 2>"$tmp/err" ||
   fail "seed_question exited $?: $(cat "$tmp/err")"
@@ -106,5 +100,4 @@ out=$("$shardlab" run "$tmp/missing.lua" 2>&1); status=$?
 [ "$status" -eq 2 ] && [[ "$out" == *"cannot read"* ]] || fail "missing file: status $status, $out"
 out=$("$shardlab" run "$src/examples/seed_question.lua" --bogus 2>&1); [ $? -eq 2 ] || fail "unknown option should exit 2"
 
-if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
-echo "test_run: all checks passed"
+finish
