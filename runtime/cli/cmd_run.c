@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <lauxlib.h>
 #include <stdio.h>
@@ -171,18 +172,15 @@ int sl_cli_run(int argc, char **argv) {
         if (strcmp(v, "virtual") != 0 && strcmp(v, "real") != 0)
           return usage_error("--clock '%s': the clock is 'virtual' or 'real'", v);
         o.clock = strcmp(v, "real") == 0 ? SL_CLOCK_REAL : SL_CLOCK_VIRTUAL;
+      } else if (strcmp(a, "--workers") == 0) {
+        unsigned long long n;
+        if (sl_cli_whole("run", a, v, 1, 1024, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+        o.workers = (unsigned)n;
       } else {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(v, &end, 10);
-        if (errno || *end || end == v || v[0] == '-') return usage_error("%s '%s' must be a whole number", a, v);
-        if (strcmp(a, "--workers") == 0) {
-          if (n < 1 || n > 1024) return usage_error("--workers %llu is out of range: 1 to 1024", n);
-          o.workers = (unsigned)n;
-        } else {
-          o.have_seed = 1;
-          o.seed = n;
-        }
+        unsigned long long n;
+        if (sl_cli_whole("run", a, v, 0, ULLONG_MAX, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+        o.have_seed = 1;
+        o.seed = n;
       }
     } else if (a[0] == '-' && a[1] != '\0') {
       return usage_error("unknown option '%s'\n%s", a, run_usage);

@@ -3,7 +3,6 @@
  * --port 0, the port the system chose), so scripts can wait for it. */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,27 +36,19 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&s->sigterm, NULL);
 }
 
-static int number(const char *a, const char *v, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long n = strtol(v, &end, 10);
-  if (errno || *end || end == v || n < lo || n > hi) return usage_error("%s '%s' must be a number from %ld to %ld", a, v, lo, hi);
-  *out = n;
-  return SL_EXIT_OK;
-}
 
 int sl_cli_serve(int argc, char **argv) {
   sl_server_config_t config;
   sl_server_config_init(&config);
   config.port = 4567;
-  long iterator_ttl_ms = 300000;
+  unsigned long long iterator_ttl_ms = 300000;
   const char *mapping = NULL, *data_dir = NULL;
   sl_fsync_t fsync = SL_FSYNC_INTERVAL;
   unsigned workers = 0;
   int write_limits = 1;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    long n;
+    unsigned long long n;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(serve_usage, stdout);
       return SL_EXIT_OK;
@@ -76,18 +67,18 @@ int sl_cli_serve(int argc, char **argv) {
       } else if (strcmp(a, "--mapping") == 0) {
         mapping = v;
       } else if (strcmp(a, "--workers") == 0) {
-        if (number(a, v, 1, 1024, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+        if (sl_cli_whole("serve", a, v, 1, 1024, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
         workers = (unsigned)n;
       } else if (strcmp(a, "--host") == 0) {
         config.host = v;
       } else if (strcmp(a, "--port") == 0) {
-        if (number(a, v, 0, 65535, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+        if (sl_cli_whole("serve", a, v, 0, 65535, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
         config.port = (int)n;
       } else if (strcmp(a, "--iterator-ttl") == 0) { /* tests: iterators that expire in a moment */
-        if (number(a, v, 1, 86400000, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+        if (sl_cli_whole("serve", a, v, 1, 86400000, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
         iterator_ttl_ms = n;
       } else {
-        if (number(a, v, 1024, 1L << 30, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+        if (sl_cli_whole("serve", a, v, 1024, 1L << 30, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
         config.max_body = (size_t)n;
       }
     } else {
