@@ -144,9 +144,9 @@ typedef struct sl_sim_config_s {
    * below resume_frontier (an earlier run had invoked them) as duplicates. UINT64_MAX: nothing for it. */
   const uint64_t *resume_next, *resume_frontier;
   uint32_t resume_count;
-  /* Optional: called about once a second of the run's clock and at the end, to persist checkpoints
+  /* Optional: called about once a second of the run's clock and at the end (final), to persist checkpoints
    * (sl_sim_checkpoint). */
-  void (*checkpoint)(void *checkpoint_ctx, const struct sl_sim_s *sim);
+  void (*checkpoint)(void *checkpoint_ctx, const struct sl_sim_s *sim, int final);
   void *checkpoint_ctx;
 } sl_sim_config_t;
 

@@ -143,7 +143,7 @@ int api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_t no
       } else {
         const char *type = sl_error_name(err.code);
         int internal = type == NULL || err.code == SL_ENOMEM || err.code == SL_EIO;
-        err.message[400] = '\0';
+        err.message[250] = '\0'; /* escaped, at most 500 bytes: the entry fits its 640 */
         o += strlen(strcpy(o, "{\"ErrorCode\":\""));
         o += strlen(strcpy(o, internal ? "InternalFailure" : type));
         o += strlen(strcpy(o, "\",\"ErrorMessage\":\""));

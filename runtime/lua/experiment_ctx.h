@@ -43,12 +43,13 @@ typedef struct run_ctx_s {
   uint64_t *resume_next, *resume_frontier; /* the checkpoints a earlier run saved, by shard index */
   uint32_t resumed_shards;
   char checkpoint_name[160];   /* the mapping's checkpoint file: the experiment's name, made a file name */
+  int64_t checkpoint_saved_ns; /* monotonic time of the last save */
 } run_ctx_t;
 
 /* Durable streams (experiment_store.c): opens the store and reads the saved checkpoints into c and the
  * experiment's simulation settings; saves checkpoints; closes. */
 int sl_run_store_open(run_ctx_t *c, sl_error_t *err);
-void sl_run_store_checkpoint(void *ctx, const sl_sim_t *sim);
+void sl_run_store_checkpoint(void *ctx, const sl_sim_t *sim, int final);
 json_t *sl_run_store_summary(const run_ctx_t *c);
 int sl_run_store_close(run_ctx_t *c, sl_error_t *err);
 

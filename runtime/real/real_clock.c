@@ -181,7 +181,7 @@ static void on_progress(uv_timer_t *timer) {
     sl_sim_t *sim = rt->sims[i];
     if (rt->ended[i]) continue;
     if (sim->config.progress != NULL) sim->config.progress(sim->config.progress_ctx, sim);
-    sl_sim_persist_checkpoints(sim); /* about once a second: when the second has changed */
+    sl_sim_persist_checkpoints(sim, 0); /* about once a second: when the second has changed */
   }
 }
 

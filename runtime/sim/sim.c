@@ -321,23 +321,22 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
     if (e.at_us / SECOND != sim->now / SECOND) {
       sim->now = e.at_us;
       if (sim->config.progress != NULL) sim->config.progress(sim->config.progress_ctx, sim);
-      sl_sim_persist_checkpoints(sim);
+      sl_sim_persist_checkpoints(sim, 0);
     }
     sim->now = e.at_us;
     rc = handle(sim, &e);
   }
   if (rc != SL_OK || sim->failed) return failure(sim, rc, err);
   sl_sim_finish_metrics(sim);
-  sim->checkpoint_second = -1;
-  sl_sim_persist_checkpoints(sim);
+  sl_sim_persist_checkpoints(sim, 1);
   return SL_OK;
 }
 
-void sl_sim_persist_checkpoints(sl_sim_t *sim) {
+void sl_sim_persist_checkpoints(sl_sim_t *sim, int final) {
   int64_t second = sim->now / SECOND;
-  if (sim->config.checkpoint == NULL || second == sim->checkpoint_second) return;
+  if (sim->config.checkpoint == NULL || (!final && second == sim->checkpoint_second)) return;
   sim->checkpoint_second = second;
-  sim->config.checkpoint(sim->config.checkpoint_ctx, sim);
+  sim->config.checkpoint(sim->config.checkpoint_ctx, sim, final);
 }
 
 int sl_sim_checkpoint(const sl_sim_t *sim, uint32_t shard, uint64_t *next, uint64_t *frontier) {
@@ -387,8 +386,7 @@ int sl_sim_finished(const sl_sim_t *sim) {
 
 void sl_sim_end(sl_sim_t *sim) {
   sl_sim_finish_metrics(sim);
-  sim->checkpoint_second = -1;
-  sl_sim_persist_checkpoints(sim);
+  sl_sim_persist_checkpoints(sim, 1);
 }
 
 int64_t sl_sim_now(const sl_sim_t *sim) { return sim->now; }

@@ -97,8 +97,8 @@ int sl_sim_batch_done(sl_sim_t *sim, uint32_t slot);  /* EV_DONE, or sl_sim_comp
 int sl_sim_try_start(sl_sim_t *sim, uint32_t slot);   /* EV_WINDOW, EV_RETRY, freed concurrency */
 void sl_sim_free_readers(sl_sim_t *sim);
 
-/* sim.c: calls the checkpoint callback when the second changed since its last call (-1 forces it). */
-void sl_sim_persist_checkpoints(sl_sim_t *sim);
+/* sim.c: calls the checkpoint callback when the run's second changed since its last call, or when final. */
+void sl_sim_persist_checkpoints(sl_sim_t *sim, int final);
 
 /* sim_metrics.c */
 sl_second_t *sl_sim_second_at(sl_sim_t *sim, int64_t at_us); /* NULL when out of memory */
