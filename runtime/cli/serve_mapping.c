@@ -85,8 +85,8 @@ int sl_cli_serve_mappings(sl_api_t *api, const sl_server_config_t *config, const
   sl_path_dir(dir, strlen(dir) + 1);
   sl_experiment_host_t host;
   lua_State *L = sl_experiment_state(&host, dir);
-  static sl_experiment_t e[MAX_MAPPINGS];
-  int n = L ? read_mappings(L, file, dir, e, MAX_MAPPINGS) : -1;
+  sl_experiment_t *e = calloc(MAX_MAPPINGS, sizeof *e);
+  int n = L && e ? read_mappings(L, file, dir, e, MAX_MAPPINGS) : -1;
   int status = n < 0 ? SL_EXIT_FAILED : SL_EXIT_OK;
   hooks_t hooks = {api, config, NULL, NULL, 0};
   sl_real_options_t options;
@@ -123,6 +123,7 @@ int sl_cli_serve_mappings(sl_api_t *api, const sl_server_config_t *config, const
   json_decref(results);
   sl_real_destroy(hooks.rt);
   for (int i = 0; i < n; i++) sl_experiment_free(L, &e[i]);
+  free(e);
   if (L != NULL) lua_close(L);
   free(dir);
   return status;

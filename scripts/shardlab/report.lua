@@ -66,7 +66,6 @@ local METRICS = {
                { label = "puts refused by write limits", values = writes } }
     end },
 }
-M.metrics = METRICS
 
 -- --- charts ----------------------------------------------------------------------------------------------
 
@@ -130,7 +129,6 @@ local ROWS = {
   { "max iterator age", "max_iterator_age_ms", "ms", -1 }, { "cold starts", "cold_starts" },
   { "run length", "duration_s", "s", -1 },
 }
-M.rows = ROWS
 
 local function summary_table(experiments)
   local out = { '<table class="summary"><thead><tr><th></th>' }
