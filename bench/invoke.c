@@ -17,17 +17,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "shardlab/clock.h"
 #include "shardlab/base64.h"
 #include "shardlab/env.h"
 
 #define BATCH 100
 #define RUNS 3
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 typedef struct batch_s {
   char keys[BATCH][24];
@@ -65,7 +60,7 @@ static double run_env(const char *handler, const batch_t *b, long batches) {
   sl_invoke_result_t res;
   sl_env_invoke(env, &inv, &res, &err); /* the cold start is not part of the measurement */
   sl_invoke_result_clear(&res);
-  double t0 = now_s();
+  double t0 = sl_clock_mono_s();
   for (long i = 0; i < batches; i++) {
     if (sl_env_invoke(env, &inv, &res, &err) != SL_OK || res.status != SL_INVOKE_SUCCESS) {
       fprintf(stderr, "bench_invoke: invocation failed: %s\n", res.error_json ? res.error_json : err.message);
@@ -73,7 +68,7 @@ static double run_env(const char *handler, const batch_t *b, long batches) {
     }
     sl_invoke_result_clear(&res);
   }
-  double t = now_s() - t0;
+  double t = sl_clock_mono_s() - t0;
   sl_env_destroy(env);
   return t;
 }
@@ -135,12 +130,12 @@ static double run_baseline(const char *handler, const batch_t *b, long batches, 
     lua_pushcfunction(L, encode_lua);
   else
     lua_pushnil(L);
-  double t0 = now_s();
+  double t0 = sl_clock_mono_s();
   if (lua_pcall(L, 6, 0, 0) != LUA_OK) {
     fprintf(stderr, "bench_invoke: %s\n", lua_tostring(L, -1));
     exit(1);
   }
-  double t = now_s() - t0;
+  double t = sl_clock_mono_s() - t0;
   lua_close(L);
   return t;
 }

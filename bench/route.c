@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shardlab/clock.h"
 #include "shardlab/error.h"
 #include "shardlab/hashkey.h"
 #include "shardlab/shard_log.h"
@@ -41,12 +42,6 @@ static uint64_t rng_next(uint64_t *s) {
   x ^= x >> 27;
   *s = x;
   return x * UINT64_C(2685821657736338717);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 typedef struct keys_s {
@@ -116,7 +111,7 @@ static uint64_t run_put(const keys_t *k, size_t n, const unsigned char *payloads
     exit(1);
   }
   uint64_t sum = 0;
-  double t0 = now_s();
+  double t0 = sl_clock_mono_s();
   for (size_t i = 0; i < n; i++) {
     sl_put_result_t r;
     int64_t now_ms = CREATED_MS + (int64_t)(i / 1000);
@@ -128,7 +123,7 @@ static uint64_t run_put(const keys_t *k, size_t n, const unsigned char *payloads
     }
     sum += r.shard_index + r.seq.counter * 3;
   }
-  *seconds = now_s() - t0;
+  *seconds = sl_clock_mono_s() - t0;
   size_t mem = 0;
   for (uint32_t i = 0; i < sl_stream_open_count(s); i++) mem += sl_shard_log_memory(sl_stream_open_shard(s, i)->log);
   *memory = mem;
@@ -164,9 +159,9 @@ int main(int argc, char **argv) {
   uint64_t check = 0;
   size_t memory = 0;
   for (int run = 0; run < RUNS; run++) {
-    double t0 = now_s();
+    double t0 = sl_clock_mono_s();
     check += run_md5(&k, n);
-    double t = now_s() - t0;
+    double t = sl_clock_mono_s() - t0;
     if (t < best_md5) best_md5 = t;
 
     double tp;

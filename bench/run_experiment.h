@@ -10,14 +10,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "shardlab/clock.h"
 #include "lua/env_internal.h"
 #include "lua/experiment.h"
-
-static inline double bench_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static inline long bench_peak_rss_kib(void) {
   struct rusage ru;
@@ -39,14 +34,14 @@ static inline json_t *bench_run_file_on(const char *dir, const char *file, sl_cl
   sl_experiment_t e;
   sl_error_t err;
   json_t *result = NULL;
-  double t0 = bench_now();
+  double t0 = sl_clock_mono_s();
   int rc = sl_experiment_read(L, -1, dir, 1, &e, &err);
   e.env.clock = clock;
   if (rc != SL_OK || sl_experiment_run(L, &e, &result, &err) != SL_OK) {
     fprintf(stderr, "bench: %s\n", err.message);
     exit(1);
   }
-  *seconds = bench_now() - t0;
+  *seconds = sl_clock_mono_s() - t0;
   sl_experiment_free(L, &e);
   lua_close(L);
   json_t *summary = json_incref(json_object_get(result, "summary"));

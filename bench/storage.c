@@ -12,13 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shardlab/clock.h"
 #include "shardlab/store.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void key_of(long i, char key[32]) { snprintf(key, 32, "device-%016ld", i * 2654435761L % 100000); }
 
@@ -27,7 +22,7 @@ static double plain_write(const char *path, long n, const char *data) {
   if (fd < 0) exit(1);
   static char buf[65536];
   size_t len = 0;
-  double t0 = now();
+  double t0 = sl_clock_mono_s();
   for (long i = 0; i < n; i++) {
     char key[32];
     key_of(i, key);
@@ -40,7 +35,7 @@ static double plain_write(const char *path, long n, const char *data) {
     len += 124;
   }
   if (write(fd, buf, len) != (ssize_t)len || fdatasync(fd) != 0) exit(1);
-  double t = now() - t0;
+  double t = sl_clock_mono_s() - t0;
   close(fd);
   unlink(path);
   return t;
@@ -57,7 +52,7 @@ static sl_stream_config_t stream_config(void) {
 }
 
 static double put_all(sl_stream_t *s, long n, const char *data) {
-  double t0 = now();
+  double t0 = sl_clock_mono_s();
   for (long i = 0; i < n; i++) {
     char key[32];
     key_of(i, key);
@@ -67,7 +62,7 @@ static double put_all(sl_stream_t *s, long n, const char *data) {
       exit(1);
     }
   }
-  return now() - t0;
+  return sl_clock_mono_s() - t0;
 }
 
 int main(int argc, char **argv) {
@@ -97,10 +92,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_storage: %s\n", err.message);
     return 1;
   }
-  double t0 = now();
+  double t0 = sl_clock_mono_s();
   put_all(sl_store_stream(st), n, data);
   if (sl_store_sync(st, &err) != SL_OK) return 1;
-  double durable = now() - t0;
+  double durable = sl_clock_mono_s() - t0;
   sl_store_close(st, NULL);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) return 1;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shardlab/clock.h"
 #include "lua/env_internal.h"
 
 enum { HOOK_EVERY = 10000 }; /* instructions between deadline checks with the count hook */
@@ -99,9 +100,7 @@ void sl_env_deadline_start(sl_env_t *env) {
     count_hooks(env);
     return;
   }
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  int64_t left = env->deadline_ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+  int64_t left = env->deadline_ns - sl_clock_mono_ns();
   if (left < 1000) left = 1000;
   struct itimerspec when = {{0, 0}, {(time_t)(left / 1000000000), (long)(left % 1000000000)}};
   armed = env;

@@ -1,27 +1,17 @@
 /* env_log.c - an environment's log in Lambda's form: START, the handler's print and sl.log lines (timestamp,
  * request id, level, message, as the Node.js runtime writes them), END, and REPORT with durations and
  * memory. */
-#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "shardlab/clock.h"
 #include "lua/env_internal.h"
 
 static void emit(sl_env_t *env, const char *line, size_t len) {
   if (env->config.log != NULL) env->config.log(env->config.log_data, line, len);
-}
-
-/* 2019-11-14T00:38:06.021Z */
-static void format_time(int64_t us, char out[32]) {
-  time_t secs = (time_t)(us / 1000000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out + n, 32 - n, ".%03dZ", (int)(us / 1000 % 1000));
 }
 
 void sl_env_log_line(sl_env_t *env, const char *line, size_t len) { sl_env_log_level(env, "INFO", line, len); }
@@ -29,7 +19,7 @@ void sl_env_log_line(sl_env_t *env, const char *line, size_t len) { sl_env_log_l
 void sl_env_log_level(sl_env_t *env, const char *level, const char *line, size_t len) {
   if (env->config.log == NULL) return;
   char stamp[32];
-  format_time(sl_env_now_us(env), stamp);
+  sl_clock_iso8601_ms(sl_env_now_us(env) / 1000, stamp);
   const char *id = env->request_id[0] ? env->request_id : "INIT";
   size_t cap = strlen(stamp) + strlen(id) + strlen(level) + len + 8;
   char small[512];

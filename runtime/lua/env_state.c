@@ -1,7 +1,7 @@
 /* env_state.c - the Lua state of an execution environment: a limiting allocator (memory_mb), the chosen
  * libraries minus what could end or wedge the runtime, the sl module, the timeout hook, and the protected
  * call with a traceback that every call into user code goes through. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -11,19 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "shardlab/clock.h"
 #include "lua/env_internal.h"
-
-static int64_t monotonic_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t realtime_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Lua 5.4 allocator contract: when ptr is NULL, osize is the object's type, not a size; a shrink must never
  * fail. Growth past the limit fails, which Lua reports as a memory error (after one emergency collection). */
@@ -57,7 +46,7 @@ void sl_env_raise_timeout(lua_State *L, sl_env_t *env) {
 void sl_env_timeout_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   sl_env_t *env = env_of(L);
-  if (env->timed_out || monotonic_ns() >= env->deadline_ns) sl_env_raise_timeout(L, env);
+  if (env->timed_out || sl_clock_mono_ns() >= env->deadline_ns) sl_env_raise_timeout(L, env);
   if (!env->deadline_by_count) { /* the deadline signal, before its time or after its invocation: off again */
     lua_sethook(L, NULL, 0, 0);
     if (env->deadline_ns != INT64_MAX) sl_env_deadline_start(env);
@@ -67,10 +56,10 @@ void sl_env_timeout_hook(lua_State *L, lua_Debug *ar) {
 void sl_env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t budget_us) {
   env->timed_out = 0;
   env->phase_overhead_us = overhead_us;
-  env->clock_start_us = env->config.clock == SL_CLOCK_REAL ? realtime_us() : start_us;
+  env->clock_start_us = env->config.clock == SL_CLOCK_REAL ? sl_clock_wall_us() : start_us;
   env->slept_us = 0;
   env->budget_us = budget_us;
-  env->deadline_ns = monotonic_ns() + (int64_t)(env->config.timeout_s * 1e9);
+  env->deadline_ns = sl_clock_mono_ns() + (int64_t)(env->config.timeout_s * 1e9);
   sl_env_deadline_start(env);
 }
 
@@ -80,12 +69,12 @@ void sl_env_disarm(sl_env_t *env) {
 }
 
 int64_t sl_env_elapsed_us(const sl_env_t *env) {
-  if (env->config.clock == SL_CLOCK_REAL) return realtime_us() - env->clock_start_us;
+  if (env->config.clock == SL_CLOCK_REAL) return sl_clock_wall_us() - env->clock_start_us;
   return env->phase_overhead_us + env->slept_us;
 }
 
 int64_t sl_env_now_us(const sl_env_t *env) {
-  if (env->config.clock == SL_CLOCK_REAL) return realtime_us();
+  if (env->config.clock == SL_CLOCK_REAL) return sl_clock_wall_us();
   return env->clock_start_us + env->slept_us;
 }
 

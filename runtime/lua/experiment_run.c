@@ -1,14 +1,13 @@
 /* experiment_run.c - runs an experiment: the producers' record functions called in the experiment's Lua
  * state, batches delivered to handler environments (one per slot, from a pool), and the results as JSON
  * (DESIGN 9: {"name", "config", "summary", "timeseries"}). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "shardlab/clock.h"
 #include "lua/env_internal.h" /* sl_env_pcall */
 #include "lua/experiment.h"
 #include "lua/experiment_ctx.h"
@@ -138,15 +137,6 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   return SL_OK;
 }
 
-/* 2019-11-14T00:38:06.021Z */
-static void iso_time(int64_t ms, char out[32]) {
-  time_t secs = (time_t)(ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
-}
-
 /* A failed batch as the record AWS sends to an on-failure destination (AWS Lambda guide, "Retaining records of
  * discarded batches": requestContext, responseContext, version, timestamp, KinesisBatchInfo). */
 static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
@@ -160,9 +150,9 @@ static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
   sl_seqnum_format(&seq, first_seq);
   sl_shard_seqnum(f->shard, last->counter, last->arrival_ms, &seq);
   sl_seqnum_format(&seq, last_seq);
-  iso_time(first->arrival_ms, first_at);
-  iso_time(last->arrival_ms, last_at);
-  iso_time(c->e->sim.start_ms + f->at_us / 1000, now);
+  sl_clock_iso8601_ms(first->arrival_ms, first_at);
+  sl_clock_iso8601_ms(last->arrival_ms, last_at);
+  sl_clock_iso8601_ms(c->e->sim.start_ms + f->at_us / 1000, now);
   uint64_t n = ++c->failures, x = c->e->sim.seed * UINT64_C(0x9E3779B97F4A7C15) + n * UINT64_C(0xD1B54A32D192ED03);
   snprintf(request_id, sizeof request_id, "%08llx-%04llx-4%03llx-a%03llx-%012llx", (unsigned long long)(x >> 32),
            (unsigned long long)(x >> 16 & 0xFFFF), (unsigned long long)(x & 0xFFF), (unsigned long long)(n & 0xFFF),
@@ -273,17 +263,11 @@ static json_t *config_json(const sl_experiment_t *e) {
 /* The terminal's progress line, the same on both clocks: rewritten in place at most ten times a second of
  * wall time. */
 
-static double wall_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void show_progress(void *ctx, const sl_sim_t *sim) {
   int64_t now_us = sl_sim_now(sim);
   const sl_summary_t *s = sl_sim_summary(sim);
   progress_t *p = ctx;
-  double t = wall_seconds();
+  double t = sl_clock_mono_s();
   if (t - p->last_print < 0.1) return;
   p->last_print = t;
   fprintf(stderr, "\r\033[K%s: %.1f s, %llu records in, %llu delivered, %u running, iterator age %lld ms", p->name,
@@ -298,12 +282,6 @@ static void write_log(void *data, const char *line, size_t len) {
   fwrite(line, 1, len, c->logs);
   fputc('\n', c->logs);
   pthread_mutex_unlock(&c->log_lock);
-}
-
-static int64_t wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_stream_t *served,
@@ -323,7 +301,7 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
   int rc = SL_OK;
   if (e->env.clock == SL_CLOCK_REAL || shared != NULL) { /* records arrive, and handlers see sl.now(), at today's time */
     e->env.clock = SL_CLOCK_REAL;
-    e->sim.start_ms = wall_ms();
+    e->sim.start_ms = sl_clock_wall_ms();
     e->sim.invoke = sl_run_invoke_real;
     c->rt = shared;
     if (shared == NULL) {

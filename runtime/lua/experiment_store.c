@@ -2,13 +2,12 @@
  * recovered with what an earlier run left), the mapping resumed from the checkpoints that run saved, the
  * checkpoints saved about once a second and at the end (atomically, in DIR/checkpoints/), and what recovery
  * found, for the summary. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "shardlab/clock.h"
 #include "lua/experiment_ctx.h"
 
 /* The checkpoint file's name: the experiment's name with anything but letters, digits, '-' and '_' as '-'. */
@@ -94,9 +93,7 @@ int sl_run_store_open(run_ctx_t *c, sl_error_t *err) {
  * faster than it is worth syncing a file for each. */
 void sl_run_store_checkpoint(void *ctx, const sl_sim_t *sim, int final) {
   run_ctx_t *c = ctx;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  int64_t now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  int64_t now_ns = sl_clock_mono_ns();
   if (!final && c->checkpoint_saved_ns != 0 && now_ns - c->checkpoint_saved_ns < 1000000000) return;
   c->checkpoint_saved_ns = now_ns;
   const sl_stream_t *s = sl_store_stream(c->store);

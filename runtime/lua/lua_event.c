@@ -2,15 +2,14 @@
  * ARNs the event and context carry. This is the delivery hot path: the batch's shared strings are pushed once per
  * batch, the record tables come from a precompiled Lua constructor called once per 16 records, and data is
  * base64-encoded into a reused buffer. */
-#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 
+#include "shardlab/clock.h"
 #include "lua/lua_event.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lua/lua_json.h"
 #include "shardlab/base64.h"
@@ -160,12 +159,8 @@ static int push_state(lua_State *L) {
 
 /* 2020-12-09T07:04:00Z, as AWS writes window bounds. */
 static void push_iso(lua_State *L, int64_t ms) {
-  time_t secs = (time_t)(ms / 1000);
-  struct tm tm;
-  char buf[32];
-  gmtime_r(&secs, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  lua_pushstring(L, buf);
+  char buf[SL_ISO8601_SIZE];
+  lua_pushstring(L, sl_clock_iso8601_s(ms, buf));
 }
 
 void sl_event_push_window(lua_State *L, int idx, const sl_event_source_t *src, const sl_event_window_t *w) {

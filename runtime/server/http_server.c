@@ -4,6 +4,7 @@
  * the connection is closed. */
 #define _POSIX_C_SOURCE 200809L
 
+#include "shardlab/clock.h"
 #include "server/http_server.h"
 
 #include <http_parser.h>
@@ -59,12 +60,6 @@ static void on_sync(uv_timer_t *t) {
   sl_server_t *s = t->data;
   sl_error_t err;
   if (sl_api_sync(s->api, &err) != SL_OK) fprintf(stderr, "shardlab serve: %s\n", err.message);
-}
-
-static int64_t wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void conn_closed(uv_handle_t *h) {
@@ -184,7 +179,7 @@ static int on_message_complete(http_parser *p) {
     return 0;
   }
   sl_api_response_t out;
-  sl_api_handle(c->server->api, c->target, c->target_len, c->body, c->body_len, wall_ms(), &out);
+  sl_api_handle(c->server->api, c->target, c->target_len, c->body, c->body_len, sl_clock_wall_ms(), &out);
   int keep = http_should_keep_alive(p);
   if (out.body == NULL) {
     static const char msg[] = "{\"__type\":\"InternalFailure\",\"message\":\"out of memory\"}";

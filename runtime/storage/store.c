@@ -4,6 +4,7 @@
  * by whole segments, reads through the indexes, and checkpoint files. */
 #define _POSIX_C_SOURCE 200809L
 
+#include "shardlab/clock.h"
 #include "shardlab/store.h"
 
 #include <dirent.h>
@@ -63,12 +64,6 @@ int sl_fsync_parse(const char *text, sl_fsync_t *out, sl_error_t *err) {
                       text ? text : "");
 }
 
-static int64_t monotonic_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void shard_dir(const sl_store_t *st, uint32_t index, char *out, size_t size) {
   snprintf(out, size, "%s/shardId-%012" PRIu32, st->dir, index);
 }
@@ -100,7 +95,7 @@ static int sync_all(sl_store_t *st, sl_error_t *err) {
       int rc = sl_segment_sync(&st->shards[i].w, err);
       if (rc != SL_OK) return rc;
     }
-  st->last_sync_ns = monotonic_ns();
+  st->last_sync_ns = sl_clock_mono_ns();
   return SL_OK;
 }
 
@@ -145,7 +140,7 @@ static int observe_append(void *ctx, const sl_shard_t *shard, uint64_t counter, 
   case SL_FSYNC_INTERVAL: /* group commit: everything since the last sync goes to disk in one go */
     if (++st->appends_unchecked < 64 && f->w.buf_len > 0) return SL_OK; /* the clock is read every 64 appends */
     st->appends_unchecked = 0;
-    if (monotonic_ns() - st->last_sync_ns >= st->config.interval_ms * 1000000) return sync_all(st, err);
+    if (sl_clock_mono_ns() - st->last_sync_ns >= st->config.interval_ms * 1000000) return sync_all(st, err);
     return SL_OK;
   case SL_FSYNC_NEVER: return SL_OK;
   }
@@ -319,7 +314,7 @@ int sl_store_open(const sl_store_config_t *c, const sl_stream_config_t *stream_c
   st->config = *c;
   snprintf(st->dir, sizeof st->dir, "%s", c->dir);
   st->config.dir = st->dir;
-  st->last_sync_ns = monotonic_ns();
+  st->last_sync_ns = sl_clock_mono_ns();
   char meta_path[4200];
   snprintf(meta_path, sizeof meta_path, "%s/stream.json", st->dir);
   int rc = SL_OK;
