@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "lua/experiment.h"
+#include "shardlab/destination.h"
 #include "shardlab/real.h"
 #include "shardlab/seqnum.h"
 
@@ -27,11 +28,9 @@ typedef struct run_ctx_s {
   progress_t progress;
   char stream_arn[256];
   char role_arn[128];
-  FILE *destination;           /* mapping.on_failure: failed batches as JSON lines, or NULL */
+  sl_destination_t *destination; /* mapping.on_failure: a JSONL file or a stream, or NULL */
   FILE *logs;                  /* mapping.logs: the handlers' Lambda-form log lines, or NULL */
   pthread_mutex_t log_lock;    /* the real clock's workers write logs at once: one line at a time */
-  sl_stream_t *dead_letters;   /* mapping.on_failure = { stream = ... }: receives the failure records, or NULL */
-  uint64_t failures;           /* failure records written, for their request ids */
   char function_arn[256];
   char *buf;                   /* the last produced record's key, data and explicit hash key */
   size_t buf_cap;

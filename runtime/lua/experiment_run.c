@@ -9,6 +9,7 @@
 
 #include "shardlab/clock.h"
 #include "lua/env_internal.h" /* sl_env_pcall */
+#include "shardlab/destination.h"
 #include "lua/experiment.h"
 #include "lua/experiment_ctx.h"
 #include "lua/lua_event.h"
@@ -137,110 +138,10 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   return SL_OK;
 }
 
-/* A failed batch as the record AWS sends to an on-failure destination (AWS Lambda guide, "Retaining records of
- * discarded batches": requestContext, responseContext, version, timestamp, KinesisBatchInfo). */
+/* Failed batches go to the mapping's on-failure destination, when it has one (destination.h). */
 static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
   run_ctx_t *c = ctx;
-  if (c->destination == NULL && c->dead_letters == NULL) return SL_OK;
-  char first_seq[SL_SEQNUM_DECIMAL_SIZE], last_seq[SL_SEQNUM_DECIMAL_SIZE], first_at[32], last_at[32], now[32];
-  char request_id[40];
-  const sl_record_t *first = f->records[0], *last = f->records[f->count - 1];
-  sl_seqnum_t seq;
-  sl_shard_seqnum(f->shard, first->counter, first->arrival_ms, &seq);
-  sl_seqnum_format(&seq, first_seq);
-  sl_shard_seqnum(f->shard, last->counter, last->arrival_ms, &seq);
-  sl_seqnum_format(&seq, last_seq);
-  sl_clock_iso8601_ms(first->arrival_ms, first_at);
-  sl_clock_iso8601_ms(last->arrival_ms, last_at);
-  sl_clock_iso8601_ms(c->e->sim.start_ms + f->at_us / 1000, now);
-  uint64_t n = ++c->failures, x = c->e->sim.seed * UINT64_C(0x9E3779B97F4A7C15) + n * UINT64_C(0xD1B54A32D192ED03);
-  snprintf(request_id, sizeof request_id, "%08llx-%04llx-4%03llx-a%03llx-%012llx", (unsigned long long)(x >> 32),
-           (unsigned long long)(x >> 16 & 0xFFFF), (unsigned long long)(x & 0xFFF), (unsigned long long)(n & 0xFFF),
-           (unsigned long long)(n * 2654435761u & 0xFFFFFFFFFFFFull));
-  json_t *record = json_pack(
-      "{s:{s:s,s:s,s:s,s:i},s:{s:i,s:s,s:s},s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:I,s:s}}", "requestContext",
-      "requestId", request_id, "functionArn", c->function_arn, "condition",
-      f->condition == SL_FAILURE_RECORD_AGE_EXCEEDED ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
-      "approximateInvokeCount", (int)f->invoke_count, "responseContext", "statusCode", 200, "executedVersion",
-      "$LATEST", "functionError", "Unhandled", "version", "1.0", "timestamp", now, "KinesisBatchInfo", "shardId",
-      f->shard->id, "startSequenceNumber", first_seq, "endSequenceNumber", last_seq,
-      "approximateArrivalOfFirstRecord", first_at, "approximateArrivalOfLastRecord", last_at, "batchSize",
-      (json_int_t)f->count, "streamArn", c->stream_arn);
-  int rc = SL_OK;
-  char *text = record != NULL ? json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-  if (text == NULL) {
-    rc = sl_error_set(err, SL_ENOMEM, "out of memory writing a failure record");
-  } else if (c->destination != NULL) {
-    if (fprintf(c->destination, "%s\n", text) < 0)
-      rc = sl_error_set(err, SL_EIO, "cannot write to the on_failure destination %s", c->e->on_failure_path);
-  } else {
-    /* A stream destination: the failure record is the data, the failed batch's shard the partition key. */
-    sl_error_t put_err;
-    if (sl_stream_put(c->dead_letters, c->e->sim.start_ms + f->at_us / 1000, f->shard->id, strlen(f->shard->id), NULL,
-                      text, strlen(text), NULL, &put_err) != SL_OK)
-      rc = sl_error_set(err, put_err.code, "on_failure stream %s: %s", c->e->on_failure_stream, put_err.message);
-  }
-  free(text);
-  json_decref(record);
-  return rc;
-}
-
-/* --- results as JSON ------------------------------------------------------------------------------------ */
-
-static json_t *summary_json(const sl_sim_t *sim) {
-  const sl_summary_t *s = sl_sim_summary(sim);
-  json_t *shards = json_array();
-  const sl_stream_t *stream = sl_sim_stream(sim);
-  for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++) {
-    const sl_shard_summary_t *sh = sl_sim_shard_summary(sim, i);
-    if (sh == NULL) continue;
-    json_array_append_new(shards, json_pack("{s:s,s:I,s:I,s:I,s:i}", "shard", sl_stream_shard(stream, i)->id,
-                                            "records_in", (json_int_t)sh->records_in, "bytes_in",
-                                            (json_int_t)sh->bytes_in, "distinct_keys", (json_int_t)sh->distinct_keys,
-                                            "lanes_used", (int)sh->lanes_used));
-  }
-  json_t *j = json_object();
-  json_object_set_new(j, "records_put", json_integer((json_int_t)s->records_put));
-  json_object_set_new(j, "records_throttled", json_integer((json_int_t)s->records_throttled));
-  json_object_set_new(j, "records_delivered", json_integer((json_int_t)s->records_delivered));
-  json_object_set_new(j, "deliveries", json_integer((json_int_t)s->deliveries));
-  json_object_set_new(j, "invocations", json_integer((json_int_t)s->invocations));
-  json_object_set_new(j, "errors", json_integer((json_int_t)s->errors));
-  json_object_set_new(j, "max_concurrency", json_integer(s->max_concurrency));
-  json_object_set_new(j, "mean_concurrency", json_real((double)llround(s->mean_concurrency * 1000) / 1000));
-  json_object_set_new(j, "max_iterator_age_ms", json_integer(s->max_iterator_age_ms));
-  json_object_set_new(j, "retries", json_integer((json_int_t)s->retries));
-  json_object_set_new(j, "duplicate_deliveries", json_integer((json_int_t)s->duplicate_deliveries));
-  json_object_set_new(j, "windows_closed", json_integer((json_int_t)s->windows_closed));
-  json_object_set_new(j, "records_failed", json_integer((json_int_t)s->records_failed));
-  json_object_set_new(j, "records_filtered", json_integer((json_int_t)s->records_filtered));
-  json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));
-  json_object_set_new(j, "cold_starts", json_integer((json_int_t)s->cold_starts));
-  json_object_set_new(j, "duration_s", json_real((double)s->ended_us / 1e6));
-  json_object_set_new(j, "interrupted", json_boolean(s->interrupted));
-  json_object_set_new(j, "shards", shards);
-  return j;
-}
-
-static json_t *series_json(const sl_sim_t *sim) {
-  json_t *rows = json_array();
-  uint32_t shards = sl_stream_shard_total(sl_sim_stream(sim));
-  for (size_t i = 0; i < sl_sim_seconds(sim); i++) {
-    const sl_second_t *s = sl_sim_second(sim, i);
-    json_t *per_shard = json_array();
-    for (uint32_t k = 0; k < shards; k++) {
-      sl_shard_second_t ss = sl_sim_shard_second(sim, k, i);
-      json_array_append_new(per_shard, json_pack("{s:I,s:I}", "records_in", (json_int_t)ss.records_in, "bytes_in",
-                                                 (json_int_t)ss.bytes_in));
-    }
-    json_array_append_new(rows, json_pack("{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:o}", "t", (json_int_t)i, "concurrency",
-                                          (int)s->concurrency, "invocations", (int)s->invocations, "errors",
-                                          (int)s->errors, "throttles", (int)s->throttles, "iterator_age_ms",
-                                          (json_int_t)s->iterator_age_ms, "records_in", (json_int_t)s->records_in,
-                                          "records_throttled", (json_int_t)s->records_throttled, "shards",
-                                          per_shard));
-  }
-  return rows;
+  return c->destination != NULL ? sl_destination_send(c->destination, f, err) : SL_OK;
 }
 
 static json_t *config_json(const sl_experiment_t *e) {
@@ -314,32 +215,24 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
     }
   }
   sl_arn_function(c->function_arn, sizeof c->function_arn, e->env.region, e->env.account_id, e->env.function_name);
-  if (rc == SL_OK && e->on_failure_path != NULL && (c->destination = fopen(e->on_failure_path, "w")) == NULL)
-    rc = sl_error_set(err, SL_EIO, "mapping.on_failure: cannot open %s for writing", e->on_failure_path);
+  sl_arn_stream(c->stream_arn, sizeof c->stream_arn, e->sim.stream.region, e->sim.stream.account_id,
+                served ? sl_stream_name(served) : e->sim.stream.name);
+  if (rc == SL_OK && (e->on_failure_path != NULL || e->on_failure_stream != NULL)) {
+    sl_destination_config_t dc = {e->on_failure_path, e->on_failure_stream, c->function_arn, c->stream_arn,
+                                  e->sim.start_ms, e->sim.seed};
+    rc = sl_destination_open(&dc, &c->destination, err);
+  }
   if (rc == SL_OK && e->logs_path != NULL && (c->logs = fopen(e->logs_path, "w")) == NULL)
     rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot open %s for writing", e->logs_path);
   if (c->logs != NULL) {
     e->env.log = write_log;
     e->env.log_data = c;
   }
-  if (rc == SL_OK && e->on_failure_stream != NULL) { /* a stream of its own, without limits to refuse a failure */
-    sl_stream_config_t dc;
-    sl_stream_config_init(&dc);
-    dc.name = e->on_failure_stream;
-    dc.shard_count = 1;
-    dc.write_limits = 0;
-    dc.created_ms = e->sim.start_ms;
-    sl_error_t serr;
-    if (sl_stream_create(&dc, &c->dead_letters, &serr) != SL_OK)
-      rc = sl_error_set(err, serr.code, "mapping.on_failure.stream: %s", serr.message);
-  }
   c->progress = (progress_t){e->name, 0};
   if (e->show_progress) {
     e->sim.progress = show_progress;
     e->sim.progress_ctx = &c->progress;
   }
-  sl_arn_stream(c->stream_arn, sizeof c->stream_arn, e->sim.stream.region, e->sim.stream.account_id,
-                served ? sl_stream_name(served) : e->sim.stream.name);
   snprintf(c->role_arn, sizeof c->role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
@@ -362,23 +255,26 @@ int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_e
   run_ctx_t *c = run;
   sl_experiment_t *e = c->e;
   if (rc == SL_OK) {
-    json_t *summary = summary_json(c->sim);
+    json_t *summary = sl_sim_summary_json(c->sim);
     if (c->store != NULL) json_object_set_new(summary, "storage", sl_run_store_summary(c));
-    if (c->dead_letters != NULL)
+    const sl_stream_t *dead_letters = sl_destination_stream(c->destination);
+    if (dead_letters != NULL)
       json_object_set_new(summary, "on_failure_stream",
                           json_pack("{s:s,s:I}", "name", e->on_failure_stream, "records_in",
-                                    (json_int_t)sl_stream_shard(c->dead_letters, 0)->stats.records_in));
+                                    (json_int_t)sl_stream_shard(dead_letters, 0)->stats.records_in));
     *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config_json(e), "summary", summary,
-                        "timeseries", series_json(c->sim));
+                        "timeseries", sl_sim_series_json(c->sim));
     if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
   }
   if (e->show_progress && c->progress.last_print > 0) fputs("\r\033[K", stderr); /* clear the line */
-  if (c->destination != NULL && fclose(c->destination) != 0 && rc == SL_OK)
-    rc = sl_error_set(err, SL_EIO, "mapping.on_failure: cannot write %s", e->on_failure_path);
+  sl_error_t dest_err;
+  if (sl_destination_close(c->destination, &dest_err) != SL_OK && rc == SL_OK) {
+    if (err != NULL) *err = dest_err;
+    rc = dest_err.code;
+  }
   sl_env_pool_destroy(c->pool); /* before the log file closes: nothing logs after this */
   if (c->logs != NULL && fclose(c->logs) != 0 && rc == SL_OK)
     rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot write %s", e->logs_path);
-  sl_stream_destroy(c->dead_letters);
   sl_sim_destroy(c->sim);
   if (c->store != NULL) {
     sl_error_t close_err;

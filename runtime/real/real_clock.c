@@ -11,7 +11,7 @@
 
 #include "real/worker_pool.h"
 #include "shardlab/real.h"
-#include "sim/sim_internal.h"
+#include "shardlab/sim.h"
 
 struct sl_real_s {
   sl_real_options_t options;
@@ -96,7 +96,7 @@ static void pump(sl_real_t *rt) {
       fail(rt, &err);
       break;
     }
-    int64_t now = sl_sim_now(sim), duration = sim->config.duration_us;
+    int64_t now = sl_sim_now(sim), duration = sl_sim_duration_us(sim);
     int64_t due = now < duration && (next < 0 || next > duration) ? duration : next;
     if (due >= 0 && (wake < 0 || due < wake)) wake = due;
     if (rt->in_flight[i] == 0 && sl_sim_finished(sim)) {
@@ -180,8 +180,7 @@ static void on_progress(uv_timer_t *timer) {
   for (size_t i = 0; i < rt->sim_count && !rt->closing; i++) {
     sl_sim_t *sim = rt->sims[i];
     if (rt->ended[i]) continue;
-    if (sim->config.progress != NULL) sim->config.progress(sim->config.progress_ctx, sim);
-    sl_sim_persist_checkpoints(sim, 0); /* about once a second: when the second has changed */
+    sl_sim_tick(sim); /* progress; checkpoints about once a second, when the second has changed */
   }
 }
 

@@ -10,19 +10,6 @@
 
 #define SECOND INT64_C(1000000)
 
-void sl_mapping_config_init(sl_mapping_config_t *m) {
-  memset(m, 0, sizeof *m);
-  m->batch_size = 100;
-  m->parallelization_factor = 1;
-  m->ordering = SL_ORDERING_LANES;
-  m->account_concurrency = 1000;
-  m->starting_position = SL_ITER_TRIM_HORIZON;
-  m->poll_interval_us = SECOND;
-  m->retry_backoff_us = SECOND;
-  m->maximum_retry_attempts = -1; /* AWS default: retry until the record expires */
-  m->maximum_record_age_us = -1;  /* AWS default: no maximum age */
-}
-
 void sl_sim_config_init(sl_sim_config_t *c) {
   memset(c, 0, sizeof *c);
   sl_stream_config_init(&c->stream);
@@ -35,33 +22,8 @@ void sl_sim_config_init(sl_sim_config_t *c) {
 }
 
 static int check(const sl_sim_config_t *c, sl_error_t *err) {
-  const sl_mapping_config_t *m = &c->mapping;
-  if (m->batch_size < 1 || m->batch_size > 10000)
-    return sl_error_set(err, SL_EINVAL, "mapping.batch_size %u is out of range: it must be between 1 and 10000",
-                        m->batch_size);
-  if (m->batching_window_us < 0 || m->batching_window_us > 300 * SECOND)
-    return sl_error_set(err, SL_EINVAL, "mapping.batching_window %g is out of range: it must be between 0 and 300",
-                        (double)m->batching_window_us / 1e6);
-  if (m->parallelization_factor < 1 || m->parallelization_factor > SL_PF_MAX)
-    return sl_error_set(err, SL_EINVAL,
-                        "mapping.parallelization_factor %u is out of range: it must be between 1 and 10",
-                        m->parallelization_factor);
-  if (m->account_concurrency < 1)
-    return sl_error_set(err, SL_EINVAL, "mapping.account_concurrency must be at least 1");
-  if (m->poll_interval_us < 1 || m->retry_backoff_us < 0)
-    return sl_error_set(err, SL_EINVAL, "mapping.poll_interval must be positive and retry_backoff not negative");
-  if (m->maximum_retry_attempts < -1 || m->maximum_retry_attempts > 10000)
-    return sl_error_set(err, SL_EINVAL, "mapping.maximum_retry_attempts %d is out of range: -1 or 0..10000",
-                        m->maximum_retry_attempts);
-  if (m->maximum_record_age_us != -1 && (m->maximum_record_age_us < 60 * SECOND || m->maximum_record_age_us > 604800 * SECOND))
-    return sl_error_set(err, SL_EINVAL, "mapping.maximum_record_age %g is out of range: -1 or 60..604800",
-                        (double)m->maximum_record_age_us / 1e6);
-  if (m->tumbling_window_us < 0 || m->tumbling_window_us > 900 * SECOND)
-    return sl_error_set(err, SL_EINVAL, "mapping.tumbling_window %g is out of range: it must be between 0 and 900",
-                        (double)m->tumbling_window_us / 1e6);
-  if (m->tumbling_window_us > 0 && m->parallelization_factor != 1)
-    return sl_error_set(err, SL_EINVAL,
-                        "mapping.tumbling_window needs parallelization_factor 1: a window's state belongs to its shard");
+  int rc = sl_mapping_config_check(&c->mapping, err);
+  if (rc != SL_OK) return rc;
   if (c->duration_us < 1) return sl_error_set(err, SL_EINVAL, "duration must be positive");
   if (c->drain_timeout_us < 0) return sl_error_set(err, SL_EINVAL, "drain_timeout must not be negative");
   for (uint32_t i = 0; i < c->producer_count; i++)
@@ -74,6 +36,25 @@ static int check(const sl_sim_config_t *c, sl_error_t *err) {
     return sl_error_set(err, SL_EINVAL, "the simulation needs produce and invoke callbacks");
   return SL_OK;
 }
+
+/* --- the mapping's host --------------------------------------------------------------------------------- */
+
+static int host_schedule(void *ctx, int64_t at_us, int type, uint32_t arg) {
+  sl_sim_t *sim = ctx;
+  return sl_event_queue_push(&sim->events, at_us, (uint32_t)type, arg);
+}
+
+static sl_second_t *host_second(void *ctx, int64_t at_us) { return sl__sim_second_at(ctx, at_us); }
+
+static int create_mapping(sl_sim_t *sim, sl_error_t *err) {
+  const sl_sim_config_t *c = &sim->config;
+  sl_esm_config_t ec = {c->mapping, c->invoke, c->on_failure, c->ctx, c->start_ms, c->resume_next,
+                        c->resume_frontier, c->resume_count, c->producer_count == 0};
+  sl_esm_host_t host = {sim, host_schedule, host_second, &sim->summary};
+  return sl_esm_create(&ec, &host, sim->stream, &sim->esm, err);
+}
+
+/* --- creation ------------------------------------------------------------------------------------------- */
 
 int sl_sim_create(const sl_sim_config_t *c, sl_sim_t **out, sl_error_t *err) {
   *out = NULL;
@@ -96,27 +77,17 @@ int sl_sim_create(const sl_sim_config_t *c, sl_sim_t **out, sl_error_t *err) {
   sim->config.actions = sim->actions;
   if (c->existing_stream != NULL) {
     sim->stream = c->existing_stream;
-    sim->initial_count = sl_stream_shard_total(sim->stream);
-    sim->initial_next = calloc(sim->initial_count, sizeof *sim->initial_next);
-    if (sim->initial_next == NULL) {
-      sl_sim_destroy(sim);
-      return sl_error_set(err, SL_ENOMEM, "out of memory");
-    }
-    for (uint32_t i = 0; i < sim->initial_count; i++)
-      sim->initial_next[i] = sl_shard_log_next(sl_stream_shard(sim->stream, i)->log);
   } else {
     sl_stream_config_t sc = c->stream;
     sc.created_ms = c->start_ms;
     rc = sl_stream_create(&sc, &sim->stream, err);
-    if (rc != SL_OK) {
-      sl_sim_destroy(sim);
-      return rc;
-    }
+  }
+  if (rc == SL_OK) rc = create_mapping(sim, err);
+  if (rc != SL_OK) {
+    sl_sim_destroy(sim);
+    return rc;
   }
   sim->checkpoint_second = -1;
-  const sl_mapping_config_t *m = &c->mapping;
-  sim->limit = m->account_concurrency;
-  if (m->reserved_concurrency > 0 && m->reserved_concurrency < sim->limit) sim->limit = m->reserved_concurrency;
   sim->rng = c->seed * UINT64_C(0x9E3779B97F4A7C15) + 1;
   *out = sim;
   return SL_OK;
@@ -124,184 +95,83 @@ int sl_sim_create(const sl_sim_config_t *c, sl_sim_t **out, sl_error_t *err) {
 
 void sl_sim_destroy(sl_sim_t *sim) {
   if (sim == NULL) return;
-  for (uint32_t i = 0; sim->producers && i < sim->config.producer_count; i++) {
-    free(sim->producers[i].key);
-    free(sim->producers[i].data);
-    free(sim->producers[i].ehk);
-  }
-  sl_sim_free_readers(sim);
+  sl__sim_producers_free(sim);
+  sl_esm_destroy(sim->esm);
   sl_event_queue_free(&sim->events);
   if (sim->config.existing_stream == NULL) sl_stream_destroy(sim->stream);
-  free(sim->initial_next);
-  free(sim->producers);
+  for (size_t i = 0; i < sim->shard_series_cap; i++) free(sim->shard_series[i].seconds);
+  free(sim->shard_series);
   free(sim->producer_configs);
   free(sim->actions);
-  free(sim->waiting);
   free(sim->seconds);
-  free(sim->shard_summaries);
   free(sim);
-}
-
-/* --- producers ------------------------------------------------------------------------------------------ */
-
-static double uniform(sl_sim_t *sim) { /* (0, 1] */
-  uint64_t x = sim->rng;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  sim->rng = x;
-  return ((double)((x * UINT64_C(2685821657736338717)) >> 11) + 1.0) * 0x1.0p-53;
-}
-
-/* When producer p's record number i arrives. Fixed: i / rate exactly; Poisson: exponential gaps. */
-static int64_t next_arrival(sl_sim_t *sim, uint32_t p, uint64_t i, int64_t after) {
-  const sl_producer_config_t *pc = &sim->config.producers[p];
-  if (pc->arrivals == SL_ARRIVALS_FIXED) {
-    int64_t t = (int64_t)llround((double)(i - 1) * 1e6 / pc->rate);
-    return t > after ? t : after;
-  }
-  return after + (int64_t)llround(-log(uniform(sim)) * 1e6 / pc->rate);
-}
-
-static char *copy(const void *p, size_t n) {
-  char *c = malloc(n + 1);
-  if (c != NULL) {
-    if (n) memcpy(c, p, n);
-    c[n] = '\0';
-  }
-  return c;
-}
-
-static int keep_pending(producer_t *pr, const sl_produced_t *rec) {
-  free(pr->key);
-  free(pr->data);
-  free(pr->ehk);
-  pr->key = copy(rec->key, rec->key_len);
-  pr->data = copy(rec->data, rec->data_len);
-  pr->ehk = rec->explicit_hash_key ? copy(rec->explicit_hash_key, strlen(rec->explicit_hash_key)) : NULL;
-  pr->key_len = rec->key_len;
-  pr->data_len = rec->data_len;
-  pr->pending = 1;
-  return pr->key && pr->data && (pr->ehk || !rec->explicit_hash_key) ? SL_OK : SL_ENOMEM;
-}
-
-/* A producer's record is due: put it; a throttled put is retried after the backoff, and the producer waits
- * for it, as a synchronous producer does. */
-static int produce(sl_sim_t *sim, uint32_t p) {
-  producer_t *pr = &sim->producers[p];
-  sl_produced_t rec;
-  if (sim->stopping) { /* stopped: a record waiting for its retry was never accepted, and is not put */
-    pr->pending = 0;
-    return SL_OK;
-  }
-  if (pr->pending) {
-    rec = (sl_produced_t){pr->key, pr->key_len, pr->data, pr->data_len, pr->ehk};
-  } else {
-    if (sim->now >= sim->config.duration_us || sim->stopping) return SL_OK; /* producers stop at duration */
-    memset(&rec, 0, sizeof rec);
-    int rc = sim->config.produce(sim->config.ctx, p, pr->next_i, sim->now, &rec, &sim->error);
-    if (rc != SL_OK) {
-      sim->failed = 1;
-      return rc;
-    }
-  }
-  sl_put_result_t put;
-  sl_error_t err;
-  int rc = sl_stream_put(sim->stream, sim->config.start_ms + sim->now / 1000, rec.key, rec.key_len,
-                         rec.explicit_hash_key, rec.data, rec.data_len, &put, &err);
-  sl_second_t *sec = sl_sim_second_at(sim, sim->now);
-  if (sec == NULL) return SL_ENOMEM;
-  if (rc == SL_ETHROTTLED) {
-    sec->records_throttled++;
-    sim->summary.records_throttled++;
-    if (!pr->pending && keep_pending(pr, &rec) != SL_OK) return SL_ENOMEM;
-    return sl_event_queue_push(&sim->events, sim->now + sim->config.producer_backoff_us, EV_PRODUCE, p);
-  }
-  if (rc != SL_OK) { /* a bad key or record from the script: stop and say which */
-    sim->failed = 1;
-    return sl_error_set(&sim->error, rc, "producers[%u] record %llu: %s", p + 1, (unsigned long long)pr->next_i,
-                        err.message);
-  }
-  pr->pending = 0;
-  sec->records_in++;
-  reader_t *r = &sim->readers[put.shard_index];
-  size_t i = (size_t)(sim->now / SECOND);
-  sl_shard_second_t *seconds = sl_grow_zeroed(r->seconds, &r->second_cap, i, sizeof *r->seconds, 64);
-  if (seconds == NULL) return SL_ENOMEM;
-  r->seconds = seconds;
-  r->seconds[i].records_in++;
-  r->seconds[i].bytes_in += rec.key_len + rec.data_len;
-  sim->summary.records_put++;
-  sim->outstanding++;
-  pr->next_i++;
-  int64_t t = next_arrival(sim, p, pr->next_i, sim->now);
-  if (t < sim->config.duration_us) return sl_event_queue_push(&sim->events, t, EV_PRODUCE, p);
-  return SL_OK;
 }
 
 /* --- the loop ------------------------------------------------------------------------------------------- */
 
-/* Nothing left to do but polling: no producer waits to put a record, no tumbling window is still open. */
-static int producers_idle(const sl_sim_t *sim) {
-  for (uint32_t p = 0; p < sim->config.producer_count; p++)
-    if (sim->producers[p].pending) return 0;
-  for (uint32_t i = 0; i < sim->reader_count; i++)
-    if (sim->readers[i].window >= 0) return 0;
-  return 1;
+/* The first error of the run: the simulation's own, or the mapping's. */
+static int failed(const sl_sim_t *sim) { return sim->failed || sl_esm_error(sim->esm) != NULL; }
+
+static int reshard(sl_sim_t *sim, uint32_t action) {
+  const sl_action_t *a = &sim->config.actions[action];
+  if (a->update_shard_count == 0) return SL_OK;
+  sl_error_t err;
+  int rc = sl_stream_update_shard_count(sim->stream, a->update_shard_count, sim->config.start_ms + sim->now / 1000,
+                                        &err);
+  if (rc != SL_OK) {
+    sim->failed = 1;
+    return sl_error_set(&sim->error, rc, "actions[%u]: %s", action + 1, err.message);
+  }
+  return sl_esm_add_readers(sim->esm, sim->now);
 }
 
 static int handle(sl_sim_t *sim, const sl_event_t *e) {
   switch (e->type) {
-  case EV_PRODUCE: return produce(sim, e->arg);
-  case EV_POLL: return sl_sim_poll(sim, e->arg);
-  case EV_DONE: return sl_sim_batch_done(sim, e->arg);
-  case EV_WINDOW: return sl_sim_try_start(sim, e->arg);
-  case EV_RETRY: {
-    uint32_t pf = sim->config.mapping.parallelization_factor;
-    sim->readers[e->arg / pf].slots[e->arg % pf].retry_wait = 0;
-    return sl_sim_try_start(sim, e->arg);
+  case EV_PRODUCE: return sl__sim_produce(sim, e->arg);
+  case EV_ACTION: return reshard(sim, e->arg);
+  default: return sl_esm_event(sim->esm, sim->now, (int)e->type, e->arg);
   }
-  case EV_ACTION: {
-    const sl_action_t *a = &sim->config.actions[e->arg];
-    if (a->update_shard_count > 0) {
-      sl_error_t err;
-      int rc = sl_stream_update_shard_count(sim->stream, a->update_shard_count,
-                                            sim->config.start_ms + sim->now / 1000, &err);
-      if (rc != SL_OK) {
-        sim->failed = 1;
-        return sl_error_set(&sim->error, rc, "actions[%u]: %s", e->arg + 1, err.message);
-      }
-      return sl_sim_add_readers(sim);
-    }
-    return SL_OK;
-  }
-  }
-  return SL_OK;
 }
 
+/* The run's first error into *err: the simulation's own, or else the mapping's; rc when neither has one. */
 static int failure(sl_sim_t *sim, int rc, sl_error_t *err) {
-  if (err != NULL) *err = sim->error;
-  return sim->error.code ? sim->error.code : rc;
+  const sl_error_t *e = !sim->failed && sl_esm_error(sim->esm) != NULL ? sl_esm_error(sim->esm) : &sim->error;
+  if (err != NULL) *err = *e;
+  return e->code ? e->code : rc;
 }
 
 int sl_sim_begin(sl_sim_t *sim, sl_error_t *err) {
-  int rc = sl_sim_add_readers(sim);
+  int rc = sl_esm_add_readers(sim->esm, sim->now);
   for (uint32_t p = 0; rc == SL_OK && p < sim->config.producer_count; p++) {
     sim->producers[p].next_i = 1;
-    rc = sl_event_queue_push(&sim->events, next_arrival(sim, p, 1, 0), EV_PRODUCE, p);
+    rc = sl_event_queue_push(&sim->events, sl__sim_next_arrival(sim, p, 1, 0), EV_PRODUCE, p);
   }
   for (uint32_t a = 0; rc == SL_OK && a < sim->config.action_count; a++)
     rc = sl_event_queue_push(&sim->events, sim->config.actions[a].at_us, EV_ACTION, a);
-  if (rc != SL_OK && !sim->failed) {
+  if (rc != SL_OK && !failed(sim)) {
     sim->failed = 1;
     sl_error_set(&sim->error, rc, "out of memory starting the run");
   }
-  return rc != SL_OK || sim->failed ? failure(sim, rc, err) : SL_OK;
+  return rc != SL_OK || failed(sim) ? failure(sim, rc, err) : SL_OK;
 }
 
-/* Done: producers stopped, nothing waits to be put, every record put is done, nothing runs. */
+/* Done: producers stopped, nothing waits to be put, and the mapping has nothing left (every record put is
+ * done, nothing runs, no tumbling window is open). */
 static int done_at(const sl_sim_t *sim, int64_t at_us) {
-  return at_us >= sim->config.duration_us && sim->outstanding == 0 && producers_idle(sim) && sim->running == 0;
+  return at_us >= sim->config.duration_us && sl__sim_producers_idle(sim) && sl_esm_idle(sim->esm);
+}
+
+/* Calls the checkpoint callback when the run's second changed since its last call, or when final. */
+static void persist_checkpoints(sl_sim_t *sim, int final) {
+  int64_t second = sim->now / SECOND;
+  if (sim->config.checkpoint == NULL || (!final && second == sim->checkpoint_second)) return;
+  sim->checkpoint_second = second;
+  sim->config.checkpoint(sim->config.checkpoint_ctx, sim, final);
+}
+
+void sl_sim_tick(sl_sim_t *sim) {
+  if (sim->config.progress != NULL) sim->config.progress(sim->config.progress_ctx, sim);
+  persist_checkpoints(sim, 0);
 }
 
 int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
@@ -320,93 +190,64 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
     }
     if (e.at_us / SECOND != sim->now / SECOND) {
       sim->now = e.at_us;
-      if (sim->config.progress != NULL) sim->config.progress(sim->config.progress_ctx, sim);
-      sl_sim_persist_checkpoints(sim, 0);
+      sl_sim_tick(sim);
     }
     sim->now = e.at_us;
     rc = handle(sim, &e);
   }
-  if (rc != SL_OK || sim->failed) return failure(sim, rc, err);
-  sl_sim_finish_metrics(sim);
-  sl_sim_persist_checkpoints(sim, 1);
+  if (rc != SL_OK || failed(sim)) return failure(sim, rc, err);
+  sl_sim_end(sim);
   return SL_OK;
-}
-
-void sl_sim_persist_checkpoints(sl_sim_t *sim, int final) {
-  int64_t second = sim->now / SECOND;
-  if (sim->config.checkpoint == NULL || (!final && second == sim->checkpoint_second)) return;
-  sim->checkpoint_second = second;
-  sim->config.checkpoint(sim->config.checkpoint_ctx, sim, final);
-}
-
-int sl_sim_checkpoint(const sl_sim_t *sim, uint32_t shard, uint64_t *next, uint64_t *frontier) {
-  if (shard >= sim->reader_count || !sim->readers[shard].started) return 0;
-  *next = sl_checkpoint_next(&sim->readers[shard].checkpoint);
-  *frontier = sim->readers[shard].frontier > *next ? sim->readers[shard].frontier : *next;
-  return 1;
 }
 
 int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *err) {
   if (now_us > sim->now) sim->now = now_us;
   /* The drain timeout: what has not been delivered by then stays behind, as on the virtual clock. */
-  if (sim->now >= sim->config.duration_us + sim->config.drain_timeout_us) sim->stopping = 1;
+  if (sim->now >= sim->config.duration_us + sim->config.drain_timeout_us) {
+    sim->stopping = 1;
+    sl_esm_stop(sim->esm);
+  }
   int rc = SL_OK;
   const sl_event_t *next;
-  while (rc == SL_OK && !sim->failed && (next = sl_event_queue_peek(&sim->events)) != NULL && next->at_us <= sim->now) {
+  while (rc == SL_OK && !failed(sim) && (next = sl_event_queue_peek(&sim->events)) != NULL && next->at_us <= sim->now) {
     sl_event_t e;
     sl_event_queue_pop(&sim->events, &e);
     rc = handle(sim, &e);
   }
-  if (rc != SL_OK || sim->failed) return failure(sim, rc, err);
+  if (rc != SL_OK || failed(sim)) return failure(sim, rc, err);
   next = sl_event_queue_peek(&sim->events);
   *next_us = next != NULL ? next->at_us : -1;
   return SL_OK;
 }
 
 int sl_sim_complete(sl_sim_t *sim, uint32_t slot, const sl_batch_outcome_t *out, int64_t now_us, sl_error_t *err) {
-  uint32_t pf = sim->config.mapping.parallelization_factor;
-  if (slot / pf >= sim->reader_count || !sim->readers[slot / pf].slots[slot % pf].running) {
-    free(out->state_json);
-    return sl_error_set(err, SL_EINVAL, "slot %u has no invocation running", slot);
-  }
-  if (now_us > sim->now) sim->now = now_us;
-  sim->readers[slot / pf].slots[slot % pf].outcome = *out;
-  int rc = sl_sim_batch_done(sim, slot);
-  return rc != SL_OK || sim->failed ? failure(sim, rc, err) : SL_OK;
+  int64_t now = now_us > sim->now ? now_us : sim->now;
+  int rc = sl_esm_complete(sim->esm, now, slot, out, err);
+  if (rc == SL_EINVAL && !failed(sim)) return rc; /* not a running slot: the caller's mistake, *err says which */
+  sim->now = now;
+  return rc != SL_OK || failed(sim) ? failure(sim, rc, err) : SL_OK;
 }
 
 void sl_sim_stop(sl_sim_t *sim) {
   if (!sim->stopping && !done_at(sim, sim->now)) sim->summary.interrupted = 1;
   sim->stopping = 1;
+  sl_esm_stop(sim->esm);
 }
 
 int sl_sim_finished(const sl_sim_t *sim) {
-  return sim->failed || (sim->stopping ? sim->running == 0 : done_at(sim, sim->now));
+  return failed(sim) || (sim->stopping ? sl_esm_running(sim->esm) == 0 : done_at(sim, sim->now));
 }
 
 void sl_sim_end(sl_sim_t *sim) {
-  sl_sim_finish_metrics(sim);
-  sl_sim_persist_checkpoints(sim, 1);
+  sl__sim_finish_metrics(sim);
+  persist_checkpoints(sim, 1);
+}
+
+int sl_sim_checkpoint(const sl_sim_t *sim, uint32_t shard, uint64_t *next, uint64_t *frontier) {
+  return sl_esm_checkpoint(sim->esm, shard, next, frontier);
 }
 
 int64_t sl_sim_now(const sl_sim_t *sim) { return sim->now; }
-uint32_t sl_sim_running(const sl_sim_t *sim) { return sim->running; }
-int64_t sl_sim_iterator_age_ms(const sl_sim_t *sim) {
-  size_t i = (size_t)(sim->now / SECOND);
-  if (i < sim->second_count && sim->seconds[i].invocations > 0) return sim->seconds[i].iterator_age_ms;
-  return i > 0 && i - 1 < sim->second_count ? sim->seconds[i - 1].iterator_age_ms : 0;
-}
-
-const sl_summary_t *sl_sim_summary(const sl_sim_t *sim) { return &sim->summary; }
-size_t sl_sim_seconds(const sl_sim_t *sim) { return sim->second_count; }
-const sl_second_t *sl_sim_second(const sl_sim_t *sim, size_t i) { return i < sim->second_count ? &sim->seconds[i] : NULL; }
+int64_t sl_sim_duration_us(const sl_sim_t *sim) { return sim->config.duration_us; }
+uint32_t sl_sim_running(const sl_sim_t *sim) { return sl_esm_running(sim->esm); }
 const sl_stream_t *sl_sim_stream(const sl_sim_t *sim) { return sim->stream; }
-sl_shard_second_t sl_sim_shard_second(const sl_sim_t *sim, uint32_t shard, size_t i) {
-  sl_shard_second_t none = {0, 0};
-  if (shard >= sim->reader_count || i >= sim->readers[shard].second_cap) return none;
-  return sim->readers[shard].seconds[i];
-}
-
-const sl_shard_summary_t *sl_sim_shard_summary(const sl_sim_t *sim, uint32_t shard) {
-  return shard < sim->reader_count ? &sim->shard_summaries[shard] : NULL;
-}

@@ -100,7 +100,7 @@ aws("update-shard-count", "--stream-name", "cli", "--target-shard-count", "100",
 aws("get-records", "--shard-iterator", "AAAA" + it[4:], expect_error="InvalidArgumentException")
 aws("get-shard-iterator", "--stream-name", "cli", "--shard-id", "shardId-000000000009", "--shard-iterator-type",
     "LATEST", expect_error="ResourceNotFoundException")
-time.sleep(1.6)  # the server was started with --iterator-ttl 1500
+time.sleep(5.1)  # the server was started with --iterator-ttl 5000
 aws("get-records", "--shard-iterator", it, expect_error="ExpiredIteratorException")
 aws("delete-stream", "--stream-name", "cli")
 check("cli" not in aws("list-streams")["StreamNames"], "deleted stream still listed")

@@ -1,0 +1,46 @@
+/* metrics.h - what a run measures (DESIGN 9): a row per second of the run, a summary, and figures per shard.
+ * The simulation owns them; the producers write the records-in side, the event source mapping (esm.h) the
+ * invocation side. */
+#ifndef SHARDLAB_METRICS_H
+#define SHARDLAB_METRICS_H
+
+#include <stdint.h>
+
+/* One second of the run (DESIGN 9). */
+typedef struct sl_second_s {
+  uint32_t concurrency;        /* most invocations running at once */
+  uint32_t invocations;        /* invocations started */
+  uint32_t errors;             /* invocations that failed */
+  uint32_t throttles;          /* batches ready but held back by a concurrency limit */
+  int64_t iterator_age_ms;     /* max age of the last record of batches started this second */
+  uint64_t records_in;         /* records accepted by the stream */
+  uint64_t records_throttled;  /* puts refused by write limits */
+} sl_second_t;
+
+/* One shard's writes in one second. */
+typedef struct sl_shard_second_s {
+  uint64_t records_in;
+  uint64_t bytes_in;
+} sl_shard_second_t;
+
+typedef struct sl_shard_summary_s {
+  uint64_t records_in;
+  uint64_t bytes_in;
+  uint64_t distinct_keys;  /* partition keys seen */
+  uint32_t lanes_used;     /* slots that ran at least one batch */
+} sl_shard_summary_t;
+
+typedef struct sl_summary_s {
+  uint64_t records_put, records_throttled, records_delivered, deliveries, invocations, errors;
+  uint32_t max_concurrency;
+  double mean_concurrency;     /* time-weighted mean of running invocations while records flowed */
+  int64_t max_iterator_age_ms;
+  uint64_t records_failed, records_filtered, records_expired, cold_starts;
+  uint64_t retries;            /* invocations that repeated records already invoked (bisected halves excluded) */
+  uint64_t duplicate_deliveries; /* record deliveries beyond each record's first: at-least-once made visible */
+  uint64_t windows_closed;     /* tumbling windows that had their final invocation */
+  int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */
+  int interrupted;             /* stopped by sl_sim_stop (Ctrl-C on the real clock) before it was done */
+} sl_summary_t;
+
+#endif

@@ -1,0 +1,61 @@
+/* sim_json.c - a run's results as JSON (DESIGN 9): the summary object, with the figures of every shard, and
+ * the series of seconds, with each shard's writes. The names are the contract of --json and the reports. */
+#include <math.h>
+
+#include "shardlab/sim.h"
+
+json_t *sl_sim_summary_json(const sl_sim_t *sim) {
+  const sl_summary_t *s = sl_sim_summary(sim);
+  json_t *shards = json_array();
+  const sl_stream_t *stream = sl_sim_stream(sim);
+  for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++) {
+    const sl_shard_summary_t *sh = sl_sim_shard_summary(sim, i);
+    if (sh == NULL) continue;
+    json_array_append_new(shards, json_pack("{s:s,s:I,s:I,s:I,s:i}", "shard", sl_stream_shard(stream, i)->id,
+                                            "records_in", (json_int_t)sh->records_in, "bytes_in",
+                                            (json_int_t)sh->bytes_in, "distinct_keys", (json_int_t)sh->distinct_keys,
+                                            "lanes_used", (int)sh->lanes_used));
+  }
+  json_t *j = json_object();
+  json_object_set_new(j, "records_put", json_integer((json_int_t)s->records_put));
+  json_object_set_new(j, "records_throttled", json_integer((json_int_t)s->records_throttled));
+  json_object_set_new(j, "records_delivered", json_integer((json_int_t)s->records_delivered));
+  json_object_set_new(j, "deliveries", json_integer((json_int_t)s->deliveries));
+  json_object_set_new(j, "invocations", json_integer((json_int_t)s->invocations));
+  json_object_set_new(j, "errors", json_integer((json_int_t)s->errors));
+  json_object_set_new(j, "max_concurrency", json_integer(s->max_concurrency));
+  json_object_set_new(j, "mean_concurrency", json_real((double)llround(s->mean_concurrency * 1000) / 1000));
+  json_object_set_new(j, "max_iterator_age_ms", json_integer(s->max_iterator_age_ms));
+  json_object_set_new(j, "retries", json_integer((json_int_t)s->retries));
+  json_object_set_new(j, "duplicate_deliveries", json_integer((json_int_t)s->duplicate_deliveries));
+  json_object_set_new(j, "windows_closed", json_integer((json_int_t)s->windows_closed));
+  json_object_set_new(j, "records_failed", json_integer((json_int_t)s->records_failed));
+  json_object_set_new(j, "records_filtered", json_integer((json_int_t)s->records_filtered));
+  json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));
+  json_object_set_new(j, "cold_starts", json_integer((json_int_t)s->cold_starts));
+  json_object_set_new(j, "duration_s", json_real((double)s->ended_us / 1e6));
+  json_object_set_new(j, "interrupted", json_boolean(s->interrupted));
+  json_object_set_new(j, "shards", shards);
+  return j;
+}
+
+json_t *sl_sim_series_json(const sl_sim_t *sim) {
+  json_t *rows = json_array();
+  uint32_t shards = sl_stream_shard_total(sl_sim_stream(sim));
+  for (size_t i = 0; i < sl_sim_seconds(sim); i++) {
+    const sl_second_t *s = sl_sim_second(sim, i);
+    json_t *per_shard = json_array();
+    for (uint32_t k = 0; k < shards; k++) {
+      sl_shard_second_t ss = sl_sim_shard_second(sim, k, i);
+      json_array_append_new(per_shard, json_pack("{s:I,s:I}", "records_in", (json_int_t)ss.records_in, "bytes_in",
+                                                 (json_int_t)ss.bytes_in));
+    }
+    json_array_append_new(rows, json_pack("{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:o}", "t", (json_int_t)i, "concurrency",
+                                          (int)s->concurrency, "invocations", (int)s->invocations, "errors",
+                                          (int)s->errors, "throttles", (int)s->throttles, "iterator_age_ms",
+                                          (json_int_t)s->iterator_age_ms, "records_in", (json_int_t)s->records_in,
+                                          "records_throttled", (json_int_t)s->records_throttled, "shards",
+                                          per_shard));
+  }
+  return rows;
+}
