@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "utf8.h"
-#include "write_limit.h"
 
 void sl_stream_config_init(sl_stream_config_t *c) {
   memset(c, 0, sizeof *c);
@@ -116,11 +115,12 @@ sl_shard_t *sl_stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t
     s->shards = grown;
     s->shard_cap = cap;
   }
-  sl_shard_t *shard = calloc(1, sizeof *shard);
-  if (shard == NULL) return NULL;
+  sl__shard_entry_t *entry = calloc(1, sizeof *entry);
+  if (entry == NULL) return NULL;
+  sl_shard_t *shard = &entry->shard;
   shard->log = sl_shard_log_create(0);
   if (shard->log == NULL) {
-    free(shard);
+    free(entry);
     return NULL;
   }
   shard->index = s->shard_total;
@@ -134,7 +134,7 @@ sl_shard_t *sl_stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t
   shard->created_ms = now_ms;
   shard->closed_ms = -1;
   shard->last_arrival_ms = now_ms;
-  sl_write_limit_reset(shard, &s->config, now_ms);
+  sl__write_limit_reset(&entry->write_limit, &s->config, now_ms);
   s->shards[s->shard_total++] = shard;
   return shard;
 }
@@ -246,7 +246,8 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
     hash_key = sl_hashkey_of(key, key_len);
   }
   sl_shard_t *shard = (sl_shard_t *)sl_stream_route(s, hash_key);
-  if (s->config.write_limits && !sl_write_limit_take(shard, &s->config, now_ms, key_len + data_len)) {
+  sl__write_limit_t *limit = &((sl__shard_entry_t *)shard)->write_limit;
+  if (s->config.write_limits && !sl__write_limit_take(limit, &s->config, now_ms, key_len + data_len)) {
     shard->stats.records_throttled++;
     /* The message AWS returns (API PutRecords, "ErrorMessage" example). */
     return sl_error_set(err, SL_ETHROTTLED, "Rate exceeded for shard %s in stream %s under account %s.", shard->id,

@@ -3,6 +3,14 @@
 #define SHARDLAB_STREAM_INTERNAL_H
 
 #include "shardlab/stream.h"
+#include "write_limit.h"
+
+/* A shard as the stream allocates it: the public part first (a pointer to it is a pointer to this), then
+ * the state no one else sees. */
+typedef struct sl__shard_entry_s {
+  sl_shard_t shard;
+  sl__write_limit_t write_limit;  /* its write-limit buckets */
+} sl__shard_entry_t;
 
 struct sl_stream_s {
   sl_stream_config_t config;          /* a copy; its strings point at the buffers below */

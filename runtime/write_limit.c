@@ -1,10 +1,10 @@
 /* write_limit.c - token buckets for the per-shard write limits (see write_limit.h). */
 #include "write_limit.h"
 
-void sl_write_limit_reset(sl_shard_t *shard, const sl_stream_config_t *c, int64_t now_ms) {
-  shard->bucket_ms = now_ms;
-  shard->bucket_records = (int64_t)c->records_per_second * 1000;
-  shard->bucket_bytes = (int64_t)c->bytes_per_second * 1000;
+void sl__write_limit_reset(sl__write_limit_t *w, const sl_stream_config_t *c, int64_t now_ms) {
+  w->refilled_ms = now_ms;
+  w->records = (int64_t)c->records_per_second * 1000;
+  w->bytes = (int64_t)c->bytes_per_second * 1000;
 }
 
 static void refill(int64_t *tokens, int64_t per_second, int64_t elapsed_ms) {
@@ -16,18 +16,18 @@ static void refill(int64_t *tokens, int64_t per_second, int64_t elapsed_ms) {
   *tokens = t > cap ? cap : t;
 }
 
-int sl_write_limit_take(sl_shard_t *shard, const sl_stream_config_t *c, int64_t now_ms, size_t bytes) {
-  if (now_ms > shard->bucket_ms) {
-    int64_t elapsed = now_ms - shard->bucket_ms;
-    refill(&shard->bucket_records, c->records_per_second, elapsed);
-    refill(&shard->bucket_bytes, c->bytes_per_second, elapsed);
-    shard->bucket_ms = now_ms;
+int sl__write_limit_take(sl__write_limit_t *w, const sl_stream_config_t *c, int64_t now_ms, size_t bytes) {
+  if (now_ms > w->refilled_ms) {
+    int64_t elapsed = now_ms - w->refilled_ms;
+    refill(&w->records, c->records_per_second, elapsed);
+    refill(&w->bytes, c->bytes_per_second, elapsed);
+    w->refilled_ms = now_ms;
   }
   int64_t byte_cost = (int64_t)bytes * 1000;
   int64_t byte_cap = (int64_t)c->bytes_per_second * 1000;
-  if (shard->bucket_records < 1000) return 0;
-  if (shard->bucket_bytes < byte_cost && shard->bucket_bytes < byte_cap) return 0;
-  shard->bucket_records -= 1000;
-  shard->bucket_bytes -= byte_cost;
+  if (w->records < 1000) return 0;
+  if (w->bytes < byte_cost && w->bytes < byte_cap) return 0;
+  w->records -= 1000;
+  w->bytes -= byte_cost;
   return 1;
 }

@@ -12,12 +12,19 @@
 
 #include "shardlab/stream.h"
 
+/* A shard's two buckets; the stream keeps one beside each shard (stream_internal.h). */
+typedef struct sl__write_limit_s {
+  int64_t refilled_ms;  /* when the buckets were last refilled */
+  int64_t records;      /* tokens in thousandths of a record */
+  int64_t bytes;        /* tokens in thousandths of a byte */
+} sl__write_limit_t;
+
 /* Fills both buckets as of now_ms (a new shard starts with a full second of capacity). */
-void sl_write_limit_reset(sl_shard_t *shard, const sl_stream_config_t *c, int64_t now_ms);
+void sl__write_limit_reset(sl__write_limit_t *w, const sl_stream_config_t *c, int64_t now_ms);
 
 /* Refills to now_ms, then takes one record of `bytes` (key + data) when both buckets hold enough. A full bytes
  * bucket admits one record larger than its capacity (it goes into debt), so that records up to the maximum
  * record size can always be written eventually. Returns 1 when taken, 0 when the write must be refused. */
-int sl_write_limit_take(sl_shard_t *shard, const sl_stream_config_t *c, int64_t now_ms, size_t bytes);
+int sl__write_limit_take(sl__write_limit_t *w, const sl_stream_config_t *c, int64_t now_ms, size_t bytes);
 
 #endif

@@ -60,9 +60,6 @@ typedef struct sl_shard_s {
   sl_shard_log_t *log;          /* its records */
   sl_shard_stats_t stats;       /* what was written to it */
   int64_t last_arrival_ms;      /* arrival times are kept monotonic per shard */
-  int64_t bucket_ms;            /* when the write-limit buckets were last refilled */
-  int64_t bucket_records;       /* tokens in thousandths of a record */
-  int64_t bucket_bytes;         /* tokens in thousandths of a byte */
 } sl_shard_t;
 
 typedef struct sl_stream_s sl_stream_t;
