@@ -4,6 +4,8 @@
  * ready strings and calls the same handler. Target: >= 0.8x. Usage: bench_dispatch */
 #define _POSIX_C_SOURCE 200809L
 
+#include <lauxlib.h> /* the pure-Lua baseline */
+#include <lualib.h>
 #include <string.h>
 
 #include "run_experiment.h"

@@ -4,6 +4,8 @@
  * times as long. The work is calibrated to about 200 ms on one thread. Usage: bench_parallel [K] */
 #define _POSIX_C_SOURCE 200809L
 
+#include <lauxlib.h> /* the plain Lua state of the single-thread loop */
+#include <lualib.h>
 #include <stdlib.h>
 #include <uv.h>
 

@@ -1,18 +1,16 @@
-/* run_experiment.h - what the experiment benchmarks share: run every experiment of a Lua file through the
- * library (as `shardlab run` does) and report wall time; peak resident memory from getrusage. */
+/* run_experiment.h - what the experiment benchmarks share: run the first experiment of a Lua file through the
+ * library's one call for experiment files (lua/experiment_file.h, as `shardlab run` does) and report wall
+ * time; peak resident memory from getrusage. */
 #ifndef SHARDLAB_BENCH_RUN_EXPERIMENT_H
 #define SHARDLAB_BENCH_RUN_EXPERIMENT_H
 
-#include <lauxlib.h>
-#include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include "shardlab/clock.h"
-#include "lua/env_internal.h"
-#include "lua/experiment.h"
+#include "lua/experiment_file.h"
 
 static inline long bench_peak_rss_kib(void) {
   struct rusage ru;
@@ -21,29 +19,26 @@ static inline long bench_peak_rss_kib(void) {
 }
 
 /* Runs the file's first experiment on the given clock; returns its summary as JSON (caller decrefs) and the
- * wall time. */
+ * wall time of the run (the file's top level excluded). dir is the file's folder: the library finds it from
+ * file itself. */
 static inline json_t *bench_run_file_on(const char *dir, const char *file, sl_clock_kind_t clock, double *seconds) {
-  sl_experiment_host_t host;
-  lua_State *L = sl_experiment_state(&host, dir);
-  if (L == NULL || luaL_loadfilex(L, file, "t") != LUA_OK || sl_env_pcall(L, 0, 0) != LUA_OK) {
-    fprintf(stderr, "bench: %s\n", L ? lua_tostring(L, -1) : "out of memory");
+  (void)dir;
+  sl_run_settings_t settings = {0, 0, clock, 0, 0, 0}; /* the experiment's own seed; default workers */
+  sl_experiment_file_t *x;
+  int rc = sl_experiment_file_open(file, &settings, &x);
+  if (rc != SL_OK) {
+    fprintf(stderr, "bench: %s\n", rc == SL_ENOMEM ? "out of memory" : sl_experiment_file_error(x));
     exit(1);
   }
-  sl_lua_push_experiments(L);
-  lua_rawgeti(L, -1, 1);
-  sl_experiment_t e;
   sl_error_t err;
   json_t *result = NULL;
   double t0 = sl_clock_mono_s();
-  int rc = sl_experiment_read(L, -1, dir, 1, &e, &err);
-  e.env.clock = clock;
-  if (rc != SL_OK || sl_experiment_run(L, &e, &result, &err) != SL_OK) {
+  if (sl_experiment_file_run(x, 0, &result, &err) != SL_OK) {
     fprintf(stderr, "bench: %s\n", err.message);
     exit(1);
   }
   *seconds = sl_clock_mono_s() - t0;
-  sl_experiment_free(L, &e);
-  lua_close(L);
+  sl_experiment_file_close(x);
   json_t *summary = json_incref(json_object_get(result, "summary"));
   json_decref(result);
   return summary;

@@ -13,7 +13,7 @@ typedef struct sl_report_request_s {
 /* The summary tables of `shardlab run` (cmd_run.c): experiments side by side, then each one's shards. */
 void sl_cli_print_table(json_t *experiments);
 
-/* Makes what r asks for from the results (the "experiments" list of --json). 0, or -1 after printing why. */
-int sl_cli_report(json_t *experiments, const sl_report_request_t *r);
+/* Makes what req asks for from the results (the "experiments" list of --json). 0, or -1 after printing why. */
+int sl_cli_report(json_t *experiments, const sl_report_request_t *req);
 
 #endif

@@ -3,17 +3,15 @@
 #define _POSIX_C_SOURCE 200809L /* getline */
 
 #include <jansson.h>
-#include <lauxlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "lua/env_internal.h" /* sl_env_pcall */
-#include "lua/experiment.h"
+#include "lua/experiment_file.h"
+#include "shardlab/hashkey.h"
 #include "shardlab/stream.h"
-#include "path.h"
 
 static const char route_usage[] =
     "usage: shardlab route (--shards N | --stream FILE.lua) [--json] [KEY ...]\n"
@@ -75,36 +73,25 @@ static int stream_of_file(const char *file, sl_stream_config_t *config, char *na
   FILE *f = fopen(file, "r");
   if (f == NULL) return usage_error("--stream: cannot read %s", file);
   fclose(f);
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", file);
-  sl_path_dir(dir, sizeof dir);
-  sl_experiment_host_t host;
-  lua_State *L = sl_experiment_state(&host, dir);
-  if (L == NULL) return SL_EXIT_FAILED;
-  int status = SL_EXIT_OK;
-  if (luaL_loadfilex(L, file, "t") != LUA_OK || sl_env_pcall(L, 0, 0) != LUA_OK) {
-    fprintf(stderr, "shardlab route: %s\n", lua_tostring(L, -1));
-    status = SL_EXIT_FAILED;
-  } else {
-    sl_lua_push_experiments(L);
-    if (lua_rawgeti(L, -1, 1) != LUA_TTABLE) {
-      fprintf(stderr, "shardlab route: %s declares no experiment (sl.experiment{...})\n", file);
-      status = SL_EXIT_FAILED;
-    } else {
-      sl_experiment_t e;
-      sl_error_t err;
-      if (sl_experiment_read(L, -1, dir, 1, &e, &err) != SL_OK) {
-        fprintf(stderr, "shardlab route: %s: %s\n", file, err.message);
-        status = SL_EXIT_FAILED;
-      } else {
-        *config = e.sim.stream;
-        snprintf(name, name_size, "%s", e.sim.stream.name);
-        config->name = name;
-      }
-      sl_experiment_free(L, &e);
-    }
+  sl_experiment_file_t *x;
+  int rc = sl_experiment_file_open(file, NULL, &x); /* read only: no sl.run */
+  if (rc == SL_ENOMEM) return SL_EXIT_FAILED;
+  sl_error_t err;
+  sl_experiment_info_t info;
+  int status = SL_EXIT_FAILED;
+  if (rc != SL_OK) {
+    fprintf(stderr, "shardlab route: %s\n", sl_experiment_file_error(x));
+  } else if (sl_experiment_file_count(x) == 0) {
+    fprintf(stderr, "shardlab route: %s declares no experiment (sl.experiment{...})\n", file);
+  } else if (sl_experiment_file_read(x, 0, &err) != SL_OK) {
+    fprintf(stderr, "shardlab route: %s: %s\n", file, err.message);
+  } else if (sl_experiment_file_info(x, 0, &info) == SL_OK) {
+    *config = info.stream;
+    snprintf(name, name_size, "%s", info.stream.name); /* it points into the file's state */
+    config->name = name;
+    status = SL_EXIT_OK;
   }
-  lua_close(L);
+  sl_experiment_file_close(x);
   return status;
 }
 

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <jansson.h>
-#include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_report.h"
-#include "lua/env_internal.h" /* sl_env_pcall */
-#include "lua/experiment.h"
-#include "path.h"
+#include "lua/experiment_file.h"
 
 #define usage_error(...) sl_cli_usage_error("run", __VA_ARGS__)
 
@@ -87,64 +84,49 @@ void sl_cli_print_table(json_t *experiments) {
   }
 }
 
-/* Loads the file and runs every experiment it declares; fills results. Returns an exit status. */
+/* Runs every experiment the loaded file declares, after the runs it made with sl.run; fills results. Returns
+ * an exit status. */
+static int run_declared(sl_experiment_file_t *x, const char *file, json_t *results) {
+  json_t *inline_runs = sl_experiment_file_inline_results(x); /* the runs made with sl.run come first */
+  json_array_extend(results, inline_runs);
+  size_t n = sl_experiment_file_count(x);
+  if (n == 0 && json_array_size(inline_runs) == 0) {
+    fprintf(stderr, "shardlab run: %s declares no experiment: call sl.experiment{...} or sl.run{...}\n", file);
+    return SL_EXIT_FAILED;
+  }
+  for (size_t i = 0; i < n; i++) {
+    sl_error_t err;
+    json_t *result;
+    if (sl_experiment_file_run(x, i, &result, &err) != SL_OK) {
+      fprintf(stderr, "shardlab run: %s: %s\n", file, err.message);
+      return SL_EXIT_FAILED;
+    }
+    json_t *summary = json_object_get(result, "summary");
+    if (json_is_true(json_object_get(summary, "interrupted")))
+      fprintf(stderr, "shardlab run: %s was interrupted: %lld of %lld records put were delivered\n",
+              json_string_value(json_object_get(result, "name")),
+              (long long)json_integer_value(json_object_get(summary, "records_delivered")),
+              (long long)json_integer_value(json_object_get(summary, "records_put")));
+    json_array_append_new(results, result);
+  }
+  return SL_EXIT_OK;
+}
+
+/* Loads the file and runs what it declares; fills results. Returns an exit status. */
 static int run_file(const char *file, const sl_run_settings_t *o, json_t *results) {
-  char *dir = strdup(file);
-  if (dir == NULL) return SL_EXIT_FAILED;
-  sl_path_dir(dir, strlen(dir) + 1);
-  sl_experiment_host_t host;
-  lua_State *L = sl_experiment_state(&host, dir);
-  if (L != NULL) sl_experiment_enable_run(L, dir, o);
-  int status = SL_EXIT_OK;
-  if (L == NULL) {
+  sl_experiment_file_t *x;
+  int rc = sl_experiment_file_open(file, o, &x), status;
+  if (rc == SL_ENOMEM) {
     fprintf(stderr, "shardlab run: out of memory\n");
-    status = SL_EXIT_FAILED;
-  } else if (luaL_loadfilex(L, file, "t") != LUA_OK || sl_env_pcall(L, 0, 0) != LUA_OK) {
-    fprintf(stderr, "shardlab run: %s\n", lua_tostring(L, -1));
+    return SL_EXIT_FAILED;
+  }
+  if (rc != SL_OK) {
+    fprintf(stderr, "shardlab run: %s\n", sl_experiment_file_error(x));
     status = SL_EXIT_FAILED;
   } else {
-    /* Runs the file made with sl.run come first, in the order they ran. */
-    sl_experiment_push_runs(L);
-    size_t inline_runs = lua_rawlen(L, -1);
-    for (size_t i = 1; i <= inline_runs; i++) {
-      lua_rawgeti(L, -1, (lua_Integer)i);
-      json_t *r = json_loads(lua_tostring(L, -1), 0, NULL);
-      if (r != NULL) json_array_append_new(results, r);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    sl_lua_push_experiments(L);
-    int list = lua_gettop(L);
-    size_t n = lua_rawlen(L, list);
-    if (n == 0 && inline_runs == 0) {
-      fprintf(stderr, "shardlab run: %s declares no experiment: call sl.experiment{...} or sl.run{...}\n", file);
-      status = SL_EXIT_FAILED;
-    }
-    for (size_t i = 0; i < n && status == SL_EXIT_OK; i++) {
-      sl_experiment_t e;
-      sl_error_t err;
-      json_t *result;
-      lua_rawgeti(L, list, (lua_Integer)i + 1);
-      int rc = sl_experiment_read(L, -1, dir, (uint32_t)i + 1, &e, &err);
-      if (rc == SL_OK) sl_experiment_apply(&e, o);
-      if (rc == SL_OK) rc = sl_experiment_run(L, &e, &result, &err);
-      if (rc == SL_OK) {
-        json_t *summary = json_object_get(result, "summary");
-        if (json_is_true(json_object_get(summary, "interrupted")))
-          fprintf(stderr, "shardlab run: %s was interrupted: %lld of %lld records put were delivered\n", e.name,
-                  (long long)json_integer_value(json_object_get(summary, "records_delivered")),
-                  (long long)json_integer_value(json_object_get(summary, "records_put")));
-        json_array_append_new(results, result);
-      } else {
-        fprintf(stderr, "shardlab run: %s: %s\n", file, err.message);
-        status = SL_EXIT_FAILED;
-      }
-      sl_experiment_free(L, &e);
-      lua_pop(L, 1);
-    }
+    status = run_declared(x, file, results);
   }
-  if (L != NULL) lua_close(L);
-  free(dir);
+  sl_experiment_file_close(x);
   return status;
 }
 

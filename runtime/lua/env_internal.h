@@ -1,9 +1,15 @@
-/* env_internal.h - the layout of an execution environment, shared by env.c, env_state.c and env_log.c. */
+/* env_internal.h - the layout of an execution environment (struct sl_env_s) and what the environment's files
+ * share: the sandboxed state, the timeout and its watchdog, the invocation thread's errors, the clock of a
+ * phase, Lambda-form log lines. Private to runtime/lua: included only by its files (env.c, env_state.c,
+ * env_deadline.c, env_log.c, env_pool.c; experiment_run.c for sl_env_pcall); everything else drives
+ * environments through shardlab/env.h. sl_env_pcall is declared in lua/lua_call.h, included here for the
+ * files that found it in this header. */
 #ifndef SHARDLAB_ENV_INTERNAL_H
 #define SHARDLAB_ENV_INTERNAL_H
 
 #include <lua.h>
 
+#include "lua/lua_call.h"
 #include "lua/lua_sl.h"
 #include "shardlab/env.h"
 
@@ -66,10 +72,6 @@ void sl_env_track_coroutines(lua_State *L);
  * time, so a busy loop ends on either clock). */
 void sl_env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t budget_us);
 void sl_env_disarm(sl_env_t *env);
-
-/* Calls the function below nargs arguments on the stack in protected mode with a traceback handler.
- * Returns the lua_pcall status; on error the message (with traceback) is on the stack. */
-int sl_env_pcall(lua_State *L, int nargs, int nresults);
 
 /* Moves the error that ended the invocation thread (env->co) to env->L as text with the thread's traceback. */
 void sl_env_push_thread_error(sl_env_t *env);

@@ -1,11 +1,13 @@
 /* experiment.h - experiments declared in Lua (DESIGN 7: sl.experiment{...}) turned into simulation
- * configurations, and their runs with Lua producers and handler environments. */
+ * configurations, and their runs with Lua producers and handler environments. The Lua layer's own view, with
+ * lua_State in it; outside runtime/lua an experiment file is reached through experiment_file.h. */
 #ifndef SHARDLAB_EXPERIMENT_H
 #define SHARDLAB_EXPERIMENT_H
 
 #include <jansson.h>
 #include <lua.h>
 
+#include "lua/experiment_file.h"
 #include "lua/lua_sl.h"
 #include "shardlab/env.h"
 #include "shardlab/sim.h"
@@ -25,7 +27,7 @@ typedef struct sl_experiment_s {
   sl_filter_t *filter;            /* owned: mapping.filters compiled */
   char *on_failure_path;          /* owned: mapping.on_failure as a file (or { file = ... }) */
   char *on_failure_stream;        /* owned: mapping.on_failure = { stream = NAME }: a stream of the experiment */
-  char *logs_path;                /* owned: mapping.logs, a file for the handlers' log lines (NULL: discarded) */          /* owned: mapping.on_failure, a JSONL file for failed batches (NULL: drop them) */
+  char *logs_path;                /* owned: mapping.logs, a file for the handlers' log lines (NULL: discarded) */
   int show_progress;              /* print a progress line on stderr while running (shardlab run on a terminal) */
   char *data_dir;                 /* owned: stream.data_dir, a durable stream's folder (NULL: in memory) */
   sl_store_config_t store;        /* stream.fsync, stream.fsync_interval (dir set at run time) */
@@ -45,15 +47,7 @@ typedef struct sl_experiment_host_s {
  * memory. Close it with lua_close. */
 lua_State *sl_experiment_state(sl_experiment_host_t *host, const char *dir);
 
-/* What the command line sets for every experiment of a file, declared or run with sl.run. */
-typedef struct sl_run_settings_s {
-  int have_seed;            /* --seed N replaces each experiment's seed */
-  uint64_t seed;
-  sl_clock_kind_t clock;    /* --clock */
-  unsigned workers;         /* --workers (real clock; 0: one per core) */
-  int show_progress;        /* a progress line on stderr */
-  int handle_signals;       /* real clock: SIGINT/SIGTERM stop a run cleanly */
-} sl_run_settings_t;
+/* sl_run_settings_t (what the command line sets for every experiment of a file) is in experiment_file.h. */
 
 /* Applies the settings to an experiment that was read. */
 void sl_experiment_apply(sl_experiment_t *e, const sl_run_settings_t *s);

@@ -2,7 +2,7 @@
  * (tests/data/report/diagnose_cases.lua holds the cases and the lines they must give). */
 #include "test_lua_support.h"
 
-#include "lua/env_internal.h" /* sl_env_pcall: errors with a traceback */
+#include "lua/lua_call.h" /* sl_env_pcall: errors with a traceback */
 #include "lua/lua_sl.h"
 
 static void diagnosis_lines(void **state) {
