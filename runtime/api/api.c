@@ -2,6 +2,7 @@
  * object, responses, AWS's error bodies and validation messages ("1 validation error detected: Value null at
  * 'streamName' failed to satisfy constraint: Member must not be null"), and the registry of streams. */
 #include "api/api_internal.h"
+#include "api/api_general.h"
 
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -31,7 +32,7 @@ int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err) {
   }
   if (c->data_dir != NULL) {
     snprintf(api->data_dir, sizeof api->data_dir, "%s", c->data_dir);
-    int rc = api_store_reopen_all(api, err);
+    int rc = sl__api_store_reopen_all(api, err);
     if (rc != SL_OK) {
       sl_api_destroy(api);
       return rc;
@@ -43,7 +44,7 @@ int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err) {
 
 void sl_api_destroy(sl_api_t *api) {
   if (api == NULL) return;
-  for (size_t i = 0; i < api->count; i++) api_store_release(api, &api->streams[i], 0);
+  for (size_t i = 0; i < api->count; i++) sl__api_store_release(api, &api->streams[i], 0);
   free(api->streams);
   free(api);
 }
@@ -74,7 +75,7 @@ int sl_api_pin_stream(sl_api_t *api, const char *name, uint32_t shards, int64_t 
   return SL_OK;
 }
 
-size_t api_stream_arn(const sl_stream_t *s, char *buf, size_t size) {
+size_t sl__api_stream_arn(const sl_stream_t *s, char *buf, size_t size) {
   const sl_stream_config_t *c = sl_stream_config(s);
   int n = snprintf(buf, size, "arn:aws:kinesis:%s:%s:stream/%s", c->region, c->account_id, c->name);
   return n < 0 ? 0 : (size_t)n;
@@ -96,9 +97,9 @@ static void respond(api_request_t *r, int status, json_t *body) {
   r->out->len = strlen(text);
 }
 
-void api_ok(api_request_t *r, json_t *body) { respond(r, 200, body ? body : json_object()); }
+void sl__api_ok(api_request_t *r, json_t *body) { respond(r, 200, body ? body : json_object()); }
 
-void api_fail(api_request_t *r, int status, const char *type, const char *fmt, ...) {
+void sl__api_fail(api_request_t *r, int status, const char *type, const char *fmt, ...) {
   char message[1200];
   va_list ap;
   va_start(ap, fmt);
@@ -107,12 +108,12 @@ void api_fail(api_request_t *r, int status, const char *type, const char *fmt, .
   respond(r, status, json_pack("{s:s,s:s}", "__type", type, "message", message));
 }
 
-void api_fail_code(api_request_t *r, const sl_error_t *err) {
+void sl__api_fail_code(api_request_t *r, const sl_error_t *err) {
   const char *type = sl_error_name(err->code);
   if (err->code == SL_ENOMEM || err->code == SL_EIO || type == NULL)
-    api_fail(r, 500, "InternalFailure", "%s", err->message);
+    sl__api_fail(r, 500, "InternalFailure", "%s", err->message);
   else
-    api_fail(r, 400, type, "%s", err->message);
+    sl__api_fail(r, 400, type, "%s", err->message);
 }
 
 static void add_error(api_request_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -128,16 +129,16 @@ static void add_error(api_request_t *r, const char *fmt, ...) {
   va_end(ap);
 }
 
-int api_validation_failed(api_request_t *r) {
+int sl__api_validation_failed(api_request_t *r) {
   if (r->error_count == 0) return 0;
-  api_fail(r, 400, "ValidationException", "%d validation error%s detected: %s", r->error_count,
+  sl__api_fail(r, 400, "ValidationException", "%d validation error%s detected: %s", r->error_count,
            r->error_count == 1 ? "" : "s", r->errors);
   return 1;
 }
 
 /* --- fields ----------------------------------------------------------------------------------------------- */
 
-const char *api_string(api_request_t *r, const char *field, const char *member, int required, size_t min, size_t max) {
+const char *sl__api_string(api_request_t *r, const char *field, const char *member, int required, size_t min, size_t max) {
   json_t *v = json_object_get(r->body, field);
   if (v == NULL || json_is_null(v)) {
     if (required) add_error(r, "Value null at '%s' failed to satisfy constraint: Member must not be null", member);
@@ -157,8 +158,8 @@ const char *api_string(api_request_t *r, const char *field, const char *member, 
   return s;
 }
 
-const char *api_stream_name(api_request_t *r, int required) {
-  const char *name = api_string(r, "StreamName", "streamName", required, 1, 128);
+const char *sl__api_stream_name(api_request_t *r, int required) {
+  const char *name = sl__api_string(r, "StreamName", "streamName", required, 1, 128);
   if (name != NULL && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(name)) {
     add_error(r, "Value '%s' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression "
               "pattern: [a-zA-Z0-9_.-]+", name);
@@ -167,7 +168,7 @@ const char *api_stream_name(api_request_t *r, int required) {
   return name;
 }
 
-int api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,
+int sl__api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,
                 long long *out) {
   json_t *v = json_object_get(r->body, field);
   if (v == NULL || json_is_null(v)) {
@@ -188,10 +189,10 @@ int api_integer(api_request_t *r, const char *field, const char *member, int req
   return 1;
 }
 
-api_stream_t *api_stream(api_request_t *r, const char *name) {
+api_stream_t *sl__api_stream(api_request_t *r, const char *name) {
   for (size_t i = 0; i < r->api->count; i++)
     if (strcmp(sl_stream_name(r->api->streams[i].stream), name) == 0) return &r->api->streams[i];
-  api_fail(r, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", name, r->api->account_id);
+  sl__api_fail(r, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", name, r->api->account_id);
   return NULL;
 }
 
@@ -201,28 +202,38 @@ static const struct {
   const char *name;
   void (*handle)(api_request_t *r);
 } operations[] = {
-    {"CreateStream", api_create_stream},
-    {"DeleteStream", api_delete_stream},
-    {"DescribeStream", api_describe_stream},
-    {"DescribeStreamSummary", api_describe_stream_summary},
-    {"ListStreams", api_list_streams},
-    {"ListShards", api_list_shards},
-    {"SplitShard", api_split_shard},
-    {"MergeShards", api_merge_shards},
-    {"UpdateShardCount", api_update_shard_count},
-    {"IncreaseStreamRetentionPeriod", api_increase_retention},
-    {"DecreaseStreamRetentionPeriod", api_decrease_retention},
-    {"AddTagsToStream", api_add_tags},
-    {"ListTagsForStream", api_list_tags},
-    {"RemoveTagsFromStream", api_remove_tags},
-    {"PutRecord", api_put_record},
-    {"PutRecords", api_put_records},
-    {"GetShardIterator", api_get_shard_iterator},
-    {"GetRecords", api_get_records},
+    {"CreateStream", sl__api_create_stream},
+    {"DeleteStream", sl__api_delete_stream},
+    {"DescribeStream", sl__api_describe_stream},
+    {"DescribeStreamSummary", sl__api_describe_stream_summary},
+    {"ListStreams", sl__api_list_streams},
+    {"ListShards", sl__api_list_shards},
+    {"SplitShard", sl__api_split_shard},
+    {"MergeShards", sl__api_merge_shards},
+    {"UpdateShardCount", sl__api_update_shard_count},
+    {"IncreaseStreamRetentionPeriod", sl__api_increase_retention},
+    {"DecreaseStreamRetentionPeriod", sl__api_decrease_retention},
+    {"AddTagsToStream", sl__api_add_tags},
+    {"ListTagsForStream", sl__api_list_tags},
+    {"RemoveTagsFromStream", sl__api_remove_tags},
+    {"PutRecord", sl__api_put_record},
+    {"PutRecords", sl__api_put_records},
+    {"GetShardIterator", sl__api_get_shard_iterator},
+    {"GetRecords", sl__api_get_records},
 };
 
 void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
                    int64_t now_ms, sl_api_response_t *out) {
+  static const char put_records[] = "Kinesis_20131202.PutRecords";
+  memset(out, 0, sizeof *out);
+  if (target != NULL && target_len == sizeof put_records - 1 && memcmp(target, put_records, target_len) == 0 &&
+      sl__api_put_records_fast(api, body, body_len, now_ms, out))
+    return;
+  sl__api_handle_general(api, target, target_len, body, body_len, now_ms, out);
+}
+
+void sl__api_handle_general(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
+                            int64_t now_ms, sl_api_response_t *out) {
   api_request_t r;
   memset(&r, 0, sizeof r);
   memset(out, 0, sizeof *out);
@@ -232,18 +243,17 @@ void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const c
   static const char prefix[] = "Kinesis_20131202.";
   size_t plen = sizeof prefix - 1;
   if (target == NULL || target_len <= plen || memcmp(target, prefix, plen) != 0) {
-    api_fail(&r, 400, "UnknownOperationException", "Unknown operation: X-Amz-Target must be Kinesis_20131202.<Operation>");
+    sl__api_fail(&r, 400, "UnknownOperationException", "Unknown operation: X-Amz-Target must be Kinesis_20131202.<Operation>");
     return;
   }
   const char *op = target + plen;
   size_t op_len = target_len - plen;
-  if (op_len == 10 && memcmp(op, "PutRecords", 10) == 0 && api_put_records_fast(api, body, body_len, now_ms, out)) return;
   for (size_t i = 0; i < sizeof operations / sizeof operations[0]; i++) {
     if (strlen(operations[i].name) != op_len || memcmp(operations[i].name, op, op_len) != 0) continue;
     json_error_t jerr;
     r.body = body_len > 0 ? json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr) : json_object();
     if (r.body == NULL || !json_is_object(r.body)) {
-      api_fail(&r, 400, "SerializationException", "the request body is not a JSON object%s%s", r.body ? "" : ": ",
+      sl__api_fail(&r, 400, "SerializationException", "the request body is not a JSON object%s%s", r.body ? "" : ": ",
                r.body ? "" : jerr.text);
     } else {
       operations[i].handle(&r);
@@ -251,5 +261,5 @@ void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const c
     json_decref(r.body);
     return;
   }
-  api_fail(&r, 400, "UnknownOperationException", "Unknown operation %.*s", (int)(op_len > 100 ? 100 : op_len), op);
+  sl__api_fail(&r, 400, "UnknownOperationException", "Unknown operation %.*s", (int)(op_len > 100 ? 100 : op_len), op);
 }

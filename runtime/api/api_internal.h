@@ -35,49 +35,49 @@ typedef struct api_request_s {
 } api_request_t;
 
 /* Responses. */
-void api_ok(api_request_t *r, json_t *body);  /* steals body */
-void api_fail(api_request_t *r, int status, const char *type, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void sl__api_ok(api_request_t *r, json_t *body);  /* steals body */
+void sl__api_fail(api_request_t *r, int status, const char *type, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* An error code of the core as the AWS exception (ResourceNotFound, InvalidArgument, LimitExceeded, ...). */
-void api_fail_code(api_request_t *r, const sl_error_t *err);
+void sl__api_fail_code(api_request_t *r, const sl_error_t *err);
 /* Sends the collected validation errors; nonzero when there were any. */
-int api_validation_failed(api_request_t *r);
+int sl__api_validation_failed(api_request_t *r);
 
 /* Field readers: absent optional fields leave *out; a problem is added as a validation error. */
-const char *api_string(api_request_t *r, const char *field, const char *member, int required, size_t min, size_t max);
-const char *api_stream_name(api_request_t *r, int required);
-int api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,
+const char *sl__api_string(api_request_t *r, const char *field, const char *member, int required, size_t min, size_t max);
+const char *sl__api_stream_name(api_request_t *r, int required);
+int sl__api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,
                 long long *out);
 
 /* The stream named in the request, or an error response (ResourceNotFoundException) and NULL. */
-api_stream_t *api_stream(api_request_t *r, const char *name);
-size_t api_stream_arn(const sl_stream_t *s, char *buf, size_t size);
+api_stream_t *sl__api_stream(api_request_t *r, const char *name);
+size_t sl__api_stream_arn(const sl_stream_t *s, char *buf, size_t size);
 
 /* Durable streams (api_store.c): a new stream's store in DIR/NAME, reopening them all, removing one. */
-int api_store_create(sl_api_t *api, const sl_stream_config_t *c, api_stream_t *st, sl_error_t *err);
-int api_store_reopen_all(sl_api_t *api, sl_error_t *err);
-void api_store_release(sl_api_t *api, api_stream_t *st, int remove_files);
+int sl__api_store_create(sl_api_t *api, const sl_stream_config_t *c, api_stream_t *st, sl_error_t *err);
+int sl__api_store_reopen_all(sl_api_t *api, sl_error_t *err);
+void sl__api_store_release(sl_api_t *api, api_stream_t *st, int remove_files);
 
 /* The operations, by file. */
-void api_create_stream(api_request_t *r);
-void api_delete_stream(api_request_t *r);
-void api_describe_stream(api_request_t *r);
-void api_describe_stream_summary(api_request_t *r);
-void api_list_streams(api_request_t *r);
-void api_list_shards(api_request_t *r);
-void api_split_shard(api_request_t *r);
-void api_merge_shards(api_request_t *r);
-void api_update_shard_count(api_request_t *r);
-void api_increase_retention(api_request_t *r);
-void api_decrease_retention(api_request_t *r);
-void api_add_tags(api_request_t *r);
-void api_list_tags(api_request_t *r);
-void api_remove_tags(api_request_t *r);
-void api_put_record(api_request_t *r);
-void api_put_records(api_request_t *r);
-void api_get_shard_iterator(api_request_t *r);
-void api_get_records(api_request_t *r);
+void sl__api_create_stream(api_request_t *r);
+void sl__api_delete_stream(api_request_t *r);
+void sl__api_describe_stream(api_request_t *r);
+void sl__api_describe_stream_summary(api_request_t *r);
+void sl__api_list_streams(api_request_t *r);
+void sl__api_list_shards(api_request_t *r);
+void sl__api_split_shard(api_request_t *r);
+void sl__api_merge_shards(api_request_t *r);
+void sl__api_update_shard_count(api_request_t *r);
+void sl__api_increase_retention(api_request_t *r);
+void sl__api_decrease_retention(api_request_t *r);
+void sl__api_add_tags(api_request_t *r);
+void sl__api_list_tags(api_request_t *r);
+void sl__api_remove_tags(api_request_t *r);
+void sl__api_put_record(api_request_t *r);
+void sl__api_put_records(api_request_t *r);
+void sl__api_get_shard_iterator(api_request_t *r);
+void sl__api_get_records(api_request_t *r);
 /* PutRecords in the common shape, without a JSON tree (api_put_fast.c): 1 when it answered, 0 to leave the
  * request to the general path. */
-int api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_t now_ms, sl_api_response_t *out);
+int sl__api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_t now_ms, sl_api_response_t *out);
 
 #endif

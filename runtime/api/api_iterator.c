@@ -28,7 +28,7 @@ static void seal(const sl_api_t *api, const unsigned char *data, size_t len, uns
   memcpy(mac, full, MAC_LEN);
 }
 
-json_t *api_iterator_token(const sl_api_t *api, const api_iterator_t *it) {
+json_t *sl__api_iterator_token(const sl_api_t *api, const api_iterator_t *it) {
   unsigned char raw[MAX_RAW];
   size_t name = strlen(it->stream), n = 0;
   raw[n++] = 1;
@@ -46,7 +46,7 @@ json_t *api_iterator_token(const sl_api_t *api, const api_iterator_t *it) {
   return json_string(text);
 }
 
-int api_iterator_parse(const sl_api_t *api, const char *token, api_iterator_t *it) {
+int sl__api_iterator_parse(const sl_api_t *api, const char *token, api_iterator_t *it) {
   size_t len = strlen(token), n;
   unsigned char raw[MAX_RAW + 3], mac[MAC_LEN];
   if (len > SL_BASE64_ENCODED_LEN(MAX_RAW) || sl_base64_decode(token, len, "ShardIterator", raw, &n, NULL) != SL_OK)

@@ -17,9 +17,9 @@ typedef struct api_iterator_s {
 } api_iterator_t;
 
 /* The token for it, as a JSON string (new reference); NULL when out of memory. */
-json_t *api_iterator_token(const sl_api_t *api, const api_iterator_t *it);
+json_t *sl__api_iterator_token(const sl_api_t *api, const api_iterator_t *it);
 
 /* Reads a token: SL_OK, or SL_EINVAL when it is malformed or its seal does not match. */
-int api_iterator_parse(const sl_api_t *api, const char *token, api_iterator_t *it);
+int sl__api_iterator_parse(const sl_api_t *api, const char *token, api_iterator_t *it);
 
 #endif

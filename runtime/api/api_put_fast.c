@@ -75,7 +75,43 @@ static char *put_text(char *o, const char *t) {
   return o;
 }
 
-int api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_t now_ms, sl_api_response_t *out) {
+/* Puts the entries, every one checked and decoded already (their data one after another in data), and writes
+ * the response into out->body, which has room for n * 640 + 128 bytes. */
+static void put_all(sl_stream_t *stream, int64_t now_ms, const entry_t *entries, size_t n,
+                    const unsigned char *data, const size_t *data_len, char (*ehks)[64], sl_api_response_t *out) {
+  char *o = out->body + strlen(strcpy(out->body, "{\"Records\":["));
+  int failed = 0;
+  const unsigned char *d = data;
+  for (size_t i = 0; i < n; i++) {
+    sl_put_result_t res;
+    sl_error_t err;
+    if (i > 0) *o++ = ',';
+    if (sl_stream_put(stream, now_ms, entries[i].key, entries[i].key_len, entries[i].ehk ? ehks[i] : NULL, d,
+                      data_len[i], &res, &err) == SL_OK) {
+      o += strlen(strcpy(o, "{\"SequenceNumber\":\""));
+      o += sl_seqnum_format(&res.seq, o);
+      o += strlen(strcpy(o, "\",\"ShardId\":\""));
+      o += strlen(strcpy(o, sl_stream_shard(stream, res.shard_index)->id));
+      o += strlen(strcpy(o, "\"}"));
+    } else {
+      const char *type = sl_error_name(err.code);
+      int internal = type == NULL || err.code == SL_ENOMEM || err.code == SL_EIO;
+      err.message[250] = '\0'; /* escaped, at most 500 bytes: the entry fits its 640 */
+      o += strlen(strcpy(o, "{\"ErrorCode\":\""));
+      o += strlen(strcpy(o, internal ? "InternalFailure" : type));
+      o += strlen(strcpy(o, "\",\"ErrorMessage\":\""));
+      o = put_text(o, err.message);
+      o += strlen(strcpy(o, "\"}"));
+      failed++;
+    }
+    d += data_len[i];
+  }
+  o += sprintf(o, "],\"FailedRecordCount\":%d,\"EncryptionType\":\"NONE\"}", failed);
+  out->status = 200;
+  out->len = (size_t)(o - out->body);
+}
+
+int sl__api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_t now_ms, sl_api_response_t *out) {
   scan_t s = {body, body + len};
   const char *name = NULL, *k;
   size_t name_len = 0, kl, n = 0;
@@ -123,40 +159,8 @@ int api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_t no
     }
     d += data_len[i];
   }
-  char *o = NULL;
   if (ok) ok = (out->body = malloc(n * 640 + 128)) != NULL;
-  if (ok) {
-    o = out->body + strlen(strcpy(out->body, "{\"Records\":["));
-    int failed = 0;
-    d = data;
-    for (size_t i = 0; i < n; i++) {
-      sl_put_result_t res;
-      sl_error_t err;
-      if (i > 0) *o++ = ',';
-      if (sl_stream_put(stream, now_ms, entries[i].key, entries[i].key_len, entries[i].ehk ? ehks[i] : NULL, d,
-                        data_len[i], &res, &err) == SL_OK) {
-        o += strlen(strcpy(o, "{\"SequenceNumber\":\""));
-        o += sl_seqnum_format(&res.seq, o);
-        o += strlen(strcpy(o, "\",\"ShardId\":\""));
-        o += strlen(strcpy(o, sl_stream_shard(stream, res.shard_index)->id));
-        o += strlen(strcpy(o, "\"}"));
-      } else {
-        const char *type = sl_error_name(err.code);
-        int internal = type == NULL || err.code == SL_ENOMEM || err.code == SL_EIO;
-        err.message[250] = '\0'; /* escaped, at most 500 bytes: the entry fits its 640 */
-        o += strlen(strcpy(o, "{\"ErrorCode\":\""));
-        o += strlen(strcpy(o, internal ? "InternalFailure" : type));
-        o += strlen(strcpy(o, "\",\"ErrorMessage\":\""));
-        o = put_text(o, err.message);
-        o += strlen(strcpy(o, "\"}"));
-        failed++;
-      }
-      d += data_len[i];
-    }
-    o += sprintf(o, "],\"FailedRecordCount\":%d,\"EncryptionType\":\"NONE\"}", failed);
-    out->status = 200;
-    out->len = (size_t)(o - out->body);
-  }
+  if (ok) put_all(stream, now_ms, entries, n, data, data_len, ehks, out);
   free(entries);
   free(data);
   free(data_len);

@@ -11,6 +11,10 @@
 #define MAX_DATA (1024u * 1024)        /* API PutRecord: the data blob is at most 1 MiB */
 #define MAX_RESPONSE (10u * 1024 * 1024) /* API GetRecords: "up to 10 MiB of data" per call */
 
+/* Whether the request has its response already. The status says so, not the body: an error response that
+ * could not be built for lack of memory is a bare 500 with a NULL body (respond() in api.c). */
+static int answered(const api_request_t *r) { return r->out->status != 0; }
+
 /* One record to put, read from a JSON object (the request, or an entry of PutRecords). member prefixes the
  * field names in validation messages ("records.3.member."). Returns the decoded data (malloc'd) or NULL. */
 static unsigned char *record_fields(api_request_t *r, json_t *obj, const char *member, const char **key,
@@ -21,38 +25,42 @@ static unsigned char *record_fields(api_request_t *r, json_t *obj, const char *m
   snprintf(m_key, sizeof m_key, "%spartitionKey", member);
   snprintf(m_data, sizeof m_data, "%sdata", member);
   snprintf(m_ehk, sizeof m_ehk, "%sexplicitHashKey", member);
-  *key = api_string(r, "PartitionKey", m_key, 1, 1, 256);
-  *ehk = api_string(r, "ExplicitHashKey", m_ehk, 0, 1, 128);
-  const char *data = api_string(r, "Data", m_data, 1, 0, SL_BASE64_ENCODED_LEN(MAX_DATA) + 4);
+  *key = sl__api_string(r, "PartitionKey", m_key, 1, 1, 256);
+  *ehk = sl__api_string(r, "ExplicitHashKey", m_ehk, 0, 1, 128);
+  const char *data = sl__api_string(r, "Data", m_data, 1, 0, SL_BASE64_ENCODED_LEN(MAX_DATA) + 4);
   r->body = saved;
   if (data == NULL) return NULL;
   size_t len = strlen(data);
   unsigned char *out = malloc(len / 4 * 3 + 1);
+  if (out == NULL) {
+    sl__api_fail(r, 500, "InternalFailure", "out of memory");
+    return NULL;
+  }
   sl_error_t err;
-  if (out == NULL || sl_base64_decode(data, len, m_data, out, data_len, &err) != SL_OK) {
+  if (sl_base64_decode(data, len, m_data, out, data_len, &err) != SL_OK) {
     free(out);
-    if (r->out->body == NULL)
-      api_fail(r, 400, "SerializationException", "%s is not valid base64", m_data);
+    if (!answered(r))
+      sl__api_fail(r, 400, "SerializationException", "%s is not valid base64", m_data);
     return NULL;
   }
   if (*data_len > MAX_DATA) {
     free(out);
-    api_fail(r, 400, "ValidationException", "1 validation error detected: Value at '%s' failed to satisfy constraint: "
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value at '%s' failed to satisfy constraint: "
              "Member must have length less than or equal to %u", m_data, MAX_DATA);
     return NULL;
   }
   return out;
 }
 
-void api_put_record(api_request_t *r) {
-  const char *name = api_stream_name(r, 1), *key, *ehk;
+void sl__api_put_record(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1), *key, *ehk;
   size_t len = 0;
   unsigned char *data = record_fields(r, r->body, "", &key, &ehk, &len);
-  if (r->out->body != NULL || api_validation_failed(r)) {
+  if (answered(r) || sl__api_validation_failed(r)) {
     free(data);
     return;
   }
-  api_stream_t *st = api_stream(r, name);
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) {
     free(data);
     return;
@@ -62,44 +70,51 @@ void api_put_record(api_request_t *r) {
   int rc = sl_stream_put(st->stream, r->now_ms, key, strlen(key), ehk, data, len, &res, &err);
   free(data);
   if (rc != SL_OK) {
-    api_fail_code(r, &err);
+    sl__api_fail_code(r, &err);
     return;
   }
   char seq[SL_SEQNUM_DECIMAL_SIZE];
   sl_seqnum_format(&res.seq, seq);
-  api_ok(r, json_pack("{s:s,s:s,s:s}", "ShardId", sl_stream_shard(st->stream, res.shard_index)->id, "SequenceNumber",
+  sl__api_ok(r, json_pack("{s:s,s:s,s:s}", "ShardId", sl_stream_shard(st->stream, res.shard_index)->id, "SequenceNumber",
                       seq, "EncryptionType", "NONE"));
 }
 
-void api_put_records(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
+void sl__api_put_records(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
   json_t *records = json_object_get(r->body, "Records");
   if (!json_is_array(records) || json_array_size(records) < 1 || json_array_size(records) > 500) {
-    api_fail(r, 400, "ValidationException", "1 validation error detected: Value at 'records' failed to satisfy "
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value at 'records' failed to satisfy "
              "constraint: Member must have length between 1 and 500");
     return;
   }
-  if (api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+  if (sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) return;
   size_t n = json_array_size(records);
   /* Every entry is checked before any is put: a malformed entry fails the whole request, as AWS does. */
   unsigned char **datas = calloc(n, sizeof *datas);
   size_t *lens = calloc(n, sizeof *lens);
   const char **keys = calloc(n, sizeof *keys), **ehks = calloc(n, sizeof *ehks);
-  for (size_t i = 0; datas && lens && keys && ehks && i < n && r->out->body == NULL && r->error_count == 0; i++) {
+  json_t *results = json_array();
+  if (!datas || !lens || !keys || !ehks || !results) {
+    /* Out of memory: answer InternalFailure, put nothing, and stop here rather than test r->out->body below. When
+     * the error body cannot be built either (a second allocation failure), sl__api_fail leaves a bare 500 with a
+     * NULL body, and the put loop would read keys[i] from a NULL array. */
+    sl__api_fail(r, 500, "InternalFailure", "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n && !answered(r) && r->error_count == 0; i++) {
     char member[48];
     snprintf(member, sizeof member, "records.%zu.member.", i + 1);
     json_t *entry = json_array_get(records, i);
     if (!json_is_object(entry)) {
-      api_fail(r, 400, "SerializationException", "%s is not an object", member);
+      sl__api_fail(r, 400, "SerializationException", "%s is not an object", member);
       break;
     }
     datas[i] = record_fields(r, entry, member, &keys[i], &ehks[i], &lens[i]);
   }
-  if (!datas || !lens || !keys || !ehks) api_fail(r, 500, "InternalFailure", "out of memory");
-  if (r->out->body == NULL && !api_validation_failed(r)) {
-    json_t *results = json_array();
+  /* answered(), not a NULL body: an entry refused with an error body that could not be built has datas[i] NULL. */
+  if (!answered(r) && !sl__api_validation_failed(r)) {
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
       sl_put_result_t res;
@@ -117,8 +132,14 @@ void api_put_records(api_request_t *r) {
       json_array_append_new(results, json_pack("{s:s,s:s}", "SequenceNumber", seq, "ShardId",
                                                sl_stream_shard(st->stream, res.shard_index)->id));
     }
-    api_ok(r, json_pack("{s:i,s:o,s:s}", "FailedRecordCount", failed, "Records", results, "EncryptionType", "NONE"));
+    json_t *body = json_pack("{s:i,s:O,s:s}", "FailedRecordCount", failed, "Records", results, "EncryptionType", "NONE");
+    if (body == NULL) /* the records are in, but an empty 200 would say nothing failed: the client must retry */
+      sl__api_fail(r, 500, "InternalFailure", "out of memory");
+    else
+      sl__api_ok(r, body);
   }
+done:
+  json_decref(results);
   for (size_t i = 0; datas && i < n; i++) free(datas[i]);
   free(datas);
   free(lens);
@@ -129,76 +150,76 @@ void api_put_records(api_request_t *r) {
 static const sl_shard_t *find_shard(api_request_t *r, api_stream_t *st, const char *id) {
   const sl_shard_t *sh = sl_stream_find_shard(st->stream, id);
   if (sh == NULL)
-    api_fail(r, 400, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist", id,
+    sl__api_fail(r, 400, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist", id,
              sl_stream_name(st->stream), r->api->account_id);
   return sh;
 }
 
-void api_get_shard_iterator(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
-  const char *shard_id = api_string(r, "ShardId", "shardId", 1, 1, 128);
-  const char *type_text = api_string(r, "ShardIteratorType", "shardIteratorType", 1, 1, 64);
-  const char *seq = api_string(r, "StartingSequenceNumber", "startingSequenceNumber", 0, 1, 128);
+void sl__api_get_shard_iterator(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
+  const char *shard_id = sl__api_string(r, "ShardId", "shardId", 1, 1, 128);
+  const char *type_text = sl__api_string(r, "ShardIteratorType", "shardIteratorType", 1, 1, 64);
+  const char *seq = sl__api_string(r, "StartingSequenceNumber", "startingSequenceNumber", 0, 1, 128);
   sl_iterator_type_t type = SL_ITER_TRIM_HORIZON;
   if (type_text != NULL && sl_iterator_type_parse(type_text, &type, NULL) != SL_OK) {
-    api_fail(r, 400, "ValidationException", "1 validation error detected: Value '%s' at 'shardIteratorType' failed "
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value '%s' at 'shardIteratorType' failed "
              "to satisfy constraint: Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, AT_SEQUENCE_NUMBER, "
              "AT_TIMESTAMP, TRIM_HORIZON, LATEST]", type_text);
     return;
   }
   json_t *ts = json_object_get(r->body, "Timestamp");
-  if (api_validation_failed(r)) return;
+  if (sl__api_validation_failed(r)) return;
   if ((type == SL_ITER_AT_SEQUENCE_NUMBER || type == SL_ITER_AFTER_SEQUENCE_NUMBER) && seq == NULL) {
-    api_fail(r, 400, "InvalidArgumentException", "Must specify either StartingSequenceNumber for %s", type_text);
+    sl__api_fail(r, 400, "InvalidArgumentException", "Must specify either StartingSequenceNumber for %s", type_text);
     return;
   }
   if (type == SL_ITER_AT_TIMESTAMP && !json_is_number(ts)) {
-    api_fail(r, 400, "InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type "
+    sl__api_fail(r, 400, "InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type "
              "AT_TIMESTAMP. Current request has no timestamp parameter.");
     return;
   }
-  api_stream_t *st = api_stream(r, name);
+  api_stream_t *st = sl__api_stream(r, name);
   const sl_shard_t *sh = st ? find_shard(r, st, shard_id) : NULL;
   if (sh == NULL) return;
   sl_shard_iterator_t it;
   sl_error_t err;
   int64_t ts_ms = ts ? (int64_t)(json_number_value(ts) * 1000.0) : 0;
   if (sl_shard_iterator_init(&it, sh, type, seq, ts_ms, &err) != SL_OK) {
-    api_fail_code(r, &err);
+    sl__api_fail_code(r, &err);
     return;
   }
   api_iterator_t token = {{0}, sh->index, it.next, r->now_ms};
   snprintf(token.stream, sizeof token.stream, "%s", name);
-  api_ok(r, json_pack("{s:o}", "ShardIterator", api_iterator_token(r->api, &token)));
+  sl__api_ok(r, json_pack("{s:o}", "ShardIterator", sl__api_iterator_token(r->api, &token)));
 }
 
-void api_get_records(api_request_t *r) {
-  const char *token = api_string(r, "ShardIterator", "shardIterator", 1, 1, 512);
+void sl__api_get_records(api_request_t *r) {
+  const char *token = sl__api_string(r, "ShardIterator", "shardIterator", 1, 1, 512);
   long long limit = 10000;
-  api_integer(r, "Limit", "limit", 0, 1, 10000, &limit);
-  if (api_validation_failed(r)) return;
+  sl__api_integer(r, "Limit", "limit", 0, 1, 10000, &limit);
+  if (sl__api_validation_failed(r)) return;
   api_iterator_t at;
-  if (api_iterator_parse(r->api, token, &at) != SL_OK) {
-    api_fail(r, 400, "InvalidArgumentException", "Invalid ShardIterator.");
+  if (sl__api_iterator_parse(r->api, token, &at) != SL_OK) {
+    sl__api_fail(r, 400, "InvalidArgumentException", "Invalid ShardIterator.");
     return;
   }
   if (r->now_ms - at.issued_ms > r->api->config.iterator_ttl_ms) { /* the message AWS sends, as kinesalite records */
-    api_fail(r, 400, "ExpiredIteratorException", "Iterator expired. The iterator was created at time %lld while right "
+    sl__api_fail(r, 400, "ExpiredIteratorException", "Iterator expired. The iterator was created at time %lld while right "
              "now it is %lld which is further in the future than the tolerated delay of %lld milliseconds.",
              (long long)at.issued_ms, (long long)r->now_ms, (long long)r->api->config.iterator_ttl_ms);
     return;
   }
-  api_stream_t *st = api_stream(r, at.stream);
+  api_stream_t *st = sl__api_stream(r, at.stream);
   if (st == NULL) return;
   const sl_shard_t *sh = sl_stream_shard(st->stream, at.shard);
   if (sh == NULL) {
-    api_fail(r, 400, "InvalidArgumentException", "Invalid ShardIterator.");
+    sl__api_fail(r, 400, "InvalidArgumentException", "Invalid ShardIterator.");
     return;
   }
   sl_shard_iterator_t it = {sh, at.next};
   const sl_record_t **recs = malloc((size_t)limit * sizeof *recs);
   if (recs == NULL) {
-    api_fail(r, 500, "InternalFailure", "out of memory");
+    sl__api_fail(r, 500, "InternalFailure", "out of memory");
     return;
   }
   int n = sl_shard_iterator_read(&it, recs, (size_t)limit, NULL);
@@ -248,7 +269,7 @@ void api_get_records(api_request_t *r) {
     api_iterator_t next = at;
     next.next = it.next;
     next.issued_ms = r->now_ms;
-    json_object_set_new(body, "NextShardIterator", api_iterator_token(r->api, &next));
+    json_object_set_new(body, "NextShardIterator", sl__api_iterator_token(r->api, &next));
   }
-  api_ok(r, body);
+  sl__api_ok(r, body);
 }

@@ -31,11 +31,11 @@ static int open_store(sl_api_t *api, const char *name, const sl_stream_config_t 
   return SL_OK;
 }
 
-int api_store_create(sl_api_t *api, const sl_stream_config_t *c, api_stream_t *st, sl_error_t *err) {
+int sl__api_store_create(sl_api_t *api, const sl_stream_config_t *c, api_stream_t *st, sl_error_t *err) {
   return open_store(api, c->name, c, st, err);
 }
 
-int api_store_reopen_all(sl_api_t *api, sl_error_t *err) {
+int sl__api_store_reopen_all(sl_api_t *api, sl_error_t *err) {
   if (mkdir(api->data_dir, 0755) != 0 && errno != EEXIST)
     return sl_error_set(err, SL_EIO, "--data %s cannot be created: %s", api->data_dir, strerror(errno));
   DIR *d = opendir(api->data_dir);
@@ -75,7 +75,7 @@ static int remove_one(const char *path, const struct stat *sb, int flag, struct 
   return remove(path);
 }
 
-void api_store_release(sl_api_t *api, api_stream_t *st, int remove_files) {
+void sl__api_store_release(sl_api_t *api, api_stream_t *st, int remove_files) {
   if (st->store != NULL) {
     char dir[4400];
     snprintf(dir, sizeof dir, "%s/%s", api->data_dir, sl_stream_name(st->stream));

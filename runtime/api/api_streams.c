@@ -33,7 +33,7 @@ static json_t *shard_json(const sl_shard_t *sh) {
 /* Fields shared by DescribeStream and DescribeStreamSummary. */
 static json_t *description(const sl_stream_t *s) {
   char arn[512];
-  api_stream_arn(s, arn, sizeof arn);
+  sl__api_stream_arn(s, arn, sizeof arn);
   const sl_stream_config_t *c = sl_stream_config(s);
   return json_pack("{s:s,s:s,s:s,s:{s:s},s:i,s:f,s:[{s:[]}],s:s}", "StreamName", c->name, "StreamARN", arn,
                    "StreamStatus", "ACTIVE", "StreamModeDetails", "StreamMode", "PROVISIONED", "RetentionPeriodHours",
@@ -41,15 +41,15 @@ static json_t *description(const sl_stream_t *s) {
                    "EnhancedMonitoring", "ShardLevelMetrics", "EncryptionType", "NONE");
 }
 
-void api_create_stream(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
+void sl__api_create_stream(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
   long long shards = 1;
-  int have = api_integer(r, "ShardCount", "shardCount", 0, 1, 100000, &shards);
+  int have = sl__api_integer(r, "ShardCount", "shardCount", 0, 1, 100000, &shards);
   (void)have;
-  if (api_validation_failed(r)) return;
+  if (sl__api_validation_failed(r)) return;
   for (size_t i = 0; i < r->api->count; i++)
     if (strcmp(sl_stream_name(r->api->streams[i].stream), name) == 0) {
-      api_fail(r, 400, "ResourceInUseException", "Stream %s under account %s already exists.", name, r->api->account_id);
+      sl__api_fail(r, 400, "ResourceInUseException", "Stream %s under account %s already exists.", name, r->api->account_id);
       return;
     }
   sl_stream_config_t c;
@@ -61,7 +61,7 @@ void api_create_stream(api_request_t *r) {
   c.write_limits = r->api->config.write_limits;
   c.created_ms = r->now_ms;
   if (shards > SL_STREAM_MAX_SHARDS) {
-    api_fail(r, 400, "LimitExceededException", "This request would exceed the shard limit for the account %s in %s. "
+    sl__api_fail(r, 400, "LimitExceededException", "This request would exceed the shard limit for the account %s in %s. "
              "Current shard count for the account: 0. Limit: %u.", r->api->account_id, r->api->region,
              SL_STREAM_MAX_SHARDS);
     return;
@@ -70,7 +70,7 @@ void api_create_stream(api_request_t *r) {
     size_t cap = r->api->cap ? r->api->cap * 2 : 8;
     api_stream_t *grown = realloc(r->api->streams, cap * sizeof *grown);
     if (grown == NULL) {
-      api_fail(r, 500, "InternalFailure", "out of memory");
+      sl__api_fail(r, 500, "InternalFailure", "out of memory");
       return;
     }
     r->api->streams = grown;
@@ -79,36 +79,36 @@ void api_create_stream(api_request_t *r) {
   sl_error_t err;
   api_stream_t *st = &r->api->streams[r->api->count];
   memset(st, 0, sizeof *st);
-  if ((r->api->data_dir[0] ? api_store_create(r->api, &c, st, &err) : sl_stream_create(&c, &st->stream, &err)) != SL_OK) {
-    api_fail_code(r, &err);
+  if ((r->api->data_dir[0] ? sl__api_store_create(r->api, &c, st, &err) : sl_stream_create(&c, &st->stream, &err)) != SL_OK) {
+    sl__api_fail_code(r, &err);
     return;
   }
   st->tags = json_object();
   r->api->count++;
-  api_ok(r, NULL);
+  sl__api_ok(r, NULL);
 }
 
-void api_delete_stream(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
-  if (api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+void sl__api_delete_stream(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
+  if (sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) return;
   if (st->pinned) {
-    api_fail(r, 400, "ResourceInUseException", "Stream %s under account %s is consumed by a mapping of shardlab "
+    sl__api_fail(r, 400, "ResourceInUseException", "Stream %s under account %s is consumed by a mapping of shardlab "
              "serve and cannot be deleted while it runs.", name, r->api->account_id);
     return;
   }
-  api_store_release(r->api, st, 1);
+  sl__api_store_release(r->api, st, 1);
   size_t i = (size_t)(st - r->api->streams);
   memmove(st, st + 1, (r->api->count - i - 1) * sizeof *st);
   r->api->count--;
-  api_ok(r, NULL);
+  sl__api_ok(r, NULL);
 }
 
 /* The index after ExclusiveStartShardId (0 without one); -1 after an error response. */
 static long start_after(api_request_t *r, const sl_stream_t *s) {
-  const char *after = api_string(r, "ExclusiveStartShardId", "exclusiveStartShardId", 0, 1, 128);
-  if (api_validation_failed(r)) return -1;
+  const char *after = sl__api_string(r, "ExclusiveStartShardId", "exclusiveStartShardId", 0, 1, 128);
+  if (sl__api_validation_failed(r)) return -1;
   if (after == NULL) return 0;
   const sl_shard_t *sh = sl_stream_find_shard(s, after);
   if (sh != NULL) return (long)sh->index + 1;
@@ -118,12 +118,12 @@ static long start_after(api_request_t *r, const sl_stream_t *s) {
   return digits == NULL ? 0 : n >= UINT32_MAX ? (long)UINT32_MAX : (long)n + 1; /* no overflow, whatever the id */
 }
 
-void api_describe_stream(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
+void sl__api_describe_stream(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
   long long limit = 100;
-  api_integer(r, "Limit", "limit", 0, 1, 10000, &limit);
-  if (api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+  sl__api_integer(r, "Limit", "limit", 0, 1, 10000, &limit);
+  if (sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) return;
   long from = start_after(r, st->stream);
   if (from < 0) return;
@@ -133,29 +133,29 @@ void api_describe_stream(api_request_t *r) {
     json_array_append_new(shards, shard_json(sl_stream_shard(st->stream, i)));
   json_object_set_new(d, "Shards", shards);
   json_object_set_new(d, "HasMoreShards", json_boolean(i < total));
-  api_ok(r, json_pack("{s:o}", "StreamDescription", d));
+  sl__api_ok(r, json_pack("{s:o}", "StreamDescription", d));
 }
 
-void api_describe_stream_summary(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
-  if (api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+void sl__api_describe_stream_summary(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
+  if (sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) return;
   json_t *d = description(st->stream);
   json_object_set_new(d, "OpenShardCount", json_integer(sl_stream_open_count(st->stream)));
   json_object_set_new(d, "ConsumerCount", json_integer(0));
-  api_ok(r, json_pack("{s:o}", "StreamDescriptionSummary", d));
+  sl__api_ok(r, json_pack("{s:o}", "StreamDescriptionSummary", d));
 }
 
 static int by_name(const void *a, const void *b) {
   return strcmp(sl_stream_name(((const api_stream_t *)a)->stream), sl_stream_name(((const api_stream_t *)b)->stream));
 }
 
-void api_list_streams(api_request_t *r) {
+void sl__api_list_streams(api_request_t *r) {
   long long limit = 100;
-  api_integer(r, "Limit", "limit", 0, 1, 10000, &limit);
-  const char *after = api_string(r, "ExclusiveStartStreamName", "exclusiveStartStreamName", 0, 1, 128);
-  if (api_validation_failed(r)) return;
+  sl__api_integer(r, "Limit", "limit", 0, 1, 10000, &limit);
+  const char *after = sl__api_string(r, "ExclusiveStartStreamName", "exclusiveStartStreamName", 0, 1, 128);
+  if (sl__api_validation_failed(r)) return;
   qsort(r->api->streams, r->api->count, sizeof *r->api->streams, by_name);
   json_t *names = json_array(), *summaries = json_array();
   size_t i = 0;
@@ -163,14 +163,14 @@ void api_list_streams(api_request_t *r) {
   for (; i < r->api->count && json_array_size(names) < (size_t)limit; i++) {
     const sl_stream_t *s = r->api->streams[i].stream;
     char arn[512];
-    api_stream_arn(s, arn, sizeof arn);
+    sl__api_stream_arn(s, arn, sizeof arn);
     json_array_append_new(names, json_string(sl_stream_name(s)));
     json_array_append_new(summaries, json_pack("{s:s,s:s,s:s,s:{s:s},s:f}", "StreamName", sl_stream_name(s),
                                                "StreamARN", arn, "StreamStatus", "ACTIVE", "StreamModeDetails",
                                                "StreamMode", "PROVISIONED", "StreamCreationTimestamp",
                                                (double)sl_stream_config(s)->created_ms / 1000.0));
   }
-  api_ok(r, json_pack("{s:o,s:b,s:o}", "StreamNames", names, "HasMoreStreams", i < r->api->count,
+  sl__api_ok(r, json_pack("{s:o,s:b,s:o}", "StreamNames", names, "HasMoreStreams", i < r->api->count,
                       "StreamSummaries", summaries));
 }
 
@@ -182,14 +182,14 @@ static json_t *next_token(const char *stream, uint32_t index) {
   return json_string(encoded);
 }
 
-void api_list_shards(api_request_t *r) {
-  const char *name = api_stream_name(r, 0);
-  const char *token = api_string(r, "NextToken", "nextToken", 0, 1, 1048576);
+void sl__api_list_shards(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 0);
+  const char *token = sl__api_string(r, "NextToken", "nextToken", 0, 1, 1048576);
   long long limit = 1000;
-  api_integer(r, "MaxResults", "maxResults", 0, 1, 10000, &limit);
-  if (api_validation_failed(r)) return;
+  sl__api_integer(r, "MaxResults", "maxResults", 0, 1, 10000, &limit);
+  if (sl__api_validation_failed(r)) return;
   if ((name == NULL) == (token == NULL)) {
-    api_fail(r, 400, "InvalidArgumentException", name ? "NextToken and StreamName cannot be provided together."
+    sl__api_fail(r, 400, "InvalidArgumentException", name ? "NextToken and StreamName cannot be provided together."
                                                       : "Either NextToken or StreamName should be provided.");
     return;
   }
@@ -202,7 +202,7 @@ void api_list_shards(api_request_t *r) {
     char *nl;
     if (strlen(token) > 1000 || sl_base64_decode(token, strlen(token), "NextToken", plain, &len, &err) != SL_OK ||
         len >= sizeof stream || (plain[len] = '\0', nl = strchr((char *)plain, '\n')) == NULL) {
-      api_fail(r, 400, "InvalidArgumentException", "Invalid NextToken.");
+      sl__api_fail(r, 400, "InvalidArgumentException", "Invalid NextToken.");
       return;
     }
     *nl = '\0';
@@ -210,7 +210,7 @@ void api_list_shards(api_request_t *r) {
     from = strtol(nl + 1, NULL, 10);
     name = stream;
   }
-  api_stream_t *st = api_stream(r, name);
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) return;
   if (token == NULL && (from = start_after(r, st->stream)) < 0) return;
   json_t *shards = json_array();
@@ -219,127 +219,127 @@ void api_list_shards(api_request_t *r) {
     json_array_append_new(shards, shard_json(sl_stream_shard(st->stream, i)));
   json_t *body = json_pack("{s:o}", "Shards", shards);
   if (i < total) json_object_set_new(body, "NextToken", next_token(name, i));
-  api_ok(r, body);
+  sl__api_ok(r, body);
 }
 
-void api_split_shard(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
-  const char *shard = api_string(r, "ShardToSplit", "shardToSplit", 1, 1, 128);
-  const char *start = api_string(r, "NewStartingHashKey", "newStartingHashKey", 1, 1, 128);
-  if (api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+void sl__api_split_shard(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
+  const char *shard = sl__api_string(r, "ShardToSplit", "shardToSplit", 1, 1, 128);
+  const char *start = sl__api_string(r, "NewStartingHashKey", "newStartingHashKey", 1, 1, 128);
+  if (sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   sl_error_t err;
   if (st == NULL) return;
   if (sl_stream_split(st->stream, shard, start, r->now_ms, &err) != SL_OK)
-    api_fail_code(r, &err);
+    sl__api_fail_code(r, &err);
   else
-    api_ok(r, NULL);
+    sl__api_ok(r, NULL);
 }
 
-void api_merge_shards(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
-  const char *a = api_string(r, "ShardToMerge", "shardToMerge", 1, 1, 128);
-  const char *b = api_string(r, "AdjacentShardToMerge", "adjacentShardToMerge", 1, 1, 128);
-  if (api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+void sl__api_merge_shards(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
+  const char *a = sl__api_string(r, "ShardToMerge", "shardToMerge", 1, 1, 128);
+  const char *b = sl__api_string(r, "AdjacentShardToMerge", "adjacentShardToMerge", 1, 1, 128);
+  if (sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   sl_error_t err;
   if (st == NULL) return;
   if (sl_stream_merge(st->stream, a, b, r->now_ms, &err) != SL_OK)
-    api_fail_code(r, &err);
+    sl__api_fail_code(r, &err);
   else
-    api_ok(r, NULL);
+    sl__api_ok(r, NULL);
 }
 
-void api_update_shard_count(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
+void sl__api_update_shard_count(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
   long long target = 0;
-  api_integer(r, "TargetShardCount", "targetShardCount", 1, 1, 100000, &target);
-  const char *type = api_string(r, "ScalingType", "scalingType", 1, 1, 64);
+  sl__api_integer(r, "TargetShardCount", "targetShardCount", 1, 1, 100000, &target);
+  const char *type = sl__api_string(r, "ScalingType", "scalingType", 1, 1, 64);
   if (type != NULL && strcmp(type, "UNIFORM_SCALING") != 0)
-    api_fail(r, 400, "ValidationException", "1 validation error detected: Value '%s' at 'scalingType' failed to "
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value '%s' at 'scalingType' failed to "
              "satisfy constraint: Member must satisfy enum value set: [UNIFORM_SCALING]", type);
-  if (r->out->body != NULL || api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+  if (r->out->body != NULL || sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   sl_error_t err;
   if (st == NULL) return;
   uint32_t current = sl_stream_open_count(st->stream);
   if (sl_stream_update_shard_count(st->stream, (uint32_t)target, r->now_ms, &err) != SL_OK) {
-    api_fail_code(r, &err);
+    sl__api_fail_code(r, &err);
     return;
   }
   char arn[512];
-  api_stream_arn(st->stream, arn, sizeof arn);
-  api_ok(r, json_pack("{s:s,s:i,s:i,s:s}", "StreamName", name, "CurrentShardCount", (int)current, "TargetShardCount",
+  sl__api_stream_arn(st->stream, arn, sizeof arn);
+  sl__api_ok(r, json_pack("{s:s,s:i,s:i,s:s}", "StreamName", name, "CurrentShardCount", (int)current, "TargetShardCount",
                       (int)target, "StreamARN", arn));
 }
 
 static void retention(api_request_t *r, int increase) {
-  const char *name = api_stream_name(r, 1);
+  const char *name = sl__api_stream_name(r, 1);
   long long hours = 0;
-  api_integer(r, "RetentionPeriodHours", "retentionPeriodHours", 1, 1, 100000, &hours);
-  if (api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+  sl__api_integer(r, "RetentionPeriodHours", "retentionPeriodHours", 1, 1, 100000, &hours);
+  if (sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   sl_error_t err;
   if (st == NULL) return;
   if (sl_stream_set_retention(st->stream, (uint32_t)hours, increase, &err) != SL_OK)
-    api_fail_code(r, &err);
+    sl__api_fail_code(r, &err);
   else
-    api_ok(r, NULL);
+    sl__api_ok(r, NULL);
 }
 
-void api_increase_retention(api_request_t *r) { retention(r, 1); }
-void api_decrease_retention(api_request_t *r) { retention(r, 0); }
+void sl__api_increase_retention(api_request_t *r) { retention(r, 1); }
+void sl__api_decrease_retention(api_request_t *r) { retention(r, 0); }
 
-void api_add_tags(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
+void sl__api_add_tags(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
   json_t *tags = json_object_get(r->body, "Tags");
   if (!json_is_object(tags) || json_object_size(tags) < 1 || json_object_size(tags) > 50)
-    api_fail(r, 400, "ValidationException", "1 validation error detected: Value at 'tags' failed to satisfy "
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value at 'tags' failed to satisfy "
              "constraint: Member must have between 1 and 50 entries, each a string");
-  if (r->out->body != NULL || api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+  if (r->out->body != NULL || sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) return;
   const char *key;
   json_t *value;
   json_object_foreach(tags, key, value) {
     if (!json_is_string(value) || strlen(key) < 1 || strlen(key) > 128 || json_string_length(value) > 256) {
-      api_fail(r, 400, "InvalidArgumentException", "Tag %.128s: keys have 1 to 128 characters, values are strings of "
+      sl__api_fail(r, 400, "InvalidArgumentException", "Tag %.128s: keys have 1 to 128 characters, values are strings of "
                "at most 256", key);
       return;
     }
   }
   if (json_object_size(st->tags) + json_object_size(tags) > 50) {
-    api_fail(r, 400, "LimitExceededException", "Failed to add tags to stream %s under account %s because a given "
+    sl__api_fail(r, 400, "LimitExceededException", "Failed to add tags to stream %s under account %s because a given "
              "stream cannot have more than 50 tags.", name, r->api->account_id);
     return;
   }
   json_object_update(st->tags, tags);
-  api_ok(r, NULL);
+  sl__api_ok(r, NULL);
 }
 
-void api_list_tags(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
-  if (api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+void sl__api_list_tags(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
+  if (sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) return;
   json_t *list = json_array();
   const char *key;
   json_t *value;
   json_object_foreach(st->tags, key, value) json_array_append_new(list, json_pack("{s:s,s:O}", "Key", key, "Value", value));
-  api_ok(r, json_pack("{s:o,s:b}", "Tags", list, "HasMoreTags", 0));
+  sl__api_ok(r, json_pack("{s:o,s:b}", "Tags", list, "HasMoreTags", 0));
 }
 
-void api_remove_tags(api_request_t *r) {
-  const char *name = api_stream_name(r, 1);
+void sl__api_remove_tags(api_request_t *r) {
+  const char *name = sl__api_stream_name(r, 1);
   json_t *keys = json_object_get(r->body, "TagKeys");
   if (!json_is_array(keys) || json_array_size(keys) < 1 || json_array_size(keys) > 50)
-    api_fail(r, 400, "ValidationException", "1 validation error detected: Value at 'tagKeys' failed to satisfy "
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value at 'tagKeys' failed to satisfy "
              "constraint: Member must have between 1 and 50 entries");
-  if (r->out->body != NULL || api_validation_failed(r)) return;
-  api_stream_t *st = api_stream(r, name);
+  if (r->out->body != NULL || sl__api_validation_failed(r)) return;
+  api_stream_t *st = sl__api_stream(r, name);
   if (st == NULL) return;
   size_t i;
   json_t *k;
   json_array_foreach(keys, i, k) if (json_is_string(k)) json_object_del(st->tags, json_string_value(k));
-  api_ok(r, NULL);
+  sl__api_ok(r, NULL);
 }

@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "api/api_internal.h"
+#include "api/api_general.h"
 #include "shardlab/base64.h"
 
 static sl_api_t *new_api(int write_limits) {
@@ -33,17 +33,9 @@ static json_t *call(sl_api_t *api, const char *op, const char *body, int64_t now
 
 /* The general path for the same request: the handler called on a parsed body, bypassing the fast path. */
 static json_t *general(sl_api_t *api, const char *body, int64_t now, int *status) {
+  static const char target[] = "Kinesis_20131202.PutRecords";
   sl_api_response_t out;
-  memset(&out, 0, sizeof out);
-  api_request_t r;
-  memset(&r, 0, sizeof r);
-  r.api = api;
-  r.now_ms = now;
-  r.out = &out;
-  r.body = json_loads(body, 0, NULL);
-  assert_non_null(r.body);
-  api_put_records(&r);
-  json_decref(r.body);
+  sl__api_handle_general(api, target, sizeof target - 1, body, strlen(body), now, &out);
   *status = out.status;
   json_t *j = json_loadb(out.body, out.len, 0, NULL);
   free(out.body);
