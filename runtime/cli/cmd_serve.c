@@ -1,6 +1,11 @@
-/* cmd_serve.c - `shardlab serve [--host H] [--port N] [--max-body BYTES]`: the Kinesis Data Streams JSON API
- * over HTTP on 127.0.0.1 until SIGINT or SIGTERM. Prints "listening on http://HOST:PORT" once ready (with
- * --port 0, the port the system chose), so scripts can wait for it. */
+/* cmd_serve.c - `shardlab serve`: reads its options, creates the Kinesis API (iterator lifetime, per-shard
+ * write limits, and with --data the durable store and its fsync policy, group-committed by the server's sync
+ * timer), then either hands that API to serve_mapping.c (--mapping: the real-clock driver owns the loop, the
+ * signals and the mappings' summaries) or serves it itself: a libuv loop of its own, the HTTP server of
+ * runtime/server/ on --host (127.0.0.1) and --port (4567; 0 picks a free one), and SIGINT or SIGTERM closing
+ * the server so the loop ends. Prints "listening on http://HOST:PORT" once ready (the port bound, with
+ * --port 0), so scripts can wait for it. Exit status: 0 after a signal, 1 when the API, the loop, the server or
+ * the signal handlers cannot be set up (a libuv failure names the call), 2 for a usage error. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -18,10 +23,17 @@ static const char serve_usage[] =
     "usage: shardlab serve [--host 127.0.0.1] [--port 4567] [--max-body BYTES] [--iterator-ttl MS]\n"
     "                      [--no-write-limits] [--mapping FILE.lua [--workers N]]\n"
     "                      [--data DIR [--fsync always|interval|never]]\n"
-    "  --data DIR   keep every stream in DIR (one folder each, docs/storage.md) and reopen them at start\n"
-    "  --mapping F  the mappings F declares (sl.experiment{stream = ..., mapping = ...}, no producers) consume\n"
-    "               the served streams on the real clock, their handlers on --workers threads\n"
-    "  serves the Kinesis Data Streams API (JSON, X-Amz-Target) for AWS CLIs and SDKs; --port 0 picks a free port\n";
+    "  --host H           the IPv4 address to listen on (default 127.0.0.1)\n"
+    "  --port N           the port (default 4567; 0 picks a free port, printed once listening)\n"
+    "  --max-body BYTES   the largest request body, 1024 to 1073741824 (default 8 MiB); larger ones get 413\n"
+    "  --iterator-ttl MS  how long a shard iterator stays valid (default 300000, as in AWS)\n"
+    "  --no-write-limits  no per-shard write limits (1 MiB/s, 1,000 records/s), for benchmarks\n"
+    "  --data DIR         keep every stream in DIR (one folder each, docs/storage.md) and reopen them at start\n"
+    "  --fsync P          with --data: always, interval (default) or never\n"
+    "  --mapping F        the mappings F declares (sl.experiment{stream = ..., mapping = ...}, no producers)\n"
+    "                     consume the served streams on the real clock, their handlers on --workers threads\n"
+    "  --workers N        with --mapping: handler threads, 1 to 1024 (default: one per core)\n"
+    "  serves the Kinesis Data Streams API (JSON, X-Amz-Target) for AWS CLIs and SDKs until SIGINT or SIGTERM\n";
 
 typedef struct serve_s {
   uv_signal_t sigint, sigterm;
@@ -36,6 +48,62 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&s->sigterm, NULL);
 }
 
+/* Prints which libuv call failed and why; returns rc. */
+static int uv_failed(const char *call, int rc) {
+  fprintf(stderr, "shardlab serve: %s: %s\n", call, uv_strerror(rc));
+  return rc;
+}
+
+/* Has SIGINT and SIGTERM close s->server. 0, or a libuv error after saying which call failed, with the
+ * handles it did set up closed (run the loop to complete that). */
+static int watch_signals(uv_loop_t *loop, serve_t *s) {
+  int rc = uv_signal_init(loop, &s->sigint);
+  if (rc != 0) return uv_failed("uv_signal_init (SIGINT)", rc);
+  rc = uv_signal_init(loop, &s->sigterm);
+  if (rc != 0) {
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    return uv_failed("uv_signal_init (SIGTERM)", rc);
+  }
+  s->sigint.data = s->sigterm.data = s;
+  rc = uv_signal_start(&s->sigint, on_signal, SIGINT);
+  if (rc != 0) uv_failed("uv_signal_start (SIGINT)", rc);
+  if (rc == 0 && (rc = uv_signal_start(&s->sigterm, on_signal, SIGTERM)) != 0)
+    uv_failed("uv_signal_start (SIGTERM)", rc);
+  if (rc != 0) {
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+  }
+  return rc;
+}
+
+/* Serves api on a loop of its own until SIGINT or SIGTERM; returns the exit status. */
+static int serve_alone(sl_api_t *api, const sl_server_config_t *config) {
+  uv_loop_t loop;
+  int rc = uv_loop_init(&loop);
+  if (rc != 0) {
+    uv_failed("uv_loop_init", rc);
+    return SL_EXIT_FAILED;
+  }
+  serve_t s;
+  int port;
+  sl_error_t err;
+  if (sl_server_start(&loop, api, config, &s.server, &port, &err) != SL_OK) {
+    fprintf(stderr, "shardlab serve: %s\n", err.message);
+    uv_loop_close(&loop);
+    return SL_EXIT_FAILED;
+  }
+  if (watch_signals(&loop, &s) != 0) {
+    sl_server_close(s.server);
+    uv_run(&loop, UV_RUN_DEFAULT); /* completes the closes, and frees the server */
+    uv_loop_close(&loop);
+    return SL_EXIT_FAILED;
+  }
+  printf("shardlab serve: listening on http://%s:%d\n", config->host, port);
+  fflush(stdout);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return SL_EXIT_OK;
+}
 
 int sl_cli_serve(int argc, char **argv) {
   sl_server_config_t config;
@@ -98,30 +166,8 @@ int sl_cli_serve(int argc, char **argv) {
     fprintf(stderr, "shardlab serve: %s\n", err.message);
     return SL_EXIT_FAILED;
   }
-  if (mapping != NULL) { /* the mappings' real-clock driver owns the loop; the server joins it */
-    int status = sl_cli_serve_mappings(api, &config, mapping, workers);
-    sl_api_destroy(api);
-    return status;
-  }
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  serve_t s;
-  int port;
-  if (sl_server_start(&loop, api, &config, &s.server, &port, &err) != SL_OK) {
-    fprintf(stderr, "shardlab serve: %s\n", err.message);
-    uv_loop_close(&loop);
-    sl_api_destroy(api);
-    return SL_EXIT_FAILED;
-  }
-  uv_signal_init(&loop, &s.sigint);
-  uv_signal_init(&loop, &s.sigterm);
-  s.sigint.data = s.sigterm.data = &s;
-  uv_signal_start(&s.sigint, on_signal, SIGINT);
-  uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-  printf("shardlab serve: listening on http://%s:%d\n", config.host, port);
-  fflush(stdout);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
+  /* With mappings, their real-clock driver owns the loop and the server joins it. */
+  int status = mapping != NULL ? sl_cli_serve_mappings(api, &config, mapping, workers) : serve_alone(api, &config);
   sl_api_destroy(api);
-  return SL_EXIT_OK;
+  return status;
 }

@@ -162,32 +162,37 @@ static int cmp_u64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The first counters of the segment files in dir, ascending. */
+/* The first counters of the segment files in dir, ascending, in an array the caller frees. On failure *out is
+ * NULL and *count 0: the array so far is freed here, since the caller has nothing to free then. */
 static int list_segments(const char *dir, uint64_t **out, size_t *count, sl_error_t *err) {
   *out = NULL;
   *count = 0;
   DIR *d = opendir(dir);
   if (d == NULL) return errno == ENOENT ? SL_OK : sl_error_set(err, SL_EIO, "cannot list %s: %s", dir, strerror(errno));
-  size_t cap = 0;
+  uint64_t *firsts = NULL;
+  size_t n = 0, cap = 0;
   struct dirent *e;
-  int rc = SL_OK;
-  while (rc == SL_OK && (e = readdir(d)) != NULL) {
+  while ((e = readdir(d)) != NULL) {
     size_t len = strlen(e->d_name);
     if (len != 24 || strcmp(e->d_name + 20, ".seg") != 0 || strspn(e->d_name, "0123456789") != 20) continue;
-    if (*count == cap) {
-      cap = cap ? cap * 2 : 16;
-      uint64_t *grown = realloc(*out, cap * sizeof *grown);
-      if (grown == NULL) {
-        rc = sl_error_set(err, SL_ENOMEM, "out of memory listing %s", dir);
-        break;
+    if (n == cap) {
+      size_t grown_cap = cap ? cap * 2 : 16;
+      uint64_t *grown = realloc(firsts, grown_cap * sizeof *grown);
+      if (grown == NULL) { /* firsts is still ours: free it, not only the failed growth */
+        closedir(d);
+        free(firsts);
+        return sl_error_set(err, SL_ENOMEM, "out of memory listing %s", dir);
       }
-      *out = grown;
+      firsts = grown;
+      cap = grown_cap;
     }
-    (*out)[(*count)++] = strtoull(e->d_name, NULL, 10);
+    firsts[n++] = strtoull(e->d_name, NULL, 10);
   }
   closedir(d);
-  if (*count > 1) qsort(*out, *count, sizeof **out, cmp_u64);
-  return rc;
+  if (n > 1) qsort(firsts, n, sizeof *firsts, cmp_u64);
+  *out = firsts;
+  *count = n;
+  return SL_OK;
 }
 
 typedef struct restore_ctx_s {
