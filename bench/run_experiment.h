@@ -23,7 +23,7 @@ static inline long bench_peak_rss_kib(void) {
  * file itself. */
 static inline json_t *bench_run_file_on(const char *dir, const char *file, sl_clock_kind_t clock, double *seconds) {
   (void)dir;
-  sl_run_settings_t settings = {0, 0, clock, 0, 0, 0}; /* the experiment's own seed; default workers */
+  sl_run_settings_t settings = {.clock = clock}; /* the experiment's own seed; default workers */
   sl_experiment_file_t *x;
   int rc = sl_experiment_file_open(file, &settings, &x);
   if (rc != SL_OK) {

@@ -3,6 +3,7 @@
  * 'streamName' failed to satisfy constraint: Member must not be null"), and the registry of streams. */
 #include "api/api_internal.h"
 #include "api/api_general.h"
+#include "shardlab/arn.h"
 
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -77,8 +78,7 @@ int sl_api_pin_stream(sl_api_t *api, const char *name, uint32_t shards, int64_t 
 
 size_t sl__api_stream_arn(const sl_stream_t *s, char *buf, size_t size) {
   const sl_stream_config_t *c = sl_stream_config(s);
-  int n = snprintf(buf, size, "arn:aws:kinesis:%s:%s:stream/%s", c->region, c->account_id, c->name);
-  return n < 0 ? 0 : (size_t)n;
+  return sl_arn_stream(buf, size, c->region, c->account_id, c->name);
 }
 
 /* --- responses -------------------------------------------------------------------------------------------- */

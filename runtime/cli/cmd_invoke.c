@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "lua/lua_event.h"
+#include "shardlab/arn.h"
 #include "shardlab/env.h"
+#include "shardlab/event.h"
 #include "shardlab/stream.h"
 
 static const char invoke_usage[] =
@@ -69,6 +70,85 @@ static int parse_number(const char *text, double lo, double hi, double *out) {
   return 0;
 }
 
+/* One option with its value: SL_EXIT_OK, or SL_EXIT_USAGE after saying why. */
+static int option_value(const char *a, const char *value, sl_env_config_t *config, const char **event_path) {
+  double v;
+  if (strcmp(a, "--event") == 0) {
+    *event_path = value;
+  } else if (strcmp(a, "--clock") == 0) {
+    if (strcmp(value, "virtual") == 0)
+      config->clock = SL_CLOCK_VIRTUAL;
+    else if (strcmp(value, "real") == 0)
+      config->clock = SL_CLOCK_REAL;
+    else
+      return usage_error("--clock '%s' must be virtual or real", value);
+  } else if (strcmp(a, "--timeout") == 0) {
+    if (parse_number(value, 0.001, 900, &v) != 0)
+      return usage_error("--timeout '%s' must be a number of seconds from 0.001 to 900", value);
+    config->timeout_s = v;
+  } else if (strcmp(a, "--memory") == 0) {
+    if (parse_number(value, 1, 10240, &v) != 0 || v != (double)(uint32_t)v)
+      return usage_error("--memory '%s' must be a whole number of MB from 1 to 10240", value);
+    config->memory_mb = (uint32_t)v;
+  } else {
+    if (parse_number(value, 0, 9007199254740992.0, &v) != 0 || v != (double)(uint64_t)v)
+      return usage_error("--seed '%s' must be a whole number", value);
+    config->seed = (uint64_t)v;
+  }
+  return SL_EXIT_OK;
+}
+
+/* The command line into config: -1 to go on, or the exit status (help, usage errors). */
+static int parse_options(int argc, char **argv, sl_env_config_t *config, const char **event_path,
+                         int *report_failures) {
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(invoke_usage, stdout);
+      return SL_EXIT_OK;
+    } else if (strcmp(a, "--report-batch-item-failures") == 0) {
+      *report_failures = 1;
+    } else if (strcmp(a, "--event") == 0 || strcmp(a, "--clock") == 0 || strcmp(a, "--timeout") == 0 ||
+               strcmp(a, "--memory") == 0 || strcmp(a, "--seed") == 0) {
+      if (value == NULL) return usage_error("%s needs a value", a);
+      i++;
+      if (option_value(a, value, config, event_path) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return usage_error("unknown option '%s'\n%s", a, invoke_usage);
+    } else if (config->handler_path == NULL) {
+      config->handler_path = a;
+    } else {
+      return usage_error("one handler file only: '%s' is extra", a);
+    }
+  }
+  if (config->handler_path == NULL) return usage_error("a handler file is required\n%s", invoke_usage);
+  FILE *f = fopen(config->handler_path, "r");
+  if (f == NULL) return usage_error("cannot read handler %s: %s", config->handler_path, strerror(errno));
+  fclose(f);
+  return -1;
+}
+
+/* Runs the invocation and prints its response (or function error): the exit status. */
+static int invoke_once(const sl_env_config_t *config, const sl_invocation_t *inv) {
+  sl_env_t *env;
+  sl_error_t err;
+  if (sl_env_create(config, 0, &env, &err) != SL_OK) return usage_error("%s", err.message);
+  sl_invoke_result_t res;
+  int rc = sl_env_invoke(env, inv, &res, &err);
+  int status;
+  if (rc != SL_OK) {
+    status = usage_error("%s", err.message);
+  } else {
+    const char *out = res.status == SL_INVOKE_FUNCTION_ERROR ? res.error_json : res.response_json;
+    printf("%s\n", out ? out : "null");
+    status = res.status == SL_INVOKE_FUNCTION_ERROR ? SL_EXIT_FAILED : SL_EXIT_OK;
+  }
+  sl_invoke_result_clear(&res);
+  sl_env_destroy(env);
+  return status;
+}
+
 int sl_cli_invoke(int argc, char **argv) {
   sl_env_config_t config;
   sl_env_config_init(&config);
@@ -76,54 +156,8 @@ int sl_cli_invoke(int argc, char **argv) {
   config.log = log_to_stderr;
   const char *event_path = NULL;
   int report_failures = 0;
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    double v;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(invoke_usage, stdout);
-      return SL_EXIT_OK;
-    } else if (strcmp(a, "--report-batch-item-failures") == 0) {
-      report_failures = 1;
-    } else if (strcmp(a, "--event") == 0 || strcmp(a, "--clock") == 0 || strcmp(a, "--timeout") == 0 ||
-               strcmp(a, "--memory") == 0 || strcmp(a, "--seed") == 0) {
-      if (value == NULL) return usage_error("%s needs a value", a);
-      i++;
-      if (strcmp(a, "--event") == 0) {
-        event_path = value;
-      } else if (strcmp(a, "--clock") == 0) {
-        if (strcmp(value, "virtual") == 0)
-          config.clock = SL_CLOCK_VIRTUAL;
-        else if (strcmp(value, "real") == 0)
-          config.clock = SL_CLOCK_REAL;
-        else
-          return usage_error("--clock '%s' must be virtual or real", value);
-      } else if (strcmp(a, "--timeout") == 0) {
-        if (parse_number(value, 0.001, 900, &v) != 0)
-          return usage_error("--timeout '%s' must be a number of seconds from 0.001 to 900", value);
-        config.timeout_s = v;
-      } else if (strcmp(a, "--memory") == 0) {
-        if (parse_number(value, 1, 10240, &v) != 0 || v != (double)(uint32_t)v)
-          return usage_error("--memory '%s' must be a whole number of MB from 1 to 10240", value);
-        config.memory_mb = (uint32_t)v;
-      } else {
-        if (parse_number(value, 0, 9007199254740992.0, &v) != 0 || v != (double)(uint64_t)v)
-          return usage_error("--seed '%s' must be a whole number", value);
-        config.seed = (uint64_t)v;
-      }
-    } else if (a[0] == '-' && a[1] != '\0') {
-      return usage_error("unknown option '%s'\n%s", a, invoke_usage);
-    } else if (config.handler_path == NULL) {
-      config.handler_path = a;
-    } else {
-      return usage_error("one handler file only: '%s' is extra", a);
-    }
-  }
-  if (config.handler_path == NULL) return usage_error("a handler file is required\n%s", invoke_usage);
-  FILE *f = fopen(config.handler_path, "r");
-  if (f == NULL) return usage_error("cannot read handler %s: %s", config.handler_path, strerror(errno));
-  fclose(f);
-
+  int status = parse_options(argc, argv, &config, &event_path, &report_failures);
+  if (status >= 0) return status;
   char *event_json = NULL;
   if (event_path != NULL && (event_json = load_event(event_path)) == NULL) return SL_EXIT_USAGE;
 
@@ -143,25 +177,7 @@ int sl_cli_invoke(int argc, char **argv) {
                                      VIRTUAL_START_US / 1000 - 1000 + i};
   }
   sl_invocation_t inv = {&source, records, 3, event_json, report_failures, VIRTUAL_START_US, NULL};
-
-  sl_env_t *env;
-  sl_error_t err;
-  if (sl_env_create(&config, 0, &env, &err) != SL_OK) {
-    free(event_json);
-    return usage_error("%s", err.message);
-  }
-  sl_invoke_result_t res;
-  int rc = sl_env_invoke(env, &inv, &res, &err);
-  int status;
-  if (rc != SL_OK) {
-    status = usage_error("%s", err.message);
-  } else {
-    const char *out = res.status == SL_INVOKE_FUNCTION_ERROR ? res.error_json : res.response_json;
-    printf("%s\n", out ? out : "null");
-    status = res.status == SL_INVOKE_FUNCTION_ERROR ? SL_EXIT_FAILED : SL_EXIT_OK;
-  }
-  sl_invoke_result_clear(&res);
-  sl_env_destroy(env);
+  status = invoke_once(&config, &inv);
   free(event_json);
   return status;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_progress.h"
 #include "cli/cli_report.h"
 #include "lua/experiment_file.h"
 
@@ -134,7 +135,12 @@ int sl_cli_run(int argc, char **argv) {
   const char *file = NULL, *json_out = NULL;
   sl_report_request_t report = {1, NULL, NULL};
   /* The progress line is for people, not for logs; signals stop real-clock runs cleanly. */
-  sl_run_settings_t o = {0, 0, SL_CLOCK_VIRTUAL, 0, isatty(STDERR_FILENO), 1};
+  sl_cli_progress_t progress = {0, 0};
+  sl_run_settings_t o = {.clock = SL_CLOCK_VIRTUAL, .handle_signals = 1};
+  if (isatty(STDERR_FILENO)) {
+    o.progress = sl_cli_progress;
+    o.progress_ctx = &progress;
+  }
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

@@ -28,7 +28,8 @@ typedef struct sl_experiment_s {
   char *on_failure_path;          /* owned: mapping.on_failure as a file (or { file = ... }) */
   char *on_failure_stream;        /* owned: mapping.on_failure = { stream = NAME }: a stream of the experiment */
   char *logs_path;                /* owned: mapping.logs, a file for the handlers' log lines (NULL: discarded) */
-  int show_progress;              /* print a progress line on stderr while running (shardlab run on a terminal) */
+  void (*progress)(void *ctx, const char *experiment, const struct sl_sim_s *sim); /* sl_run_settings_t's */
+  void *progress_ctx;
   char *data_dir;                 /* owned: stream.data_dir, a durable stream's folder (NULL: in memory) */
   sl_store_config_t store;        /* stream.fsync, stream.fsync_interval (dir set at run time) */
   unsigned workers;               /* real clock: worker threads (0: one per core) */

@@ -12,12 +12,6 @@
 #include "shardlab/real.h"
 #include "shardlab/seqnum.h"
 
-/* The terminal's progress line. */
-typedef struct progress_s {
-  const char *name;
-  double last_print;
-} progress_t;
-
 typedef struct run_ctx_s {
   lua_State *L;                /* the experiment file's state */
   sl_experiment_t *e;
@@ -25,7 +19,6 @@ typedef struct run_ctx_s {
   sl_real_t *rt;               /* the real clock's driver (NULL on the virtual clock) */
   int owns_rt;                 /* it is this run's own (not shardlab serve's, shared by its mappings) */
   sl_sim_t *sim;
-  progress_t progress;
   char stream_arn[256];
   char role_arn[128];
   sl_destination_t *destination; /* mapping.on_failure: a JSONL file or a stream, or NULL */

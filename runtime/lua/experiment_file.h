@@ -22,8 +22,12 @@ typedef struct sl_run_settings_s {
   uint64_t seed;
   sl_clock_kind_t clock;    /* --clock */
   unsigned workers;         /* --workers (real clock; 0: one per core) */
-  int show_progress;        /* a progress line on stderr */
   int handle_signals;       /* real clock: SIGINT/SIGTERM stop a run cleanly */
+  /* How a run goes (the CLI's progress line): called with the experiment's name every simulated second (the
+   * virtual clock) or a few times a second (the real clock), and once with sim NULL when the run ends. NULL:
+   * nothing is shown. */
+  void (*progress)(void *ctx, const char *experiment, const struct sl_sim_s *sim);
+  void *progress_ctx;
 } sl_run_settings_t;
 
 /* A loaded experiment file: its Lua state, the experiments it declared (each read on demand), the results of

@@ -20,7 +20,8 @@ void sl_experiment_apply(sl_experiment_t *e, const sl_run_settings_t *s) {
   if (s->have_seed) e->sim.seed = e->env.seed = s->seed;
   e->env.clock = s->clock;
   e->workers = s->workers;
-  e->show_progress = s->show_progress;
+  e->progress = s->progress;
+  e->progress_ctx = s->progress_ctx;
   e->handle_signals = s->handle_signals;
 }
 

@@ -161,20 +161,10 @@ static json_t *config_json(const sl_experiment_t *e) {
                    "timeout", e->env.timeout_s);
 }
 
-/* The terminal's progress line, the same on both clocks: rewritten in place at most ten times a second of
- * wall time. */
-
+/* The simulation's progress callback, passed on with the experiment's name. */
 static void show_progress(void *ctx, const sl_sim_t *sim) {
-  int64_t now_us = sl_sim_now(sim);
-  const sl_summary_t *s = sl_sim_summary(sim);
-  progress_t *p = ctx;
-  double t = sl_clock_mono_s();
-  if (t - p->last_print < 0.1) return;
-  p->last_print = t;
-  fprintf(stderr, "\r\033[K%s: %.1f s, %llu records in, %llu delivered, %u running, iterator age %lld ms", p->name,
-          (double)(now_us / 100000) / 10, (unsigned long long)s->records_put, (unsigned long long)s->records_delivered,
-          sl_sim_running(sim), (long long)sl_sim_iterator_age_ms(sim));
-  fflush(stderr);
+  const sl_experiment_t *e = ctx;
+  e->progress(e->progress_ctx, e->name, sim);
 }
 
 static void write_log(void *data, const char *line, size_t len) {
@@ -228,10 +218,9 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
     e->env.log = write_log;
     e->env.log_data = c;
   }
-  c->progress = (progress_t){e->name, 0};
-  if (e->show_progress) {
+  if (e->progress != NULL) {
     e->sim.progress = show_progress;
-    e->sim.progress_ctx = &c->progress;
+    e->sim.progress_ctx = e;
   }
   snprintf(c->role_arn, sizeof c->role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
@@ -266,7 +255,7 @@ int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_e
                         "timeseries", sl_sim_series_json(c->sim));
     if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
   }
-  if (e->show_progress && c->progress.last_print > 0) fputs("\r\033[K", stderr); /* clear the line */
+  if (e->progress != NULL) e->progress(e->progress_ctx, e->name, NULL); /* the run has ended */
   sl_error_t dest_err;
   if (sl_destination_close(c->destination, &dest_err) != SL_OK && rc == SL_OK) {
     if (err != NULL) *err = dest_err;

@@ -14,16 +14,6 @@
 #include "lua/lua_json.h"
 #include "shardlab/base64.h"
 
-size_t sl_arn_stream(char *buf, size_t size, const char *region, const char *account, const char *stream) {
-  int n = snprintf(buf, size, "arn:aws:kinesis:%s:%s:stream/%s", region, account, stream);
-  return n < 0 ? 0 : (size_t)n;
-}
-
-size_t sl_arn_function(char *buf, size_t size, const char *region, const char *account, const char *function) {
-  int n = snprintf(buf, size, "arn:aws:lambda:%s:%s:function:%s", region, account, function);
-  return n < 0 ? 0 : (size_t)n;
-}
-
 /* The record tables are made by a small Lua function, generated and compiled once per state and kept in the
  * registry: the VM's table constructor with constant keys costs a fraction of one lua_setfield per field from C
  * (measured: bench/invoke). One call builds up to CHUNK records (fewer when its later arguments are nil) and

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shardlab/arn.h"   /* sl_arn_stream, sl_arn_function */
 #include "shardlab/event.h" /* sl_event_source_t, sl_event_record_t */
 
 /* Pushes the event table. Raises a Lua error only when out of memory. */
@@ -21,10 +22,5 @@ void sl_event_push(lua_State *L, const sl_event_source_t *src, const sl_event_re
 /* Adds a tumbling window's fields to the event table at idx: window {start, end} (ISO 8601, seconds), state
  * (decoded from w->state_json), shardId, eventSourceARN, isFinalInvokeForWindow, isWindowTerminatedEarly. */
 void sl_event_push_window(lua_State *L, int idx, const sl_event_source_t *src, const sl_event_window_t *w);
-
-/* Writes the ARNs shardlab uses into buf: "arn:aws:kinesis:REGION:ACCOUNT:stream/STREAM". Returns the length. */
-size_t sl_arn_stream(char *buf, size_t size, const char *region, const char *account, const char *stream);
-/* "arn:aws:lambda:REGION:ACCOUNT:function:NAME" */
-size_t sl_arn_function(char *buf, size_t size, const char *region, const char *account, const char *function);
 
 #endif
