@@ -30,26 +30,26 @@ static int refuse_limit(sl_stream_t *s, uint32_t wanted, sl_error_t *err) {
  * pointer may be stale afterwards only in the sense that it is closed; it stays valid. */
 static int split_at(sl_stream_t *s, sl_shard_t *shard, sl_hashkey_t new_start, int64_t now_ms) {
   int32_t parent = (int32_t)shard->index;
-  sl_shard_t *low = sl_stream_add_shard(s, shard->start, new_start - 1, parent, -1, now_ms);
-  sl_shard_t *high = low ? sl_stream_add_shard(s, new_start, shard->end, parent, -1, now_ms) : NULL;
+  sl_shard_t *low = sl__stream_add_shard(s, shard->start, new_start - 1, parent, -1, now_ms);
+  sl_shard_t *high = low ? sl__stream_add_shard(s, new_start, shard->end, parent, -1, now_ms) : NULL;
   if (high == NULL) {
-    if (low != NULL) sl_stream_close_shard(low, now_ms); /* never indexed as open, so never routed to */
+    if (low != NULL) sl__stream_close_shard(low, now_ms); /* never indexed as open, so never routed to */
     return SL_ENOMEM;
   }
-  sl_stream_close_shard(shard, now_ms);
+  sl__stream_close_shard(shard, now_ms);
   shard->children[0] = (int32_t)low->index;
   shard->children[1] = (int32_t)high->index;
-  return sl_stream_reindex(s);
+  return sl__stream_reindex(s);
 }
 
 static int merge_pair(sl_stream_t *s, sl_shard_t *low, sl_shard_t *high, int64_t now_ms) {
-  sl_shard_t *child = sl_stream_add_shard(s, low->start, high->end, (int32_t)low->index, (int32_t)high->index,
+  sl_shard_t *child = sl__stream_add_shard(s, low->start, high->end, (int32_t)low->index, (int32_t)high->index,
                                           now_ms);
   if (child == NULL) return SL_ENOMEM;
-  sl_stream_close_shard(low, now_ms);
-  sl_stream_close_shard(high, now_ms);
+  sl__stream_close_shard(low, now_ms);
+  sl__stream_close_shard(high, now_ms);
   low->children[0] = high->children[0] = (int32_t)child->index;
-  return sl_stream_reindex(s);
+  return sl__stream_reindex(s);
 }
 
 int sl_stream_split(sl_stream_t *s, const char *shard_id, const char *new_starting_hash_key, int64_t now_ms,
@@ -73,7 +73,7 @@ int sl_stream_split(sl_stream_t *s, const char *shard_id, const char *new_starti
   }
   if (s->open_count + 1 > SL_STREAM_MAX_SHARDS) return refuse_limit(s, s->open_count + 1, err);
   rc = split_at(s, shard, new_start, now_ms);
-  return rc == SL_OK ? sl_stream_changed(s, err) : sl_error_set(err, rc, "out of memory splitting %s", shard->id);
+  return rc == SL_OK ? sl__stream_changed(s, err) : sl_error_set(err, rc, "out of memory splitting %s", shard->id);
 }
 
 int sl_stream_merge(sl_stream_t *s, const char *shard_id, const char *adjacent_shard_id, int64_t now_ms,
@@ -89,7 +89,7 @@ int sl_stream_merge(sl_stream_t *s, const char *shard_id, const char *adjacent_s
                         "for merging",
                         a->id, b->id, s->name, s->account_id);
   rc = merge_pair(s, a, b, now_ms);
-  return rc == SL_OK ? sl_stream_changed(s, err) : sl_error_set(err, rc, "out of memory merging %s and %s", a->id, b->id);
+  return rc == SL_OK ? sl__stream_changed(s, err) : sl_error_set(err, rc, "out of memory merging %s and %s", a->id, b->id);
 }
 
 /* The open shard holding hash_key (mutable: reshard.c is the stream's own code). */
@@ -129,5 +129,5 @@ int sl_stream_update_shard_count(sl_stream_t *s, uint32_t target, int64_t now_ms
       low = holder(s, start);
     }
   }
-  return sl_stream_changed(s, err);
+  return sl__stream_changed(s, err);
 }

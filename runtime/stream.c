@@ -81,12 +81,12 @@ int sl_stream_create(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t 
   for (uint32_t i = 0; i < c->shard_count; i++) {
     sl_hashkey_t start, end;
     sl_hashkey_even_range(c->shard_count, i, &start, &end);
-    if (sl_stream_add_shard(s, start, end, -1, -1, c->created_ms) == NULL) {
+    if (sl__stream_add_shard(s, start, end, -1, -1, c->created_ms) == NULL) {
       sl_stream_destroy(s);
       return sl_error_set(err, SL_ENOMEM, "out of memory creating %u shards", c->shard_count);
     }
   }
-  if (sl_stream_reindex(s) != SL_OK) {
+  if (sl__stream_reindex(s) != SL_OK) {
     sl_stream_destroy(s);
     return sl_error_set(err, SL_ENOMEM, "out of memory creating %u shards", c->shard_count);
   }
@@ -106,7 +106,7 @@ void sl_stream_destroy(sl_stream_t *s) {
   free(s);
 }
 
-sl_shard_t *sl_stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t end, int32_t parent,
+sl_shard_t *sl__stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t end, int32_t parent,
                                 int32_t adjacent_parent, int64_t now_ms) {
   if (s->shard_total == s->shard_cap) {
     uint32_t cap = s->shard_cap ? s->shard_cap * 2 : 16;
@@ -139,13 +139,13 @@ sl_shard_t *sl_stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t
   return shard;
 }
 
-void sl_stream_close_shard(sl_shard_t *shard, int64_t now_ms) {
+void sl__stream_close_shard(sl_shard_t *shard, int64_t now_ms) {
   shard->open = 0;
   shard->closed_ms = now_ms;
   shard->end_counter = sl_shard_log_next(shard->log);
 }
 
-int sl_stream_reindex(sl_stream_t *s) {
+int sl__stream_reindex(sl_stream_t *s) {
   uint32_t count = 0;
   for (uint32_t i = 0; i < s->shard_total; i++) count += s->shards[i]->open != 0;
   if (count > s->open_cap) {
@@ -274,7 +274,7 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
 
 void sl_stream_observe(sl_stream_t *s, const sl_stream_observer_t *observer) { s->observer = observer; }
 
-int sl_stream_changed(sl_stream_t *s, sl_error_t *err) {
+int sl__stream_changed(sl_stream_t *s, sl_error_t *err) {
   return s->observer != NULL && s->observer->changed != NULL ? s->observer->changed(s->observer->ctx, s, err) : SL_OK;
 }
 
@@ -282,7 +282,7 @@ int sl_stream_restore_shard(sl_stream_t *s, const sl_shard_t *meta, uint64_t fir
   if (meta->index != s->shard_total)
     return sl_error_set(err, SL_EINVAL, "shard %s is restored out of order (expected index %u)", meta->id,
                         s->shard_total);
-  sl_shard_t *shard = sl_stream_add_shard(s, meta->start, meta->end, meta->parent, meta->adjacent_parent,
+  sl_shard_t *shard = sl__stream_add_shard(s, meta->start, meta->end, meta->parent, meta->adjacent_parent,
                                           meta->created_ms);
   if (shard == NULL || (first_counter > 0 && (sl_shard_log_destroy(shard->log),
                                               shard->log = sl_shard_log_create(first_counter)) == NULL))
@@ -314,7 +314,7 @@ int sl_stream_restore_record(sl_stream_t *s, uint32_t shard_index, uint64_t coun
 
 int sl_stream_restore_done(sl_stream_t *s, sl_error_t *err) {
   if (s->shard_total == 0) return sl_error_set(err, SL_EINVAL, "stream %s has no shards", s->name);
-  return sl_stream_reindex(s) == SL_OK ? SL_OK : sl_error_set(err, SL_ENOMEM, "out of memory");
+  return sl__stream_reindex(s) == SL_OK ? SL_OK : sl_error_set(err, SL_ENOMEM, "out of memory");
 }
 
 uint64_t sl_stream_release(sl_stream_t *s, uint32_t shard_index, uint64_t counter) {
@@ -339,7 +339,7 @@ int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_err
                         "existing retention period (%u hours). Use IncreaseRetentionPeriod API.", hours, s->name,
                         current);
   s->config.retention_hours = hours;
-  return sl_stream_changed(s, err);
+  return sl__stream_changed(s, err);
 }
 
 uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms) {

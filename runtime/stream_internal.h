@@ -28,17 +28,17 @@ struct sl_stream_s {
 };
 
 /* Tells the observer the shard map changed (after a resharding call). */
-int sl_stream_changed(sl_stream_t *s, sl_error_t *err);
+int sl__stream_changed(sl_stream_t *s, sl_error_t *err);
 
 /* Appends a new open shard covering [start, end] with the given parents (-1 for none). NULL when out of
- * memory. The open-shard index is not updated: call sl_stream_reindex after a set of changes. */
-sl_shard_t *sl_stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t end, int32_t parent,
+ * memory. The open-shard index is not updated: call sl__stream_reindex after a set of changes. */
+sl_shard_t *sl__stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_t end, int32_t parent,
                                 int32_t adjacent_parent, int64_t now_ms);
 
 /* Closes a shard: no more writes; every record it holds stays readable. */
-void sl_stream_close_shard(sl_shard_t *shard, int64_t now_ms);
+void sl__stream_close_shard(sl_shard_t *shard, int64_t now_ms);
 
 /* Rebuilds the hash-ordered index of open shards. SL_ENOMEM leaves the previous index. */
-int sl_stream_reindex(sl_stream_t *s);
+int sl__stream_reindex(sl_stream_t *s);
 
 #endif

@@ -89,7 +89,7 @@ int sl_env_create(const sl_env_config_t *c, uint32_t slot, sl_env_t **out, sl_er
 
 void sl_env_destroy(sl_env_t *env) {
   if (env == NULL) return;
-  sl_env_state_close(env);
+  sl__env_state_close(env);
   free(env->handler_path);
   free(env->function_name);
   free(env->region);
@@ -151,7 +151,7 @@ static const char *failure_text(lua_State *L, const sl_env_t *env, int status, c
 static int cold_start(sl_env_t *env, int64_t start_us, sl_invoke_result_t *res) {
   char buf[160];
   res->cold_start = 1;
-  if (sl_env_state_open(env) != SL_OK) {
+  if (sl__env_state_open(env) != SL_OK) {
     snprintf(buf, sizeof buf, "could not create a Lua state within the memory limit of %u MB", env->config.memory_mb);
     function_error(res, "Runtime.OutOfMemory", buf);
     return SL_ENOMEM;
@@ -159,7 +159,7 @@ static int cold_start(sl_env_t *env, int64_t start_us, sl_invoke_result_t *res) 
   lua_State *L = env->L;
   snprintf(env->log_stream, sizeof env->log_stream, "%s/[$LATEST]%016" PRIx64 "%016" PRIx64, "2024/01/01",
            sl_rng_next(&env->id_rng), sl_rng_next(&env->id_rng));
-  sl_env_arm(env, start_us, env->config.init_overhead_us, (int64_t)(env->config.timeout_s * 1e6));
+  sl__env_arm(env, start_us, env->config.init_overhead_us, (int64_t)(env->config.timeout_s * 1e6));
   env->running = L;
   int status = luaL_loadfilex(L, env->handler_path, "t");
   const char *type = status == LUA_ERRSYNTAX ? "Runtime.UserCodeSyntaxError" : "Runtime.ImportModuleError";
@@ -167,11 +167,11 @@ static int cold_start(sl_env_t *env, int64_t start_us, sl_invoke_result_t *res) 
     status = sl_env_pcall(L, 0, 1);
     type = "Runtime.InitError";
   }
-  res->init_duration_us = sl_env_elapsed_us(env);
-  sl_env_disarm(env);
+  res->init_duration_us = sl__env_elapsed_us(env);
+  sl__env_disarm(env);
   if (status != LUA_OK) {
     function_error(res, failure_type(env, status, type), failure_text(L, env, status, buf, sizeof buf));
-    sl_env_state_close(env);
+    sl__env_state_close(env);
     return SL_EINVAL;
   }
   if (lua_type(L, -1) != LUA_TFUNCTION) {
@@ -182,7 +182,7 @@ static int cold_start(sl_env_t *env, int64_t start_us, sl_invoke_result_t *res) 
       snprintf(buf, sizeof buf, "%s returned %s and defines no global function 'handler'", env->handler_path,
                lua_typename(L, returned));
       function_error(res, "Runtime.HandlerNotFound", buf);
-      sl_env_state_close(env);
+      sl__env_state_close(env);
       return SL_EINVAL;
     }
   }
@@ -198,7 +198,7 @@ int sl_env_prepare(sl_env_t *env, int64_t now_us, sl_invoke_result_t *res, sl_er
 
 static int remaining_time(lua_State *L) {
   sl_env_t *env = *(sl_env_t **)lua_getextraspace(L);
-  int64_t left = env->budget_us - sl_env_elapsed_us(env);
+  int64_t left = env->budget_us - sl__env_elapsed_us(env);
   lua_pushinteger(L, left > 0 ? left / 1000 : 0);
   return 1;
 }
@@ -303,14 +303,14 @@ static void read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *eve
  * function error. */
 static int finish(sl_env_t *env, sl_invoke_result_t *res) {
   if (res->status == SL_INVOKE_FUNCTION_ERROR && res->error_json != NULL)
-    sl_env_log_level(env, "ERROR", res->error_json, strlen(res->error_json));
+    sl__env_log_level(env, "ERROR", res->error_json, strlen(res->error_json));
   res->billed_ms = (res->duration_us + 999) / 1000;
   res->max_memory_bytes = env->mem_peak;
-  sl_env_log_end(env, res);
+  sl__env_log_end(env, res);
   env->request_id[0] = '\0';
   env->invocations++;
   /* Lambda resets an environment after a function error: the next invocation starts cold. */
-  if (res->status == SL_INVOKE_FUNCTION_ERROR) sl_env_state_close(env);
+  if (res->status == SL_INVOKE_FUNCTION_ERROR) sl__env_state_close(env);
   json_decref(env->event);
   env->event = NULL;
   env->inv = NULL;
@@ -326,11 +326,11 @@ static int step(sl_env_t *env, sl_invoke_result_t *res, int nargs, int64_t *slee
   int status = lua_resume(co, L, nargs, &nres);
   if (status == LUA_YIELD && env->sleep_requested) {
     lua_pop(co, nres);
-    sl_env_deadline_stop(env); /* parked: the timer of this OS thread is for whatever runs next on it */
+    sl__env_deadline_stop(env); /* parked: the timer of this OS thread is for whatever runs next on it */
     *sleep_us = env->sleep_us;
     return SL_PENDING;
   }
-  res->duration_us = sl_env_elapsed_us(env);
+  res->duration_us = sl__env_elapsed_us(env);
   char buf[160];
   if (status == LUA_OK) {
     lua_xmove(co, L, 1);
@@ -339,16 +339,16 @@ static int step(sl_env_t *env, sl_invoke_result_t *res, int nargs, int64_t *slee
   } else if (status == LUA_YIELD) { /* coroutine.yield() outside any coroutine of the handler's */
     lua_settop(co, 0);
     lua_pushliteral(co, "attempt to yield from outside a coroutine");
-    sl_env_push_thread_error(env);
+    sl__env_push_thread_error(env);
     function_error(res, "LuaError", lua_tostring(L, -1));
   } else {
-    if (status != LUA_ERRMEM) sl_env_push_thread_error(env);
+    if (status != LUA_ERRMEM) sl__env_push_thread_error(env);
     function_error(res, failure_type(env, status, "LuaError"),
                    status == LUA_ERRMEM ? failure_text(L, env, status, buf, sizeof buf) : lua_tostring(L, -1));
     if (status == LUA_ERRMEM) lua_pushnil(L);
   }
   lua_pop(L, 1);
-  sl_env_disarm(env);
+  sl__env_disarm(env);
   return finish(env, res);
 }
 
@@ -368,9 +368,9 @@ int sl_env_invoke_begin(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_res
   if (res->cold_start) start += res->init_duration_us;
   new_request_id(env, res->request_id);
   memcpy(env->request_id, res->request_id, sizeof env->request_id);
-  sl_env_log_start(env);
+  sl__env_log_start(env);
   if (!warm) return finish(env, res);
-  sl_env_arm(env, start, env->config.overhead_us, (int64_t)(env->config.timeout_s * 1e6));
+  sl__env_arm(env, start, env->config.overhead_us, (int64_t)(env->config.timeout_s * 1e6));
   lua_pushcfunction(env->co, invoke_body);
   lua_pushlightuserdata(env->co, env);
   return step(env, res, 1, sleep_us);
@@ -379,7 +379,7 @@ int sl_env_invoke_begin(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_res
 int sl_env_invoke_resume(sl_env_t *env, sl_invoke_result_t *res, int64_t *sleep_us, sl_error_t *err) {
   if (env->inv == NULL || env->co == NULL)
     return sl_error_set(err, SL_EINVAL, "the environment has no parked invocation to resume");
-  sl_env_deadline_start(env); /* on the OS thread that resumes it */
+  sl__env_deadline_start(env); /* on the OS thread that resumes it */
   return step(env, res, 0, sleep_us);
 }
 

@@ -36,14 +36,14 @@ enum { HOOK_EVERY = 10000 }; /* instructions between deadline checks with the co
 
 static void count_hooks(sl_env_t *env) {
   env->deadline_by_count = 1;
-  lua_sethook(env->L, sl_env_timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
-  if (env->co != NULL) lua_sethook(env->co, sl_env_timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  lua_sethook(env->L, sl__env_timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  if (env->co != NULL) lua_sethook(env->co, sl__env_timeout_hook, LUA_MASKCOUNT, HOOK_EVERY);
 }
 
 #ifdef SL_DEADLINE_BY_COUNT
 
-void sl_env_deadline_start(sl_env_t *env) { count_hooks(env); }
-void sl_env_deadline_stop(sl_env_t *env) {
+void sl__env_deadline_start(sl_env_t *env) { count_hooks(env); }
+void sl__env_deadline_stop(sl_env_t *env) {
   if (env->L != NULL) count_hooks(env); /* also takes back the every-line hook of a timeout */
 }
 
@@ -60,7 +60,7 @@ static void on_deadline(int sig) {
   int saved = errno;
   sl_env_t *env = armed;
   lua_State *running = env != NULL ? env->running : NULL;
-  if (running != NULL) lua_sethook(running, sl_env_timeout_hook, LUA_MASKCOUNT, 1);
+  if (running != NULL) lua_sethook(running, sl__env_timeout_hook, LUA_MASKCOUNT, 1);
   errno = saved;
 }
 
@@ -94,7 +94,7 @@ static timer_t *timer_of_this_thread(void) {
   return thread_timer = t;
 }
 
-void sl_env_deadline_start(sl_env_t *env) {
+void sl__env_deadline_start(sl_env_t *env) {
   timer_t *t = env->deadline_by_count ? NULL : timer_of_this_thread();
   if (t == NULL) {
     count_hooks(env);
@@ -110,7 +110,7 @@ void sl_env_deadline_start(sl_env_t *env) {
   }
 }
 
-void sl_env_deadline_stop(sl_env_t *env) {
+void sl__env_deadline_stop(sl_env_t *env) {
   if (thread_timer != NULL && armed == env) {
     struct itimerspec off = {{0, 0}, {0, 0}};
     timer_settime(*thread_timer, 0, &off, NULL);
@@ -139,7 +139,7 @@ static int call_running(lua_State *L, lua_State *co) {
   env->running = co;
   int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
   env->running = caller;
-  if (env->timed_out) sl_env_raise_timeout(L, env);
+  if (env->timed_out) sl__env_raise_timeout(L, env);
   return status == LUA_OK ? lua_gettop(L) : lua_error(L);
 }
 
@@ -171,7 +171,7 @@ static int tracked_wrap(lua_State *L) {
   return 1;
 }
 
-void sl_env_track_coroutines(lua_State *L) {
+void sl__env_track_coroutines(lua_State *L) {
   lua_getglobal(L, "coroutine");
   lua_getfield(L, -1, "resume");
   lua_pushcclosure(L, tracked_resume, 1);

@@ -53,37 +53,37 @@ struct sl_env_s {
 
 /* Creates the sandboxed state (allocator with the memory limit, libraries, sl, timeout hook). SL_ENOMEM when
  * the state cannot be created within the limit. */
-int sl_env_state_open(sl_env_t *env);
-void sl_env_state_close(sl_env_t *env);
+int sl__env_state_open(sl_env_t *env);
+void sl__env_state_close(sl_env_t *env);
 
 /* The timeout (env_state.c): the hook that checks the deadline, and raising the timeout error in L. */
-void sl_env_timeout_hook(lua_State *L, lua_Debug *ar);
-void sl_env_raise_timeout(lua_State *L, sl_env_t *env);
+void sl__env_timeout_hook(lua_State *L, lua_Debug *ar);
+void sl__env_raise_timeout(lua_State *L, sl_env_t *env);
 
 /* The deadline's watchdog (env_deadline.c): start it for the running phase (from deadline_ns), on this OS
  * thread; stop it (end of the phase, or an invocation parked in sl.sleep). And coroutine.resume/wrap that
  * keep env->running exact. */
-void sl_env_deadline_start(sl_env_t *env);
-void sl_env_deadline_stop(sl_env_t *env);
-void sl_env_track_coroutines(lua_State *L);
+void sl__env_deadline_start(sl_env_t *env);
+void sl__env_deadline_stop(sl_env_t *env);
+void sl__env_track_coroutines(lua_State *L);
 
 /* Arms the timeout for a phase (init or invocation) starting at start_us (virtual clock) that costs
  * overhead_us besides its sleeps and may use budget_us in all (the hook also stops it after timeout_s of real
  * time, so a busy loop ends on either clock). */
-void sl_env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t budget_us);
-void sl_env_disarm(sl_env_t *env);
+void sl__env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t budget_us);
+void sl__env_disarm(sl_env_t *env);
 
 /* Moves the error that ended the invocation thread (env->co) to env->L as text with the thread's traceback. */
-void sl_env_push_thread_error(sl_env_t *env);
+void sl__env_push_thread_error(sl_env_t *env);
 
 /* Microseconds the running phase has used (virtual: sleeps; real: wall time since clock_start_us). */
-int64_t sl_env_elapsed_us(const sl_env_t *env);
-int64_t sl_env_now_us(const sl_env_t *env);
+int64_t sl__env_elapsed_us(const sl_env_t *env);
+int64_t sl__env_now_us(const sl_env_t *env);
 
 /* Log lines in Lambda's form. */
-void sl_env_log_line(sl_env_t *env, const char *line, size_t len);
-void sl_env_log_level(sl_env_t *env, const char *level, const char *line, size_t len);
-void sl_env_log_start(sl_env_t *env);
-void sl_env_log_end(sl_env_t *env, const sl_invoke_result_t *res);
+void sl__env_log_line(sl_env_t *env, const char *line, size_t len);
+void sl__env_log_level(sl_env_t *env, const char *level, const char *line, size_t len);
+void sl__env_log_start(sl_env_t *env);
+void sl__env_log_end(sl_env_t *env, const sl_invoke_result_t *res);
 
 #endif

@@ -14,12 +14,12 @@ static void emit(sl_env_t *env, const char *line, size_t len) {
   if (env->config.log != NULL) env->config.log(env->config.log_data, line, len);
 }
 
-void sl_env_log_line(sl_env_t *env, const char *line, size_t len) { sl_env_log_level(env, "INFO", line, len); }
+void sl__env_log_line(sl_env_t *env, const char *line, size_t len) { sl__env_log_level(env, "INFO", line, len); }
 
-void sl_env_log_level(sl_env_t *env, const char *level, const char *line, size_t len) {
+void sl__env_log_level(sl_env_t *env, const char *level, const char *line, size_t len) {
   if (env->config.log == NULL) return;
   char stamp[32];
-  sl_clock_iso8601_ms(sl_env_now_us(env) / 1000, stamp);
+  sl_clock_iso8601_ms(sl__env_now_us(env) / 1000, stamp);
   const char *id = env->request_id[0] ? env->request_id : "INIT";
   size_t cap = strlen(stamp) + strlen(id) + strlen(level) + len + 8;
   char small[512];
@@ -31,13 +31,13 @@ void sl_env_log_level(sl_env_t *env, const char *level, const char *line, size_t
   if (buf != small) free(buf);
 }
 
-void sl_env_log_start(sl_env_t *env) {
+void sl__env_log_start(sl_env_t *env) {
   char buf[128];
   int n = snprintf(buf, sizeof buf, "START RequestId: %s Version: $LATEST", env->request_id);
   emit(env, buf, (size_t)n);
 }
 
-void sl_env_log_end(sl_env_t *env, const sl_invoke_result_t *res) {
+void sl__env_log_end(sl_env_t *env, const sl_invoke_result_t *res) {
   char buf[384];
   int n = snprintf(buf, sizeof buf, "END RequestId: %s", res->request_id);
   emit(env, buf, (size_t)n);

@@ -34,53 +34,53 @@ static void *env_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 static sl_env_t *env_of(lua_State *L) { return *(sl_env_t **)lua_getextraspace(L); }
 
-void sl_env_raise_timeout(lua_State *L, sl_env_t *env) {
+void sl__env_raise_timeout(lua_State *L, sl_env_t *env) {
   env->timed_out = 1;
   /* From now on check at every line and instruction, so a pcall in the handler cannot swallow the kill. */
-  lua_sethook(L, sl_env_timeout_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+  lua_sethook(L, sl__env_timeout_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
   char msg[64]; /* luaL_error has no %.2f */
   snprintf(msg, sizeof msg, "Task timed out after %.2f seconds", env->config.timeout_s);
   luaL_error(L, "%s", msg);
 }
 
-void sl_env_timeout_hook(lua_State *L, lua_Debug *ar) {
+void sl__env_timeout_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   sl_env_t *env = env_of(L);
-  if (env->timed_out || sl_clock_mono_ns() >= env->deadline_ns) sl_env_raise_timeout(L, env);
+  if (env->timed_out || sl_clock_mono_ns() >= env->deadline_ns) sl__env_raise_timeout(L, env);
   if (!env->deadline_by_count) { /* the deadline signal, before its time or after its invocation: off again */
     lua_sethook(L, NULL, 0, 0);
-    if (env->deadline_ns != INT64_MAX) sl_env_deadline_start(env);
+    if (env->deadline_ns != INT64_MAX) sl__env_deadline_start(env);
   }
 }
 
-void sl_env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t budget_us) {
+void sl__env_arm(sl_env_t *env, int64_t start_us, int64_t overhead_us, int64_t budget_us) {
   env->timed_out = 0;
   env->phase_overhead_us = overhead_us;
   env->clock_start_us = env->config.clock == SL_CLOCK_REAL ? sl_clock_wall_us() : start_us;
   env->slept_us = 0;
   env->budget_us = budget_us;
   env->deadline_ns = sl_clock_mono_ns() + (int64_t)(env->config.timeout_s * 1e9);
-  sl_env_deadline_start(env);
+  sl__env_deadline_start(env);
 }
 
-void sl_env_disarm(sl_env_t *env) {
+void sl__env_disarm(sl_env_t *env) {
   env->deadline_ns = INT64_MAX;
-  sl_env_deadline_stop(env);
+  sl__env_deadline_stop(env);
 }
 
-int64_t sl_env_elapsed_us(const sl_env_t *env) {
+int64_t sl__env_elapsed_us(const sl_env_t *env) {
   if (env->config.clock == SL_CLOCK_REAL) return sl_clock_wall_us() - env->clock_start_us;
   return env->phase_overhead_us + env->slept_us;
 }
 
-int64_t sl_env_now_us(const sl_env_t *env) {
+int64_t sl__env_now_us(const sl_env_t *env) {
   if (env->config.clock == SL_CLOCK_REAL) return sl_clock_wall_us();
   return env->clock_start_us + env->slept_us;
 }
 
 /* --- the sl module's host ------------------------------------------------------------------------------ */
 
-static double host_now(void *self) { return (double)sl_env_now_us(self) / 1e6; }
+static double host_now(void *self) { return (double)sl__env_now_us(self) / 1e6; }
 
 /* Real clock: an invocation's own sleep parks it (yields to sl_env_invoke_*, which hands the time to the
  * caller) when it can; a sleep at init, in a coroutine of the handler's or below a C function that cannot be
@@ -88,7 +88,7 @@ static double host_now(void *self) { return (double)sl_env_now_us(self) / 1e6; }
 static int host_sleep(lua_State *L, void *self, double seconds) {
   sl_env_t *env = self;
   int64_t want = (int64_t)llround(seconds * 1e6);
-  int64_t left = env->budget_us - sl_env_elapsed_us(env);
+  int64_t left = env->budget_us - sl__env_elapsed_us(env);
   if (left < 0) left = 0;
   int late = want > left;
   if (late) want = left;
@@ -105,16 +105,16 @@ static int host_sleep(lua_State *L, void *self, double seconds) {
   } else {
     env->slept_us += want;
   }
-  if (late) sl_env_raise_timeout(L, env);
+  if (late) sl__env_raise_timeout(L, env);
   return 0;
 }
 
 static void host_woke(lua_State *L, void *self) {
   sl_env_t *env = self;
-  if (env->sleep_late) sl_env_raise_timeout(L, env);
+  if (env->sleep_late) sl__env_raise_timeout(L, env);
 }
 
-static void host_log(void *self, const char *line, size_t len) { sl_env_log_line(self, line, len); }
+static void host_log(void *self, const char *line, size_t len) { sl__env_log_line(self, line, len); }
 
 /* --- protected calls ----------------------------------------------------------------------------------- */
 
@@ -138,7 +138,7 @@ static int describe_thread_error(lua_State *L) {
   return 1;
 }
 
-void sl_env_push_thread_error(sl_env_t *env) {
+void sl__env_push_thread_error(sl_env_t *env) {
   lua_State *L = env->L;
   lua_pushcfunction(L, describe_thread_error);
   lua_xmove(env->co, L, 1);
@@ -206,13 +206,13 @@ static int open_protected(lua_State *L) {
   lua_call(L, 0, 0);
   sl_lua_set_path(L, env->handler_dir, env->scripts_dir ? env->scripts_dir : sl_lua_default_scripts_dir());
   sl_lua_install(L);
-  sl_env_track_coroutines(L);
+  sl__env_track_coroutines(L);
   env->co = lua_newthread(L);
   env->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
 
-int sl_env_state_open(sl_env_t *env) {
+int sl__env_state_open(sl_env_t *env) {
   env->mem_used = 0;
   lua_State *L = lua_newstate(env_alloc, env);
   if (L == NULL) return SL_ENOMEM;
@@ -228,14 +228,14 @@ int sl_env_state_open(sl_env_t *env) {
   lua_pushcfunction(L, open_protected);
   lua_pushlightuserdata(L, env);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    sl_env_state_close(env);
+    sl__env_state_close(env);
     return SL_ENOMEM;
   }
-  sl_env_disarm(env);
+  sl__env_disarm(env);
   return SL_OK;
 }
 
-void sl_env_state_close(sl_env_t *env) {
+void sl__env_state_close(sl_env_t *env) {
   if (env->L != NULL) lua_close(env->L);
   env->L = NULL;
   env->co = NULL;

@@ -15,6 +15,8 @@ line saying what was checked and exits 0. The rules:
   function-length         no function in runtime/**/*.c is longer than 80 lines, from the line of its opening
                           `{` to its closing `}` at column 0
   public-runtime-include  runtime/ (or a folder in it) is not a PUBLIC/INTERFACE include directory of a library
+  internal-name           a function declared in a `*_internal.h` is named sl__... (library-private, as libuv's
+                          uv__), so a reader sees from a call alone that it is no part of the API
 
 Python 3 standard library only; tests/arch/test_planted.py checks that each rule catches a planted violation.
 """
@@ -271,6 +273,29 @@ def check_function_length(root, report):
     return count
 
 
+# --- rule 6: functions declared in an internal header are sl__ ----------------------------------------------
+
+PROTOTYPE_RE = re.compile(r'^[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)[ \t]*\(')
+
+
+def check_internal_names(root, report):
+    count = 0
+    for path in source_files(root, 'runtime', ('.h',)):
+        if not path.endswith('_internal.h'):
+            continue
+        for number, line in enumerate(read_source(path).split('\n'), 1):
+            if line.startswith(('typedef', '#', 'struct', 'enum', 'union', 'static')) or line[:1] in ' \t}':
+                continue
+            m = PROTOTYPE_RE.match(line)
+            if m is None:
+                continue
+            count += 1
+            if not m.group(1).startswith('sl__'):
+                report.add(rel(root, path), number, 'internal-name',
+                           f'{m.group(1)} is declared in an internal header: name it sl__{m.group(1).removeprefix("sl_")}')
+    return count
+
+
 # --- rule 5: runtime/ is not a public include directory ------------------------------------------------------
 
 def cmake_commands(text):
@@ -374,10 +399,11 @@ def main(argv):
         symbols = 'symbol-prefix skipped (no build dir given)'
     nfunctions = check_function_length(root, report)
     ncmake = check_cmake(root, report)
+    nprivate = check_internal_names(root, report)
     for path, line, rule, text in report.violations:
         print(f'{path}:{line}: {rule}: {text}')
     summary = (f'{nincludes} includes in {nfiles} files, {symbols}, {nfunctions} functions, '
-               f'{ncmake} CMakeLists.txt')
+               f'{ncmake} CMakeLists.txt, {nprivate} private declarations')
     if report.violations:
         print(f'check_rules: {len(report.violations)} violations ({summary})', file=sys.stderr)
         return 1

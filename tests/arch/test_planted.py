@@ -155,6 +155,9 @@ PLANTS = [
      {'tests/CMakeLists.txt': 'target_include_directories(shardlab_lua SYSTEM PUBLIC '
                               '"$<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/runtime/lua>")\n'},
      None, 'tests/CMakeLists.txt:3:'),
+    ('a public name declared in an internal header', 'internal-name',
+     {'runtime/stream_internal.h': 'const char *sl_stream_grow_name(int x);\n'}, None,
+     'runtime/stream_internal.h:3: internal-name: sl_stream_grow_name'),
 ]
 
 
