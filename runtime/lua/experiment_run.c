@@ -1,6 +1,7 @@
 /* experiment_run.c - runs an experiment: the producers' record functions called in the experiment's Lua
- * state, batches delivered to handler environments (one per slot, from a pool), and the results as JSON
- * (DESIGN 9: {"name", "config", "summary", "timeseries"}). */
+ * state, batches delivered to handler environments (one per slot, from a pool), failed batches to the
+ * destination (destination.h), and the result put together (DESIGN 9: {"name", "config", "summary",
+ * "timeseries"}; the summary and series come from sim_json.c). */
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
-/* sim.c - an experiment run on the virtual clock: configuration and its checks, producers with their
- * arrival processes and throttling retries, scripted resharding, the event loop, and the end of the run
- * (everything delivered after the producers stop, or the drain timeout). */
+/* sim.c - an experiment run: its configuration and checks, the stream and the mapping it hosts (scheduling
+ * the mapping's callbacks on its event queue), scripted resharding, the event loop of the virtual clock and
+ * the steps the real clock drives, and the end of the run (everything delivered after the producers stop, or
+ * the drain timeout). Producers are in sim_producers.c, metrics in sim_metrics.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
