@@ -1,5 +1,7 @@
-/* cmd_run.c - `shardlab run FILE.lua [--clock virtual|real] [--workers N] [--seed N] [--json OUT]`: runs the
- * experiments the file declares and prints their summaries side by side (and, with --json, everything as JSON). */
+/* cmd_run.c - `shardlab run FILE.lua [--clock virtual|real] [--workers N] [--seed N] [--json OUT]
+ * [--report OUT.html] [--csv DIR]`: loads the file through the Lua layer (experiment_file.h), runs the
+ * experiments it declares, prints their summaries side by side and the diagnosis, and writes the JSON, the
+ * report and the CSV files asked for (cli_report.c); a progress line on a terminal (cli_progress.c). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
