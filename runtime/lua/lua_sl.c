@@ -1,33 +1,90 @@
 /* lua_sl.c - the `sl` module: JSON, base64, MD5 and hash keys, the host's clock and log, a seeded random
  * stream, and lazy loading of the Lua half of the library (scripts/shardlab/). */
+#define _XOPEN_SOURCE 700 /* readlink, realpath (XSI), pthread_once */
 #include "lua/lua_sl.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lua/lua_json.h"
+#include "path.h"
 #include "shardlab/base64.h"
 #include "shardlab/hashkey.h"
 
 static const char host_key = 'h';        /* registry keys: their addresses are unique */
 static const char experiments_key = 'e';
 
+/* Where the Lua half of the library (what scripts/ holds: shardlab/keys.lua, ...) is found. The first of these
+ * wins, as lua finds package.path from LUA_PATH before its compiled-in prefix:
+ *   1. $SHARDLAB_PATH, when set, not empty and under 4 KiB, taken as given (a folder laid out as scripts/ is);
+ *   2. <folder of /proc/self/exe>/SHARDLAB_SCRIPTS_RELATIVE_DIR (../share/shardlab/scripts), when it holds
+ *      shardlab/keys.lua: an installed binary uses the scripts installed with it, even after the prefix was
+ *      moved, and never a source checkout that may be stale or gone;
+ *   3. SHARDLAB_SCRIPTS_BUILD_DIR, the source tree's scripts/, when it holds shardlab/keys.lua: a binary run
+ *      from its build tree (build/shardlab has no ../share beside it);
+ *   4. SHARDLAB_SCRIPTS_INSTALL_DIR, the compiled-in install location, whether it exists or not.
+ * Computed once, under pthread_once: environments are created from several threads (the real clock). */
 #ifndef SHARDLAB_SCRIPTS_BUILD_DIR
 #define SHARDLAB_SCRIPTS_BUILD_DIR "scripts"
 #endif
 #ifndef SHARDLAB_SCRIPTS_INSTALL_DIR
 #define SHARDLAB_SCRIPTS_INSTALL_DIR "/usr/local/share/shardlab/scripts"
 #endif
+#ifndef SHARDLAB_SCRIPTS_RELATIVE_DIR
+#define SHARDLAB_SCRIPTS_RELATIVE_DIR "../share/shardlab/scripts"
+#endif
+#define SL_SCRIPTS_DIR_SIZE 4096
+
+static char default_scripts_dir[SL_SCRIPTS_DIR_SIZE];
+static pthread_once_t scripts_dir_once = PTHREAD_ONCE_INIT;
+
+/* Nonzero when dir/shardlab/keys.lua can be opened: dir holds the Lua library. */
+static int holds_scripts(const char *dir) {
+  char probe[SL_SCRIPTS_DIR_SIZE + 32];
+  if ((size_t)snprintf(probe, sizeof probe, "%s/shardlab/keys.lua", dir) >= sizeof probe) return 0;
+  FILE *f = fopen(probe, "r");
+  if (f == NULL) return 0;
+  fclose(f);
+  return 1;
+}
+
+/* Writes <folder of the running executable>/SHARDLAB_SCRIPTS_RELATIVE_DIR into buf; 0 when unknown. */
+static int scripts_dir_beside_exe(char *buf, size_t size) {
+  ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+  if (n <= 0 || (size_t)n >= size - 1) return 0;
+  buf[n] = '\0';
+  sl_path_dir(buf, size);
+  size_t len = strlen(buf);
+  if ((size_t)snprintf(buf + len, size - len, "/" SHARDLAB_SCRIPTS_RELATIVE_DIR) >= size - len) return 0;
+  char *real = realpath(buf, NULL); /* bin/../share -> share, for the paths in Lua's messages */
+  if (real == NULL) return 0;
+  int fits = (size_t)snprintf(buf, size, "%s", real) < size;
+  free(real);
+  return fits;
+}
+
+static void find_scripts_dir(void) {
+  char beside[SL_SCRIPTS_DIR_SIZE];
+  const char *env = getenv("SHARDLAB_PATH");
+  const char *found = SHARDLAB_SCRIPTS_INSTALL_DIR;
+  if (env != NULL && env[0] != '\0' && strlen(env) < sizeof default_scripts_dir)
+    found = env;
+  else if (scripts_dir_beside_exe(beside, sizeof beside) && holds_scripts(beside))
+    found = beside;
+  else if (holds_scripts(SHARDLAB_SCRIPTS_BUILD_DIR))
+    found = SHARDLAB_SCRIPTS_BUILD_DIR;
+  snprintf(default_scripts_dir, sizeof default_scripts_dir, "%s", found);
+}
 
 const char *sl_lua_default_scripts_dir(void) {
-  FILE *f = fopen(SHARDLAB_SCRIPTS_BUILD_DIR "/shardlab/keys.lua", "r");
-  if (f == NULL) return SHARDLAB_SCRIPTS_INSTALL_DIR;
-  fclose(f);
-  return SHARDLAB_SCRIPTS_BUILD_DIR;
+  pthread_once(&scripts_dir_once, find_scripts_dir);
+  return default_scripts_dir;
 }
 
 void sl_lua_set_path(lua_State *L, const char *dir, const char *scripts_dir) {

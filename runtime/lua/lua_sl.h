@@ -30,7 +30,9 @@ typedef struct sl_lua_host_s {
   void *self;     /* passed back to the callbacks */
 } sl_lua_host_t;
 
-/* Where shardlab's Lua library is: the build tree's scripts/ when it exists, else the installed copy. */
+/* The folder holding the Lua library (what scripts/ holds): $SHARDLAB_PATH when set; else the scripts installed
+ * beside the binary (<its folder>/../share/shardlab/scripts); else the source tree it was built from; else the
+ * compiled-in install folder. Computed once (lua_sl.c has the details). */
 const char *sl_lua_default_scripts_dir(void);
 
 /* Sets package.path to look next to `dir` (the script's own folder) first, then in scripts_dir. */
