@@ -6,6 +6,25 @@
 
 #include <stdint.h>
 
+/* The event source mapping's event counts, as AWS's MetricsConfig "EventCount" defines them (AWS Lambda
+ * guide, "Event source mapping metrics"; records are events here). */
+typedef struct sl_event_counts_s {
+  /* PolledEventCount: "the number of events that Lambda reads successfully from the event source". */
+  uint64_t polled;
+  /* FilteredOutEventCount: "the number of events filtered out by that filter criteria". */
+  uint64_t filtered_out;
+  /* FailedInvokeEventCount: events of invocations that failed, "including any event with a non-empty
+   * BatchItemFailures in the response": here the records a failed invocation leaves to be retried (the whole
+   * batch on a function error, from the lowest failed item on with a partial batch response). */
+  uint64_t failed_invoke;
+  /* DroppedEventCount: "events that Lambda dropped due to expiry or retry exhaustion ... that exceed your
+   * configured values for MaximumRecordAgeInSeconds or MaximumRetryAttempts"; not records expired by the
+   * stream's retention, not records sent to an on-failure destination. */
+  uint64_t dropped;
+  /* OnFailureDestinationDeliveredEventCount: events sent to the on-failure destination. */
+  uint64_t destination_delivered;
+} sl_event_counts_t;
+
 /* One second of the run (DESIGN 9). */
 typedef struct sl_second_s {
   uint32_t concurrency;        /* most invocations running at once */
@@ -15,6 +34,7 @@ typedef struct sl_second_s {
   int64_t iterator_age_ms;     /* max age of the last record of batches started this second */
   uint64_t records_in;         /* records accepted by the stream */
   uint64_t records_throttled;  /* puts refused by write limits */
+  sl_event_counts_t events;    /* the mapping's event counts, AWS's EventCount metrics */
 } sl_second_t;
 
 /* One shard's writes in one second. */
@@ -39,6 +59,8 @@ typedef struct sl_summary_s {
   uint64_t retries;            /* invocations that repeated records already invoked (bisected halves excluded) */
   uint64_t duplicate_deliveries; /* record deliveries beyond each record's first: at-least-once made visible */
   uint64_t windows_closed;     /* tumbling windows that had their final invocation */
+  sl_event_counts_t events;    /* AWS's EventCount metrics over the run; records_failed = dropped +
+                                * destination_delivered, records_filtered = filtered_out */
   int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */
   int interrupted;             /* stopped by sl_sim_stop (Ctrl-C on the real clock) before it was done */
 } sl_summary_t;

@@ -128,6 +128,14 @@ void sl__esm_running_changed(sl_esm_t *esm, int delta) {
 
 int64_t sl__esm_now_ms(const sl_esm_t *esm) { return esm->config.start_ms + esm->now / 1000; }
 
+int sl__esm_count_events(sl_esm_t *esm, size_t field, uint64_t n) {
+  sl_second_t *sec = sl__esm_second(esm);
+  if (sec == NULL) return SL_ENOMEM;
+  *(uint64_t *)((char *)&sec->events + field) += n;
+  *(uint64_t *)((char *)&esm->host.summary->events + field) += n;
+  return SL_OK;
+}
+
 /* --- entry points --------------------------------------------------------------------------------------- */
 
 static void advance(sl_esm_t *esm, int64_t now_us) {

@@ -6,6 +6,8 @@
 #ifndef SHARDLAB_ESM_INTERNAL_H
 #define SHARDLAB_ESM_INTERNAL_H
 
+#include <stddef.h>
+
 #include "shardlab/checkpoint.h"
 #include "shardlab/esm.h"
 
@@ -80,6 +82,9 @@ int sl__esm_schedule(sl_esm_t *esm, int64_t at_us, int type, uint32_t arg);
 sl_second_t *sl__esm_second(sl_esm_t *esm);               /* the host's row of the current second */
 void sl__esm_running_changed(sl_esm_t *esm, int delta);
 int64_t sl__esm_now_ms(const sl_esm_t *esm);              /* wall time of now */
+/* Adds n to one of the event counts (field: offsetof(sl_event_counts_t, ...)) of this second and the run. */
+int sl__esm_count_events(sl_esm_t *esm, size_t field, uint64_t n);
+#define SL__EVENTS(field) offsetof(sl_event_counts_t, field)
 
 /* reader.c */
 int sl__reader_read(sl_esm_t *esm, uint32_t shard);       /* reads what the shard has into its slots */

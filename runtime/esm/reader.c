@@ -94,13 +94,15 @@ static int pass_over(sl_esm_t *esm, sl__reader_t *r, const sl_record_t *rec) {
 /* One record read from the shard: filtered, passed over, or queued on its slot. */
 static int take_record(sl_esm_t *esm, uint32_t shard, const sl_record_t *rec) {
   sl__reader_t *r = &esm->readers[shard];
+  if (rec->arrival_ms < r->skip_before_ms) return pass_over(esm, r, rec); /* before the starting timestamp */
+  if (sl__esm_count_events(esm, SL__EVENTS(polled), 1) != SL_OK) return SL_ENOMEM;
   const sl_filter_t *filter = esm->config.mapping.filter;
   if (filter != NULL &&
       !sl_filter_match(filter, SL_RECORD_KEY(rec), rec->key_len, SL_RECORD_DATA(rec), rec->data_len)) {
     esm->host.summary->records_filtered++; /* filtered out: checkpointed and counted */
+    if (sl__esm_count_events(esm, SL__EVENTS(filtered_out), 1) != SL_OK) return SL_ENOMEM;
     return pass_over(esm, r, rec);
   }
-  if (rec->arrival_ms < r->skip_before_ms) return pass_over(esm, r, rec); /* before the starting timestamp */
   sl_hashkey_t key = sl_record_key_hash(rec);
   int lane = sl_lanes_assign(r->lanes, key);
   if (lane < 0 || sl__slot_push(&r->slots[lane], rec) != SL_OK ||

@@ -30,6 +30,8 @@ int sl__retry_fail(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, size_t n, sl_f
     if (esm->config.on_failure(esm->config.ctx, &f, &esm->error) != SL_OK) return sl__esm_callback_failed(esm);
   }
   esm->host.summary->records_failed += n;
+  size_t field = esm->config.on_failure != NULL ? SL__EVENTS(destination_delivered) : SL__EVENTS(dropped);
+  if (sl__esm_count_events(esm, field, n) != SL_OK) return SL_ENOMEM;
   return sl__slot_finish(esm, r, s, n);
 }
 
@@ -43,6 +45,7 @@ int sl__retry_after(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, uint32_t slot
     sec->errors++;
     sum->errors++;
   }
+  if (sl__esm_count_events(esm, SL__EVENTS(failed_invoke), s->batch_count) != SL_OK) return SL_ENOMEM;
   int64_t retry_at = esm->now + m->retry_backoff_us;
   if (m->bisect_on_error && out->status == SL_BATCH_ERROR && s->batch_count > 1 &&
       s->split_depth < (int)(sizeof s->splits / sizeof s->splits[0])) {

@@ -139,10 +139,10 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   return SL_OK;
 }
 
-/* Failed batches go to the mapping's on-failure destination, when it has one (destination.h). */
+/* Failed batches go to the mapping's on-failure destination (destination.h). */
 static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
   run_ctx_t *c = ctx;
-  return c->destination != NULL ? sl_destination_send(c->destination, f, err) : SL_OK;
+  return sl_destination_send(c->destination, f, err);
 }
 
 static json_t *config_json(const sl_experiment_t *e) {
@@ -186,7 +186,6 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
   c->e = e;
   e->sim.produce = produce;
   e->sim.invoke = invoke;
-  e->sim.on_failure = on_failure;
   e->sim.ctx = c;
   pthread_mutex_init(&c->log_lock, NULL);
   *out = run; /* from here on sl_experiment_finish cleans up, whatever fails */
@@ -213,6 +212,7 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
                                   e->sim.start_ms, e->sim.seed};
     rc = sl_destination_open(&dc, &c->destination, err);
   }
+  e->sim.on_failure = c->destination != NULL ? on_failure : NULL; /* without one, failed records are dropped */
   if (rc == SL_OK && e->logs_path != NULL && (c->logs = fopen(e->logs_path, "w")) == NULL)
     rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot open %s for writing", e->logs_path);
   if (c->logs != NULL) {

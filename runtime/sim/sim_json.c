@@ -4,6 +4,16 @@
 
 #include "shardlab/sim.h"
 
+/* AWS's EventCount metrics under the names of the summary and the series (DESIGN 9). */
+static void set_event_counts(json_t *j, const sl_event_counts_t *e) {
+  json_object_set_new(j, "polled_event_count", json_integer((json_int_t)e->polled));
+  json_object_set_new(j, "filtered_out_event_count", json_integer((json_int_t)e->filtered_out));
+  json_object_set_new(j, "failed_invoke_event_count", json_integer((json_int_t)e->failed_invoke));
+  json_object_set_new(j, "dropped_event_count", json_integer((json_int_t)e->dropped));
+  json_object_set_new(j, "on_failure_destination_delivered_event_count",
+                      json_integer((json_int_t)e->destination_delivered));
+}
+
 json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   const sl_summary_t *s = sl_sim_summary(sim);
   json_t *shards = json_array();
@@ -33,6 +43,7 @@ json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "records_filtered", json_integer((json_int_t)s->records_filtered));
   json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));
   json_object_set_new(j, "cold_starts", json_integer((json_int_t)s->cold_starts));
+  set_event_counts(j, &s->events);
   json_object_set_new(j, "duration_s", json_real((double)s->ended_us / 1e6));
   json_object_set_new(j, "interrupted", json_boolean(s->interrupted));
   json_object_set_new(j, "shards", shards);
@@ -50,12 +61,13 @@ json_t *sl_sim_series_json(const sl_sim_t *sim) {
       json_array_append_new(per_shard, json_pack("{s:I,s:I}", "records_in", (json_int_t)ss.records_in, "bytes_in",
                                                  (json_int_t)ss.bytes_in));
     }
-    json_array_append_new(rows, json_pack("{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:o}", "t", (json_int_t)i, "concurrency",
-                                          (int)s->concurrency, "invocations", (int)s->invocations, "errors",
-                                          (int)s->errors, "throttles", (int)s->throttles, "iterator_age_ms",
-                                          (json_int_t)s->iterator_age_ms, "records_in", (json_int_t)s->records_in,
-                                          "records_throttled", (json_int_t)s->records_throttled, "shards",
-                                          per_shard));
+    json_t *row = json_pack("{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:o}", "t", (json_int_t)i, "concurrency",
+                            (int)s->concurrency, "invocations", (int)s->invocations, "errors", (int)s->errors,
+                            "throttles", (int)s->throttles, "iterator_age_ms", (json_int_t)s->iterator_age_ms,
+                            "records_in", (json_int_t)s->records_in, "records_throttled",
+                            (json_int_t)s->records_throttled, "shards", per_shard);
+    set_event_counts(row, &s->events);
+    json_array_append_new(rows, row);
   }
   return rows;
 }
