@@ -174,19 +174,30 @@ static int read_destination(reader_t *r, int idx, sl_experiment_t *e, const char
   return rc;
 }
 
-/* mapping.filters: a list of up to 5 pattern tables, each turned into JSON and compiled. */
+/* mapping.filters: a list of pattern tables, each turned into JSON and compiled; at most mapping.max_filters
+ * of them (AWS's quota of filters per event source mapping: 5 by default, up to 10 on request). */
 static int read_filters(reader_t *r, int idx, sl_experiment_t *e) {
   lua_State *L = r->L;
-  int t = lua_getfield(L, idx, "filters"), rc = SL_OK;
+  uint32_t quota = SL_FILTER_DEFAULT_QUOTA;
+  int rc = whole(r, idx, "mapping", "max_filters", 1, SL_FILTER_MAX_PATTERNS, &quota);
+  if (rc != SL_OK) return rc;
+  int t = lua_getfield(L, idx, "filters");
   if (t == LUA_TNIL) {
     lua_pop(L, 1);
     return SL_OK;
   }
   int list = lua_gettop(L);
   size_t n = t == LUA_TTABLE ? lua_rawlen(L, list) : 0;
-  if (t != LUA_TTABLE || n == 0 || n > SL_FILTER_MAX_PATTERNS) {
+  if (t != LUA_TTABLE || n == 0) {
     lua_pop(L, 1);
-    return bad(r, "mapping", "filters", "must be a list of 1 to 5 patterns such as {data = {type = {\"order\"}}}");
+    return bad(r, "mapping", "filters", "must be a list of patterns such as {data = {type = {\"order\"}}}");
+  }
+  if (n > quota) {
+    char what[256];
+    snprintf(what, sizeof what, "has %zu patterns, more than the quota of %u filters per event source mapping "
+             "(mapping.max_filters; AWS allows 5 by default, up to 10 on request)", n, (unsigned)quota);
+    lua_pop(L, 1);
+    return bad(r, "mapping", "filters", what);
   }
   char *texts[SL_FILTER_MAX_PATTERNS] = {0};
   for (size_t i = 0; i < n && rc == SL_OK; i++) {
@@ -216,7 +227,7 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
       "account_concurrency", "starting_position", "starting_timestamp", "memory_mb", "timeout", "overhead",
       "init_overhead", "idle_timeout", "report_batch_item_failures", "retry_backoff", "poll_interval",
       "function_name", "provisioned_concurrency", "maximum_retry_attempts", "maximum_record_age",
-      "bisect_on_error", "retry_blocks", "on_failure", "filters", "tumbling_window", "logs", NULL};
+      "bisect_on_error", "retry_blocks", "on_failure", "filters", "max_filters", "tumbling_window", "logs", NULL};
   sl_mapping_config_t *m = &e->sim.mapping;
   const char *handler = NULL, *ordering = NULL, *position = NULL, *blocks = NULL, *destination = NULL, *logs = NULL;
   double retries = -1, max_age = -1;

@@ -2,7 +2,8 @@
 # test_run.sh - `shardlab run` end to end on examples/seed_question.lua: the concurrency each key strategy
 # allows is what MD5 predicts (computed here in Python, not copied from output), keys land only on the shards
 # their hashes name, every record is delivered, the same seed gives byte-identical JSON; bad experiment files
-# fail with a message naming the field or file:line.
+# fail with a message naming the field or file:line; filters on anything but data, or more filters than the
+# quota, are refused.
 . "$(dirname "$0")/lib.sh"
 data=$src/tests/data/experiments
 
@@ -96,6 +97,22 @@ expect_failure "record_error.lua:4: no key for record 3" "$data/record_error.lua
 expect_failure "returned number as the partition key" "$data/number_key.lua"
 expect_failure "declares no experiment" "$data/none.lua"
 expect_failure "syntax.lua:2:" "$data/syntax.lua"
+# Filters as Lambda has them for Kinesis: on the data key only, and no more than the quota of filters per
+# event source mapping (5 unless mapping.max_filters, 1..10, raises it).
+expect_failure "experiment 'key filter': mapping.filters[2]: Kinesis event source mappings only support filtering on the data key (AWS Lambda guide, event filtering with Kinesis); \"partitionKey\" is not allowed" "$data/key_filter.lua"
+expect_failure "experiment 'six filters': mapping.filters has 6 patterns, more than the quota of 5 filters per event source mapping (mapping.max_filters" "$data/too_many_filters.lua"
+sed -e 's/filters = six }/filters = six, max_filters = 6 }/' -e "s#\.\./handlers/#$src/tests/data/handlers/#" \
+  "$data/too_many_filters.lua" >"$tmp/six_filters.lua"
+"$shardlab" run "$tmp/six_filters.lua" --json "$tmp/six.json" >/dev/null 2>"$tmp/err" ||
+  fail "six filters with max_filters = 6 exited $?: $(cat "$tmp/err")"
+python3 - "$tmp/six.json" <<'PY' || fail "six filters numbers"
+import json, sys
+s = json.load(open(sys.argv[1]))["experiments"][0]["summary"]
+want = sum(1 for i in range(1, s["records_put"] + 1) if 1 <= i % 10 <= 6)
+assert s["records_put"] == 100 and s["records_delivered"] == want and s["records_filtered"] == 100 - want, (s, want)
+PY
+sed -i 's/max_filters = 6/max_filters = 11/' "$tmp/six_filters.lua"
+expect_failure "mapping.max_filters 11 is out of range: it must be between 1 and 10" "$tmp/six_filters.lua"
 out=$("$shardlab" run "$tmp/missing.lua" 2>&1); status=$?
 [ "$status" -eq 2 ] && [[ "$out" == *"cannot read"* ]] || fail "missing file: status $status, $out"
 out=$("$shardlab" run "$src/examples/seed_question.lua" --bogus 2>&1); [ $? -eq 2 ] || fail "unknown option should exit 2"
