@@ -139,6 +139,11 @@ static int settle_batch(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, uint32_t 
       if (sl__retry_fail(esm, r, s, 1, SL_FAILURE_RETRY_ATTEMPTS_EXHAUSTED) != SL_OK) return SL_ENOMEM;
       continue;
     }
+    /* Records past the stream's retention are gone from the stream: the batch loses them (AWS Lambda guide,
+     * "Using Lambda with Kinesis": failed records are retried "until the record expires"). */
+    int expired;
+    if (sl__retry_expire(esm, r, s, &expired) != SL_OK) return SL_ENOMEM;
+    if (expired) continue;
     /* AWS: records older than MaximumRecordAgeInSeconds are discarded (to the destination) rather than invoked. */
     size_t old = sl__retry_too_old(esm, s);
     if (old == 0) {

@@ -107,6 +107,8 @@ int sl__batch_try_start(sl_esm_t *esm, uint32_t slot);    /* forms the slot's ne
 /* Records [0, n) of the batch leave without a successful delivery (to the destination, or dropped). */
 int sl__retry_fail(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, size_t n, sl_failure_condition_t condition);
 size_t sl__retry_too_old(const sl_esm_t *esm, const sl__slot_t *s); /* head records past maximum_record_age */
+/* Head records of the batch older than the stream's retention leave, counted as expired; *expired: some did. */
+int sl__retry_expire(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, int *expired);
 int sl__retry_after(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, uint32_t slot); /* the failed part of a batch */
 int sl__retry_blocked(const sl_esm_t *esm, const sl__reader_t *r, const sl__slot_t *s); /* retry_blocks=shard */
 

@@ -2,7 +2,8 @@
  * batch responses, its part from the lowest failed item on) is retried after the backoff; with
  * bisect_on_error a failed batch is split in two and each half retried, first half first (splits are not
  * retries); when maximum_retry_attempts is spent, or records are older than maximum_record_age, they leave
- * for the on-failure destination (or are dropped), counted either way; with retry_blocks = "shard" a
+ * for the on-failure destination (or are dropped), counted either way; records older than the stream's
+ * retention expire (a stalled batch loses them and the shard moves on); with retry_blocks = "shard" a
  * retrying batch holds back the other slots of its shard. */
 #include "esm/esm_internal.h"
 
@@ -13,6 +14,17 @@ int sl__retry_blocked(const sl_esm_t *esm, const sl__reader_t *r, const sl__slot
     if (o != s && o->batch_count > 0 && (o->retry_wait || o->attempt > 1)) return 1;
   }
   return 0;
+}
+
+int sl__retry_expire(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, int *expired) {
+  int64_t retention_ms = (int64_t)sl_stream_config(esm->stream)->retention_hours * 3600000;
+  int64_t now_ms = sl__esm_now_ms(esm);
+  size_t n = 0;
+  while (n < s->batch_count && now_ms - s->queue[s->head + n]->arrival_ms > retention_ms) n++;
+  *expired = n > 0;
+  if (n == 0) return SL_OK;
+  esm->host.summary->records_expired += n;
+  return sl__slot_finish(esm, r, s, n);
 }
 
 size_t sl__retry_too_old(const sl_esm_t *esm, const sl__slot_t *s) {
