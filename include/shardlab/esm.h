@@ -125,6 +125,9 @@ typedef struct sl_esm_config_s {
   /* Records are put by clients the host does not see (a served stream): every record read is one more for
    * the mapping to finish, rather than the ones the host reports with sl_esm_records_put. */
   int count_reads;
+  /* The mapping is the stream's only reader: records its checkpoint has passed are freed (sl_stream_release),
+   * so memory follows what is left to consume. Off for a served stream, which clients read too. */
+  int only_reader;
 } sl_esm_config_t;
 
 typedef struct sl_esm_s sl_esm_t;

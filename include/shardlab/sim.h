@@ -73,6 +73,7 @@ typedef struct sl_sim_config_s {
   /* Optional: run on this stream instead of creating one from `stream` (a durable store's, which may hold
    * records of earlier runs: the mapping reads them too). The simulation does not destroy it. */
   sl_stream_t *existing_stream;
+  int stream_shared;                /* others read that stream too (a served one): the mapping frees nothing */
   /* Optional, resuming a mapping: by shard index (resume_count entries), read the shard from resume_next
    * (records below it are done) rather than from the starting position, and count deliveries of records
    * below resume_frontier (an earlier run had invoked them) as duplicates. UINT64_MAX: nothing for it. */

@@ -226,7 +226,10 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
   snprintf(c->role_arn, sizeof c->role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
-  if (rc == SL_OK && served != NULL) e->sim.existing_stream = served;
+  if (rc == SL_OK && served != NULL) {
+    e->sim.existing_stream = served;
+    e->sim.stream_shared = 1; /* clients read it too */
+  }
   else if (rc == SL_OK && e->data_dir != NULL) rc = sl_run_store_open(c, err);
   if (rc == SL_OK) rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c->pool, err);
   if (rc == SL_OK && e->provisioned_concurrency > 0)

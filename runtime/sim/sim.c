@@ -50,7 +50,8 @@ static sl_second_t *host_second(void *ctx, int64_t at_us) { return sl__sim_secon
 static int create_mapping(sl_sim_t *sim, sl_error_t *err) {
   const sl_sim_config_t *c = &sim->config;
   sl_esm_config_t ec = {c->mapping, c->invoke, c->on_failure, c->ctx, c->start_ms, c->resume_next,
-                        c->resume_frontier, c->resume_count, c->producer_count == 0};
+                        c->resume_frontier, c->resume_count, c->producer_count == 0,
+                        c->existing_stream == NULL || !c->stream_shared};
   sl_esm_host_t host = {sim, host_schedule, host_second, &sim->summary};
   return sl_esm_create(&ec, &host, sim->stream, &sim->esm, err);
 }
