@@ -31,7 +31,8 @@ typedef struct sl_event_window_s {
   int64_t end_ms;            /* window.end */
   const char *state_json;    /* the state returned by the window's previous invocation ("{}" at its start) */
   int final;                 /* isFinalInvokeForWindow */
-  int terminated_early;      /* isWindowTerminatedEarly: the shard ended before the window did */
+  int terminated_early;      /* isWindowTerminatedEarly: the shard ended before the window did, or a state
+                              * returned in it passed the 1 MB limit (window.c) */
 } sl_event_window_t;
 
 #endif

@@ -50,6 +50,7 @@ typedef struct sl__reader_s {
   int64_t window;             /* tumbling windows: index of the open window (arrival ms / size), -1 when none */
   char *window_state;         /* its state as JSON (owned) */
   int window_early;           /* it is being closed because the shard ended */
+  int window_overflow;        /* a state returned in it passed SL_WINDOW_STATE_LIMIT: it ends early (window.c) */
 } sl__reader_t;
 
 struct sl_esm_s {

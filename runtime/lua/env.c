@@ -1,6 +1,6 @@
 /* env.c - execution environments: configuration, cold start (the handler file's top level, timed), warm
  * invocations with AWS's event and context, response handling, function errors in Lambda's JSON form, and
- * the reset of an environment after a failure. */
+ * the reset of an environment after a failure of the function (not after a response the mapping rejects). */
 #define _POSIX_C_SOURCE 200809L /* strdup, nanosleep */
 
 #include <inttypes.h>
@@ -264,8 +264,13 @@ static const char **batch_sequence_numbers(const sl_invocation_t *inv, json_t *e
   return seqs;
 }
 
-/* After the handler returned normally: encode the response and apply DESIGN 5's rules. */
-static void read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *event, sl_invoke_result_t *res) {
+/* After the handler returned normally: encode the response and apply DESIGN 5's rules. Returns nonzero when
+ * the environment must be reset: only when the runtime cannot encode the value (Runtime.InvalidResponse, a
+ * failure of the function's side). A response the event source mapping rejects (no state in a tumbling
+ * window, an invalid batchItemFailures) fails the batch, but the function returned normally, so its
+ * environment stays warm, as on AWS: the mapping judges a response it was given; it does not touch the
+ * execution environment that produced it. */
+static int read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *event, sl_invoke_result_t *res) {
   lua_State *L = env->L;
   char why[256];
   json_t *value = sl_json_from_lua(L, -1, why, sizeof why);
@@ -273,7 +278,7 @@ static void read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *eve
     char text[320];
     snprintf(text, sizeof text, "the handler's return value cannot be sent as JSON: %s", why);
     function_error(res, "Runtime.InvalidResponse", text);
-    return;
+    return 1;
   }
   res->response_json = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
   json_t *state = json_object_get(value, "state"); /* NULL when value is not an object */
@@ -284,7 +289,7 @@ static void read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *eve
     /* AWS: with a tumbling window "the function response must contain a state property"; without it Lambda
      * treats the invocation as failed. */
     function_error(res, "Runtime.InvalidResponse", "with a tumbling window the response must include state");
-    return;
+    return 0;
   }
   size_t n = 0;
   const char **seqs = batch_sequence_numbers(inv, event, &n);
@@ -295,13 +300,18 @@ static void read_response(sl_env_t *env, const sl_invocation_t *inv, json_t *eve
     res->status = SL_INVOKE_PARTIAL;
     res->lowest_failed = r.lowest_failed;
   } else if (r.kind == SL_RESPONSE_BATCH_FAILURE) {
+    /* AWS Lambda guide, "Configuring partial batch response with Kinesis Data Streams and Lambda": an empty
+     * string, null or wrongly named itemIdentifier makes the batch a complete failure ("Lambda treats all
+     * other results as a complete failure and retries processing the batch up to the retry limit"). A
+     * failure of the batch, not of the execution environment: it stays warm. */
     function_error(res, "Runtime.InvalidBatchItemFailures", r.reason);
   }
+  return 0;
 }
 
 /* The invocation ended (or never started: a failed cold start): logs, billing, and the reset after a
- * function error. */
-static int finish(sl_env_t *env, sl_invoke_result_t *res) {
+ * function error unless keep_warm (the handler returned normally and only its response was rejected). */
+static int finish(sl_env_t *env, sl_invoke_result_t *res, int keep_warm) {
   if (res->status == SL_INVOKE_FUNCTION_ERROR && res->error_json != NULL)
     sl__env_log_level(env, "ERROR", res->error_json, strlen(res->error_json));
   res->billed_ms = (res->duration_us + 999) / 1000;
@@ -310,7 +320,7 @@ static int finish(sl_env_t *env, sl_invoke_result_t *res) {
   env->request_id[0] = '\0';
   env->invocations++;
   /* Lambda resets an environment after a function error: the next invocation starts cold. */
-  if (res->status == SL_INVOKE_FUNCTION_ERROR) sl__env_state_close(env);
+  if (res->status == SL_INVOKE_FUNCTION_ERROR && !keep_warm) sl__env_state_close(env);
   json_decref(env->event);
   env->event = NULL;
   env->inv = NULL;
@@ -332,10 +342,11 @@ static int step(sl_env_t *env, sl_invoke_result_t *res, int nargs, int64_t *slee
   }
   res->duration_us = sl__env_elapsed_us(env);
   char buf[160];
+  int keep_warm = 0;
   if (status == LUA_OK) {
     lua_xmove(co, L, 1);
     lua_settop(co, 0); /* the thread is reused by the next invocation */
-    read_response(env, env->inv, env->event, res);
+    keep_warm = !read_response(env, env->inv, env->event, res);
   } else if (status == LUA_YIELD) { /* coroutine.yield() outside any coroutine of the handler's */
     lua_settop(co, 0);
     lua_pushliteral(co, "attempt to yield from outside a coroutine");
@@ -349,7 +360,7 @@ static int step(sl_env_t *env, sl_invoke_result_t *res, int nargs, int64_t *slee
   }
   lua_pop(L, 1);
   sl__env_disarm(env);
-  return finish(env, res);
+  return finish(env, res, keep_warm);
 }
 
 int sl_env_invoke_begin(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_result_t *res, int64_t *sleep_us,
@@ -369,7 +380,7 @@ int sl_env_invoke_begin(sl_env_t *env, const sl_invocation_t *inv, sl_invoke_res
   new_request_id(env, res->request_id);
   memcpy(env->request_id, res->request_id, sizeof env->request_id);
   sl__env_log_start(env);
-  if (!warm) return finish(env, res);
+  if (!warm) return finish(env, res, 0);
   sl__env_arm(env, start, env->config.overhead_us, (int64_t)(env->config.timeout_s * 1e6));
   lua_pushcfunction(env->co, invoke_body);
   lua_pushlightuserdata(env->co, env);

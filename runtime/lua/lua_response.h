@@ -1,12 +1,14 @@
 /* lua_response.h - what a handler's return value means to the event source mapping (DESIGN 5; AWS Lambda
- * guide, "Reporting batch item failures for Kinesis"):
+ * guide, "Configuring partial batch response with Kinesis Data Streams and Lambda", formerly "Reporting batch
+ * item failures for Kinesis"):
  *
  * With report_batch_item_failures, Lambda treats the batch as a complete success when the function returns
  * nil, an empty table, a table without batchItemFailures (nil), or an empty batchItemFailures list; as a
  * complete failure when the response is not an object, batchItemFailures is not a list, or any entry lacks a
  * non-empty string itemIdentifier (a wrong key name, an empty or nil value) or names a sequence number not in
  * the batch; otherwise the batch checkpoints before the lowest failed sequence number. Without the setting the
- * return value is ignored. */
+ * return value is ignored. A complete failure from the response is a failure of the batch only: the function
+ * returned normally, so the caller keeps its execution environment warm (env.c). */
 #ifndef SHARDLAB_LUA_RESPONSE_H
 #define SHARDLAB_LUA_RESPONSE_H
 

@@ -2,7 +2,8 @@
 # test_failures.sh - failure semantics end to end on examples/poison_pill.lua (run in a copy of examples/ so
 # the destination files land in a temporary folder): the default stalls the poison record's shard; retries
 # send the whole batch away after three invocations; bisection sends only the poison record; a partial batch
-# response too; every destination record has the shape of AWS's documented on-failure record.
+# response too; every destination record has the shape of AWS's documented on-failure record; an invalid
+# partial batch response keeps the environment warm.
 . "$(dirname "$0")/lib.sh"
 expect_failure() { # FRAGMENT FILE: the run must exit 1 with a message containing FRAGMENT
   local out status
@@ -105,5 +106,19 @@ local sl = require("shardlab")
 sl.experiment { name = "r", duration = 1, mapping = { handler = "examples/handlers/poison.lua", maximum_retry_attempts = 10001 } }
 LUA
 expect_failure "mapping.maximum_retry_attempts 10001 is out of range" "$tmp/bad_retries.lua"
+
+# An invalid batchItemFailures fails the batch, but the handler returned normally: its environment stays warm
+# (AWS keeps it), so each slot has one cold start however many invocations fail.
+"$shardlab" run "$src/tests/data/experiments/invalid_item.lua" --json "$tmp/i.json" >/dev/null 2>"$tmp/err" ||
+  fail "invalid_item exited $?: $(cat "$tmp/err")"
+python3 - "$tmp/i.json" <<'PY' || fail "invalid batchItemFailures"
+import json, sys
+[run] = json.load(open(sys.argv[1]))["experiments"]
+s, slots = run["summary"], run["config"]["stream"]["shards"] * run["config"]["mapping"]["parallelization_factor"]
+assert s["invocations"] > 10 * slots and s["errors"] == s["invocations"], s   # every invocation failed
+assert s["cold_starts"] == slots, s                                          # none of them reset its environment
+assert s["records_failed"] == s["records_put"] and s["records_delivered"] == 0, s
+assert s["retries"] == 2 * (s["invocations"] // 3), s                        # maximum_retry_attempts 2
+PY
 
 finish

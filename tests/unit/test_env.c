@@ -1,7 +1,8 @@
 /* test_env.c - execution environments: cold start once per slot, warm globals, isolation between slots,
  * every kind of handler failure (error, error({}), runtime error, syntax error, missing handler, timeout,
  * memory limit, unencodable response) leaving a healthy runtime whose next invocation works, the sandbox,
- * the virtual clock, Lambda's log lines, batch item failures, idle reclaim, and determinism. */
+ * the virtual clock, Lambda's log lines, batch item failures (an invalid response fails the batch but keeps the
+ * environment warm), idle reclaim, and determinism. */
 #include "test_support.h"
 
 #include <jansson.h>
@@ -288,6 +289,37 @@ static void batch_item_failures_through_the_environment(void **state) {
   sl_env_destroy(env);
 }
 
+/* An invalid batchItemFailures fails the whole batch, but the handler returned normally: its environment stays
+ * warm (no new init, globals kept), through the pool as the mapping uses it. */
+static void invalid_item_failures_keep_the_environment(void **state) {
+  (void)state;
+  sl_env_config_t c = config_for(HANDLERS "invalid_item.lua", NULL);
+  sl_env_pool_t *pool;
+  sl_error_t err;
+  sl_invoke_result_t res;
+  assert_int_equal(sl_env_pool_create(&c, SL_ENV_IDLE_TIMEOUT_DEFAULT_US, &pool, &err), SL_OK);
+  static const char *seq = "49590338271490256608559692538361571095921575989136588898";
+  const char *keys[] = {"absent", "empty", "nil", "shape", "absent", "absent"};
+  const char *why[] = {"is not a sequence number", "is empty", "is missing", "not a list", "is not a sequence",
+                       "is not a sequence"};
+  sl_event_source_t src = {"shardId-000000000000", "us-east-1", "arn", "role"};
+  for (int i = 0; i < 6; i++) {
+    sl_event_record_t rec = {keys[i], strlen(keys[i]), "d", 1, seq, 0};
+    sl_invocation_t inv = {&src, &rec, 1, NULL, 1, START_US + i, NULL};
+    assert_int_equal(sl_env_pool_invoke(pool, 0, START_US + i, &inv, &res, &err), SL_OK);
+    assert_int_equal(res.status, SL_INVOKE_FUNCTION_ERROR); /* the whole batch failed */
+    assert_string_equal(res.error_type, "Runtime.InvalidBatchItemFailures");
+    if (strstr(res.error_json, why[i]) == NULL) fail_msg("error %s lacks '%s'", res.error_json, why[i]);
+    assert_int_equal(res.cold_start, i == 0);
+    assert_int_equal(field_int(&res, "calls"), i + 1); /* the global counter keeps growing */
+    assert_int_equal(field_int(&res, "inits"), 1);     /* the top level ran once */
+    sl_invoke_result_clear(&res);
+  }
+  assert_int_equal(sl_env_pool_cold_starts(pool), 1);
+  assert_int_equal(sl_env_pool_live(pool), 1);
+  sl_env_pool_destroy(pool);
+}
+
 static void window_state_comes_back_as_json(void **state) {
   (void)state;
   sl_env_config_t c = config_for(HANDLERS "window_state.lua", NULL);
@@ -326,6 +358,7 @@ static void window_fields_and_state_rule(void **state) {
   assert_int_equal(sl_env_invoke(env, &inv, &res, &err), SL_OK);
   assert_int_equal(res.status, SL_INVOKE_FUNCTION_ERROR); /* it returns no state */
   assert_non_null(strstr(res.error_json, "must include state"));
+  assert_true(sl_env_is_warm(env)); /* it returned normally: the mapping rejects the response, not the environment */
   sl_invoke_result_clear(&res);
   sl_env_destroy(env);
 }
@@ -385,6 +418,7 @@ int main(void) {
       cmocka_unit_test(sandbox_takes_away_what_could_end_the_runtime),
       cmocka_unit_test(virtual_clock_and_logs),
       cmocka_unit_test(batch_item_failures_through_the_environment),
+      cmocka_unit_test(invalid_item_failures_keep_the_environment),
       cmocka_unit_test(window_state_comes_back_as_json),
       cmocka_unit_test(window_fields_and_state_rule),
       cmocka_unit_test(pool_reclaims_idle_environments),

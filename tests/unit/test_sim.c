@@ -512,6 +512,109 @@ static void window_closes_early_when_the_shard_ends(void **state) {
   sl_sim_destroy(sim);
 }
 
+/* Window state over 1 MB (AWS: "If it exceeds that size, Lambda terminates the window early"). The invoker
+ * logs what each invocation got; the second invocation of the first window returns 1 MiB + 1 byte of state,
+ * the second of the next window exactly 1 MiB. */
+enum { BIG_LIMIT = 1024 * 1024, BIG_LOG = 400 };
+
+typedef struct big_call_s {
+  int64_t start_ms;
+  int final, early;
+  size_t count, in_len, out_len;
+} big_call_t;
+
+typedef struct big_world_s {
+  big_call_t log[BIG_LOG];
+  size_t calls;
+  int64_t starts[2];  /* the first two windows seen */
+  size_t seen;        /* entries of starts */
+  size_t nth;         /* non-final invocations since the last final */
+  int big_done[2];    /* the big state of window 0 / 1 was returned */
+} big_world_t;
+
+static char *big_state(size_t len) { /* {"p":"xx...x"}, len bytes of JSON */
+  char *st = malloc(len + 1);
+  memcpy(st, "{\"p\":\"", 6);
+  memset(st + 6, 'x', len - 8);
+  memcpy(st + len - 2, "\"}", 3);
+  return st;
+}
+
+static int big_invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_outcome_t *out, sl_error_t *err) {
+  (void)start;
+  (void)err;
+  big_world_t *bw = ctx;
+  const sl_event_window_t *w = b->window;
+  out->duration_us = 1000;
+  out->status = SL_BATCH_OK;
+  if (w == NULL || bw->calls >= BIG_LOG) return SL_OK;
+  big_call_t *call = &bw->log[bw->calls++];
+  *call = (big_call_t){w->start_ms, w->final, w->terminated_early, b->count, strlen(w->state_json), 0};
+  if (bw->seen < 2 && (bw->seen == 0 || bw->starts[bw->seen - 1] != w->start_ms)) bw->starts[bw->seen++] = w->start_ms;
+  int order = w->start_ms == bw->starts[0] ? 0 : bw->seen > 1 && w->start_ms == bw->starts[1] ? 1 : 2;
+  if (w->final) {
+    bw->nth = 0;
+    out->state_json = big_state(8);
+  } else if (++bw->nth == 2 && order < 2 && !bw->big_done[order]) {
+    bw->big_done[order] = 1;
+    out->state_json = big_state(order == 0 ? BIG_LIMIT + 1 : BIG_LIMIT);
+  } else {
+    out->state_json = malloc(32);
+    snprintf(out->state_json, 32, "{\"n\":%zu}", bw->nth);
+  }
+  call->out_len = strlen(out->state_json);
+  return SL_OK;
+}
+
+static void window_state_over_1_mb_ends_the_window_early(void **state) {
+  (void)state;
+  static big_world_t bw;
+  memset(&bw, 0, sizeof bw);
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.stream.name = "big-state";
+  c.stream.shard_count = 1;
+  sl_producer_config_t producer = {10, SL_ARRIVALS_FIXED};
+  c.producers = &producer;
+  c.producer_count = 1;
+  c.mapping.batch_size = 5;
+  c.mapping.tumbling_window_us = 10000000;
+  c.duration_us = 30000000;
+  c.produce = produce_one_key;
+  c.invoke = big_invoke;
+  c.ctx = &bw;
+  sl_sim_t *sim = run_config(&c);
+  const sl_summary_t *sum = sl_sim_summary(sim);
+  assert_true(bw.calls > 10 && bw.calls < BIG_LOG);
+  size_t finals = 0, early = 0, over = BIG_LOG, at = BIG_LOG;
+  for (size_t i = 0; i < bw.calls; i++) {
+    finals += (size_t)bw.log[i].final;
+    early += (size_t)bw.log[i].early;
+    if (bw.log[i].out_len == BIG_LIMIT + 1) over = i;
+    if (bw.log[i].out_len == BIG_LIMIT) at = i;
+  }
+  assert_true(over + 2 < bw.calls && at + 1 < bw.calls);
+  /* Over the limit: the window's final invocation follows at once, flagged, with the last state kept... */
+  const big_call_t *fin = &bw.log[over + 1];
+  assert_true(fin->final && fin->early);
+  assert_int_equal(fin->start_ms, bw.log[over].start_ms);
+  assert_int_equal(fin->count, 0);
+  assert_int_equal(fin->in_len, strlen("{\"n\":1}"));
+  /* ...and the window's later records continue it with a fresh state. */
+  assert_int_equal(bw.log[over + 2].start_ms, bw.log[over].start_ms);
+  assert_false(bw.log[over + 2].final);
+  assert_int_equal(bw.log[over + 2].in_len, 2); /* {} */
+  /* At the limit the state is carried on: the next invocation of the window gets all of it. */
+  assert_false(bw.log[at + 1].final);
+  assert_int_equal(bw.log[at + 1].start_ms, bw.log[at].start_ms);
+  assert_int_equal(bw.log[at + 1].in_len, BIG_LIMIT);
+  assert_int_equal(early, 1); /* only the overflow ended a window early */
+  assert_int_equal(sum->windows_closed, finals);
+  assert_int_equal(sum->errors, 0); /* the batch that returned the big state did not fail */
+  assert_int_equal(sum->records_delivered, sum->records_put);
+  sl_sim_destroy(sim);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(invariants_over_many_seeds), cmocka_unit_test(same_seed_same_run),
                                      cmocka_unit_test(starting_positions),
@@ -524,6 +627,7 @@ int main(void) {
                                      cmocka_unit_test(tumbling_windows_carry_state),
                                      cmocka_unit_test(throttles_are_not_retries),
                                      cmocka_unit_test(window_closes_early_when_the_shard_ends),
+                                     cmocka_unit_test(window_state_over_1_mb_ends_the_window_early),
                                      cmocka_unit_test(the_seed_question)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
