@@ -103,6 +103,7 @@ void sl_stream_destroy(sl_stream_t *s) {
   free(s->shards);
   free(s->open);
   free(s->open_start);
+  free(s->holds);
   free(s);
 }
 
@@ -342,11 +343,42 @@ int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_err
   return sl__stream_changed(s, err);
 }
 
+int sl_stream_add_hold(sl_stream_t *s, const sl_stream_hold_t *hold, sl_error_t *err) {
+  if (s->hold_count == s->hold_cap) {
+    size_t cap = s->hold_cap ? s->hold_cap * 2 : 4;
+    const sl_stream_hold_t **grown = realloc(s->holds, cap * sizeof *grown);
+    if (grown == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
+    s->holds = grown;
+    s->hold_cap = cap;
+  }
+  s->holds[s->hold_count++] = hold;
+  return SL_OK;
+}
+
+void sl_stream_remove_hold(sl_stream_t *s, const sl_stream_hold_t *hold) {
+  for (size_t i = 0; i < s->hold_count; i++)
+    if (s->holds[i] == hold) {
+      s->holds[i] = s->holds[--s->hold_count];
+      return;
+    }
+}
+
+/* Where retention may cut shard i: before the first record at or after the horizon, and before any record a
+ * hold still uses. */
+static uint64_t trim_point(const sl_stream_t *s, uint32_t i, int64_t horizon) {
+  uint64_t cut = sl_shard_log_find_time(s->shards[i]->log, horizon);
+  for (size_t h = 0; h < s->hold_count; h++) {
+    uint64_t held = s->holds[h]->first_held(s->holds[h]->ctx, i);
+    if (held < cut) cut = held;
+  }
+  return cut;
+}
+
 uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms) {
   int64_t horizon = now_ms - (int64_t)s->config.retention_hours * 3600 * 1000;
   uint64_t dropped = 0;
   for (uint32_t i = 0; i < s->shard_total; i++) {
-    uint64_t n = sl_shard_log_trim(s->shards[i]->log, horizon);
+    uint64_t n = sl_shard_log_release(s->shards[i]->log, trim_point(s, i, horizon));
     s->shards[i]->stats.records_trimmed += n;
     dropped += n;
   }

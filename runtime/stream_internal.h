@@ -25,6 +25,8 @@ struct sl_stream_s {
   uint32_t open_count;                /* entries used in open */
   uint32_t open_cap;                  /* entries allocated in open */
   const sl_stream_observer_t *observer; /* a durable backend, or NULL */
+  const sl_stream_hold_t **holds;     /* readers whose records retention must keep (sl_stream_add_hold) */
+  size_t hold_count, hold_cap;
 };
 
 /* Tells the observer the shard map changed (after a resharding call). */

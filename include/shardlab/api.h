@@ -29,6 +29,10 @@ void sl_api_config_init(sl_api_config_t *c);
 int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err);
 /* With a data_dir: writes and syncs every stream's buffered records (a group commit for idle streams). */
 int sl_api_sync(sl_api_t *api, sl_error_t *err);
+/* Retention: drops every served stream's records older than its retention period at now_ms (durable ones:
+ * whole segments on disk too), except what a mapping still holds. *trimmed: records dropped. An error means a
+ * segment file could not be deleted (the records are gone from memory anyway). */
+int sl_api_trim(sl_api_t *api, int64_t now_ms, uint64_t *trimmed, sl_error_t *err);
 void sl_api_destroy(sl_api_t *api);
 
 typedef struct sl_api_response_s {

@@ -106,8 +106,21 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
  * decrease must not lengthen it; 24..8760 hours), with AWS's messages. */
 int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_error_t *err);
 
-/* Drops records older than the retention period. Returns how many were dropped (also counted per shard). */
+/* Drops records older than the retention period, except those a hold (below) still uses. Returns how many
+ * were dropped (also counted per shard). */
 uint64_t sl_stream_trim(sl_stream_t *s, int64_t now_ms);
+
+/* A reader that keeps pointers to a stream's records between calls (a mapping of `shardlab serve --mapping`):
+ * retention never drops a record at or after the first one it holds in a shard, so its pointers stay valid;
+ * the reader expires what it holds itself. first_held: the lowest counter it still uses in that shard,
+ * UINT64_MAX for none. The hold is the caller's, and must stay valid until removed. */
+typedef struct sl_stream_hold_s {
+  uint64_t (*first_held)(void *ctx, uint32_t shard_index);
+  void *ctx;
+} sl_stream_hold_t;
+
+int sl_stream_add_hold(sl_stream_t *s, const sl_stream_hold_t *hold, sl_error_t *err); /* SL_ENOMEM */
+void sl_stream_remove_hold(sl_stream_t *s, const sl_stream_hold_t *hold);
 
 /* Frees a shard's records below `counter` when the caller is the stream's only reader and is done with them
  * (the simulation does this behind its checkpoint, so memory follows the unconsumed records). They are not

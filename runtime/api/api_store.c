@@ -92,6 +92,29 @@ void sl__api_store_release(sl_api_t *api, api_stream_t *st, int remove_files) {
   st->tags = NULL;
 }
 
+int sl_api_trim(sl_api_t *api, int64_t now_ms, uint64_t *trimmed, sl_error_t *err) {
+  int rc = SL_OK;
+  *trimmed = 0;
+  for (size_t i = 0; i < api->count; i++) {
+    api_stream_t *st = &api->streams[i];
+    if (st->stream == NULL) continue;
+    uint64_t before = 0, after = 0;
+    for (uint32_t k = 0; k < sl_stream_shard_total(st->stream); k++)
+      before += sl_stream_shard(st->stream, k)->stats.records_trimmed;
+    if (st->store != NULL) {
+      sl_error_t e = {SL_OK, ""};
+      sl_store_trim(st->store, now_ms, &e); /* deletes whole segments; e is set only when a file could not go */
+      if (e.code != SL_OK && rc == SL_OK) rc = sl_error_set(err, e.code, "%s", e.message);
+    } else {
+      sl_stream_trim(st->stream, now_ms);
+    }
+    for (uint32_t k = 0; k < sl_stream_shard_total(st->stream); k++)
+      after += sl_stream_shard(st->stream, k)->stats.records_trimmed;
+    *trimmed += after - before;
+  }
+  return rc;
+}
+
 int sl_api_sync(sl_api_t *api, sl_error_t *err) {
   for (size_t i = 0; i < api->count; i++)
     if (api->streams[i].store != NULL) {

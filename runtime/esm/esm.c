@@ -52,6 +52,13 @@ int sl_mapping_config_check(const sl_mapping_config_t *m, sl_error_t *err) {
   return SL_OK;
 }
 
+/* The first record the mapping may still use in a shard: the checkpoint, below which every record is done. */
+static uint64_t first_held(void *ctx, uint32_t shard) {
+  const sl_esm_t *esm = ctx;
+  if (shard >= esm->reader_count || !esm->readers[shard].started) return UINT64_MAX;
+  return sl_checkpoint_next(&esm->readers[shard].checkpoint);
+}
+
 int sl_esm_create(const sl_esm_config_t *c, const sl_esm_host_t *host, sl_stream_t *stream, sl_esm_t **out,
                   sl_error_t *err) {
   *out = NULL;
@@ -76,12 +83,21 @@ int sl_esm_create(const sl_esm_config_t *c, const sl_esm_host_t *host, sl_stream
   const sl_mapping_config_t *m = &c->mapping;
   esm->limit = m->account_concurrency;
   if (m->reserved_concurrency > 0 && m->reserved_concurrency < esm->limit) esm->limit = m->reserved_concurrency;
+  if (!c->only_reader) { /* others read the stream: its retention must not take records from under the mapping */
+    esm->hold = (sl_stream_hold_t){first_held, esm};
+    if ((rc = sl_stream_add_hold(stream, &esm->hold, err)) != SL_OK) {
+      sl_esm_destroy(esm);
+      return rc;
+    }
+    esm->holding = 1;
+  }
   *out = esm;
   return SL_OK;
 }
 
 void sl_esm_destroy(sl_esm_t *esm) {
   if (esm == NULL) return;
+  if (esm->holding) sl_stream_remove_hold(esm->stream, &esm->hold);
   sl__readers_free(esm);
   free(esm->initial_next);
   free(esm->waiting);

@@ -70,6 +70,8 @@ struct sl_esm_s {
   double concurrency_area;    /* integral of running over time, us */
   uint64_t *initial_next;     /* by shard index: records the stream held before the run (an earlier run's) */
   uint32_t initial_count;
+  sl_stream_hold_t hold;      /* a shared stream's retention keeps what the mapping holds (!only_reader) */
+  int holding;                /* hold is registered with the stream */
   int stopping;               /* sl_esm_stop: no new batches */
   int failed;
   sl_error_t error;           /* the first error */

@@ -21,9 +21,8 @@ struct sl_server_s {
   uint64_t requests;           /* for request ids */
   struct conn_s *conns;        /* open connections, to close them on shutdown */
   int closing;
-  int handles_open;            /* the listener and the sync timer, until their close callbacks ran */
-  uv_timer_t sync;
-  int syncing;
+  int handles_open;            /* the listener and the housekeeping timer, until their close callbacks ran */
+  uv_timer_t housekeeping;     /* group commit and retention (on_housekeeping) */
 };
 
 typedef struct conn_s {
@@ -56,10 +55,15 @@ void sl_server_config_init(sl_server_config_t *c) {
   c->sync_interval_ms = 0;
 }
 
-static void on_sync(uv_timer_t *t) {
+/* Once a second (or every sync interval): durable streams' group commit, and retention for every stream
+ * (records older than a stream's retention period are trimmed, as Kinesis trims them). */
+static void on_housekeeping(uv_timer_t *t) {
   sl_server_t *s = t->data;
   sl_error_t err;
+  uint64_t trimmed;
   if (sl_api_sync(s->api, &err) != SL_OK) fprintf(stderr, "shardlab serve: %s\n", err.message);
+  if (sl_api_trim(s->api, sl_clock_wall_ms(), &trimmed, &err) != SL_OK)
+    fprintf(stderr, "shardlab serve: retention: %s\n", err.message);
 }
 
 static void conn_closed(uv_handle_t *h) {
@@ -271,13 +275,11 @@ int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *cf
   uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
   *port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
   s->handles_open = 1;
-  if (cfg->sync_interval_ms > 0) {
-    uv_timer_init(loop, &s->sync);
-    s->sync.data = s;
-    uv_timer_start(&s->sync, on_sync, (uint64_t)cfg->sync_interval_ms, (uint64_t)cfg->sync_interval_ms);
-    s->syncing = 1;
-    s->handles_open++;
-  }
+  uint64_t every_ms = cfg->sync_interval_ms > 0 ? (uint64_t)cfg->sync_interval_ms : 1000;
+  uv_timer_init(loop, &s->housekeeping);
+  s->housekeeping.data = s;
+  uv_timer_start(&s->housekeeping, on_housekeeping, every_ms, every_ms);
+  s->handles_open++;
   *out = s;
   return SL_OK;
 }
@@ -290,6 +292,6 @@ static void handle_closed(uv_handle_t *h) {
 void sl_server_close(sl_server_t *s) {
   s->closing = 1;
   for (conn_t *c = s->conns; c != NULL; c = c->next) conn_close(c);
-  if (s->syncing) uv_close((uv_handle_t *)&s->sync, handle_closed);
+  uv_close((uv_handle_t *)&s->housekeeping, handle_closed);
   uv_close((uv_handle_t *)&s->listener, handle_closed);
 }

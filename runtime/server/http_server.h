@@ -15,7 +15,8 @@ typedef struct sl_server_config_s {
   const char *host;        /* default 127.0.0.1 */
   int port;                /* 0: any free port */
   size_t max_body;         /* bytes (default 8 MiB: PutRecords of 500 records of up to 5 MiB in all, base64) */
-  int64_t sync_interval_ms; /* > 0: sl_api_sync this often (durable streams' group commit when puts pause) */
+  int64_t sync_interval_ms; /* > 0: sl_api_sync and retention this often (durable streams' group commit when
+                             * puts pause); 0: retention once a second */
 } sl_server_config_t;
 
 void sl_server_config_init(sl_server_config_t *c);

@@ -1,6 +1,7 @@
 /* test_api.c - the API without HTTP: PutRecords' fast path (api_put_fast.c) answers exactly as the general
  * path does (same sequence numbers, shards and errors) on random requests, and gives way to it whenever the
- * request is not in its shape; validation messages in AWS's form; iterators that were altered are refused. */
+ * request is not in its shape; validation messages in AWS's form; iterators that were altered are refused;
+ * retention trims served streams except what a mapping holds. */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "test_support.h"
 
@@ -152,8 +153,66 @@ static void unusual_requests_get_the_general_answer(void **state) {
   sl_api_destroy(api);
 }
 
+/* Records of a served stream from TRIM_HORIZON, as a client reads them. */
+static size_t records_from_trim_horizon(sl_api_t *api, int64_t now) {
+  int status;
+  json_t *it = call(api, "GetShardIterator",
+                    "{\"StreamName\":\"r\",\"ShardId\":\"shardId-000000000000\",\"ShardIteratorType\":\"TRIM_HORIZON\"}",
+                    now, &status);
+  assert_int_equal(status, 200);
+  char body[1024];
+  snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}", json_string_value(json_object_get(it, "ShardIterator")));
+  json_t *got = call(api, "GetRecords", body, now, &status);
+  assert_int_equal(status, 200);
+  size_t n = json_array_size(json_object_get(got, "Records"));
+  json_decref(got);
+  json_decref(it);
+  return n;
+}
+
+static uint64_t hold_first(void *ctx, uint32_t shard) {
+  (void)shard;
+  return *(uint64_t *)ctx;
+}
+
+/* Retention in serve: records older than the stream's 24 h are trimmed when the server's timer calls
+ * sl_api_trim, and GetRecords no longer returns them; a hold (a mapping's) keeps what it still uses. */
+static void retention_trims_served_streams(void **state) {
+  (void)state;
+  const int64_t t0 = INT64_C(1700000000000), hour = INT64_C(3600000);
+  sl_api_t *api = new_api(0);
+  int status;
+  json_decref(call(api, "CreateStream", "{\"StreamName\":\"r\",\"ShardCount\":1}", t0, &status));
+  assert_int_equal(status, 200);
+  const char *put = "{\"StreamName\":\"r\",\"PartitionKey\":\"k\",\"Data\":\"ZA==\"}";
+  for (int i = 0; i < 3; i++) json_decref(call(api, "PutRecord", put, t0, &status));          /* counters 0-2 */
+  for (int i = 0; i < 2; i++) json_decref(call(api, "PutRecord", put, t0 + 2 * hour, &status)); /* 3-4 */
+  uint64_t trimmed;
+  assert_int_equal(sl_api_trim(api, t0 + 24 * hour, &trimmed, NULL), SL_OK); /* exactly at the limit: kept */
+  assert_int_equal(trimmed, 0);
+  assert_int_equal(records_from_trim_horizon(api, t0 + 24 * hour), 5);
+  /* A hold at counter 1 (a mapping still uses records 1 and up) keeps them past their retention. */
+  uint64_t held = 1;
+  sl_stream_hold_t hold = {hold_first, &held};
+  sl_stream_t *stream = sl_api_find_stream(api, "r");
+  assert_int_equal(sl_stream_add_hold(stream, &hold, NULL), SL_OK);
+  assert_int_equal(sl_api_trim(api, t0 + 25 * hour, &trimmed, NULL), SL_OK);
+  assert_int_equal(trimmed, 1);
+  assert_int_equal(records_from_trim_horizon(api, t0 + 25 * hour), 4);
+  sl_stream_remove_hold(stream, &hold);
+  assert_int_equal(sl_api_trim(api, t0 + 25 * hour, &trimmed, NULL), SL_OK);
+  assert_int_equal(trimmed, 2); /* the rest of the first hour's records */
+  assert_int_equal(records_from_trim_horizon(api, t0 + 25 * hour), 2);
+  assert_int_equal(sl_api_trim(api, t0 + 27 * hour, &trimmed, NULL), SL_OK);
+  assert_int_equal(trimmed, 2);
+  assert_int_equal(records_from_trim_horizon(api, t0 + 27 * hour), 0);
+  assert_int_equal(sl_stream_shard(stream, 0)->stats.records_trimmed, 5);
+  sl_api_destroy(api);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(fast_path_equals_general_path),
-                                     cmocka_unit_test(unusual_requests_get_the_general_answer)};
+                                     cmocka_unit_test(unusual_requests_get_the_general_answer),
+                                     cmocka_unit_test(retention_trims_served_streams)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
