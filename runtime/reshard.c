@@ -4,6 +4,7 @@
  * data persistence, and shard state after a reshard"). Messages are AWS's, as recorded by kinesalite. */
 #include "stream_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int find_open(sl_stream_t *s, const char *shard_id, sl_shard_t **out, sl_error_t *err) {
@@ -97,18 +98,58 @@ static sl_shard_t *holder(sl_stream_t *s, sl_hashkey_t hash_key) {
   return (sl_shard_t *)sl_stream_route(s, hash_key);
 }
 
+#define DAY_MS INT64_C(86400000)
+
+/* UpdateShardCount calls that scaled the stream in the rolling 24 hours before now_ms; older ones are
+ * forgotten. A call at t counts until t + 24 h, on the caller's clock. */
+static uint32_t scalings_in_day(sl_stream_t *s, int64_t now_ms) {
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < s->scaling_count; i++)
+    if (now_ms - s->scalings[i] < DAY_MS) s->scalings[kept++] = s->scalings[i];
+  s->scaling_count = kept;
+  return kept;
+}
+
+/* AWS's refusals for UpdateShardCount, and room to remember one more scaling. Messages of the target checks
+ * are AWS's, as recorded by kinesalite; AWS's text for the rolling 24-hour limit is not recorded anywhere
+ * shardlab could find, so that message is shardlab's own. */
+static int check_scaling(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err) {
+  uint32_t current = s->open_count, limit = s->config.update_shard_count_per_day;
+  if (target < 1)
+    return sl_error_set(err, SL_EINVAL, "TargetShardCount %u is out of range: it must be at least 1", target);
+  /* API UpdateShardCount: by default you cannot "Scale up to more than 10000 shards in a stream", "Scale up to
+   * more than double your current shard count for a stream" nor "Scale down below half your current shard
+   * count for a stream". */
+  if (target > SL_STREAM_MAX_SHARDS)
+    return sl_error_set(err, SL_ELIMIT, "Target shard count or number of open shards cannot be greater than %u. "
+                        "Current open shard count: %u, Target shard count: %u", SL_STREAM_MAX_SHARDS, current, target);
+  if (target > 2 * current)
+    return sl_error_set(err, SL_ELIMIT, "UpdateShardCount cannot scale up over double your current open shard "
+                        "count. Current open shard count: %u, Target shard count: %u", current, target);
+  if (2 * (uint64_t)target < current)
+    return sl_error_set(err, SL_ELIMIT, "UpdateShardCount cannot scale down below half your current open shard "
+                        "count. Current open shard count: %u, Target shard count: %u", current, target);
+  if (limit == 0) return SL_OK;
+  /* API UpdateShardCount: by default you cannot "Scale more than ten times per rolling 24-hour period per
+   * stream" (update_shard_count_per_day). */
+  if (scalings_in_day(s, now_ms) >= limit)
+    return sl_error_set(err, SL_ELIMIT, "UpdateShardCount cannot scale stream %s under account %s more than %u "
+                        "times per rolling 24-hour period. Scaling operations in the last 24 hours: %u",
+                        s->name, s->account_id, limit, s->scaling_count);
+  if (s->scaling_count == s->scaling_cap) {
+    uint32_t cap = s->scaling_cap ? s->scaling_cap * 2 : 4;
+    int64_t *grown = realloc(s->scalings, cap * sizeof *grown);
+    if (grown == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory scaling stream %s", s->name);
+    s->scalings = grown;
+    s->scaling_cap = cap;
+  }
+  return SL_OK;
+}
+
 int sl_stream_update_shard_count(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err) {
-  uint32_t current = s->open_count;
-  /* API UpdateShardCount: "you cannot ... scale up to more than double your current shard count" nor "scale
-   * down below half your current shard count". */
-  if (target < 1 || target > SL_STREAM_MAX_SHARDS)
-    return sl_error_set(err, SL_EINVAL, "TargetShardCount %u is out of range: it must be between 1 and %u", target,
-                        SL_STREAM_MAX_SHARDS);
-  if (target > 2 * current || 2 * (uint64_t)target < current)
-    return sl_error_set(err, SL_ELIMIT,
-                        "UpdateShardCount from %u to %u shards on stream %s under account %s: the target must be "
-                        "between half and double the current open shard count",
-                        current, target, s->name, s->account_id);
+  int rc = check_scaling(s, target, now_ms, err);
+  if (rc != SL_OK) return rc;
+  if (s->config.update_shard_count_per_day > 0) s->scalings[s->scaling_count++] = now_ms; /* room made above */
   /* Uniform scaling: split wherever a target boundary falls inside a shard, then merge the pieces of each
    * target range. AWS does the same with splits and merges and notes that "this can cause short-lived shards
    * to be created, in addition to the final shards". */

@@ -15,6 +15,8 @@ void sl_stream_config_init(sl_stream_config_t *c) {
   c->records_per_second = 1000;    /* KDG quotas: 1,000 records per second per shard */
   c->bytes_per_second = 1u << 20;  /* KDG quotas: 1 MiB per second per shard */
   c->max_record_size_kib = 1024;   /* API PutRecord: data blob up to 1 MiB; large records up to 10 MiB */
+  c->update_shard_count_per_day = 10; /* API UpdateShardCount: "Scale more than ten times per rolling 24-hour
+                                       * period per stream" is refused by default */
   c->account_id = SL_ACCOUNT_ID_DEFAULT;
   c->region = SL_REGION_DEFAULT;
 }
@@ -103,6 +105,7 @@ void sl_stream_destroy(sl_stream_t *s) {
   free(s->shards);
   free(s->open);
   free(s->open_start);
+  free(s->scalings);
   free(s->holds);
   free(s);
 }

@@ -25,6 +25,8 @@ struct sl_stream_s {
   uint32_t open_count;                /* entries used in open */
   uint32_t open_cap;                  /* entries allocated in open */
   const sl_stream_observer_t *observer; /* a durable backend, or NULL */
+  int64_t *scalings;                  /* when UpdateShardCount scaled the stream in the last 24 h (reshard.c) */
+  uint32_t scaling_count, scaling_cap;
   const sl_stream_hold_t **holds;     /* readers whose records retention must keep (sl_stream_add_hold) */
   size_t hold_count, hold_cap;
 };

@@ -30,6 +30,8 @@ typedef struct sl_stream_config_s {
   uint32_t records_per_second;   /* per-shard write limit in records (default 1,000, KDG quotas) */
   uint32_t bytes_per_second;     /* per-shard write limit in bytes, key bytes included (default 1 MiB) */
   uint32_t max_record_size_kib;  /* largest data blob, KiB: 1024 default, up to 10240 */
+  uint32_t update_shard_count_per_day; /* UpdateShardCount calls that may scale the stream per rolling 24 hours
+                                        * (default 10, API UpdateShardCount); 0: no limit */
   const char *account_id;        /* used in ARNs and AWS's messages (default SL_ACCOUNT_ID_DEFAULT) */
   const char *region;            /* used in ARNs (default SL_REGION_DEFAULT) */
   int64_t created_ms;            /* creation time on the caller's clock, ms since the epoch */

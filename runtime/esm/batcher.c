@@ -70,7 +70,12 @@ static int next_batch(sl_esm_t *esm, sl__slot_t *s, uint32_t slot, int *wait) {
 }
 
 /* Counts an invocation that starts now: per second, the summary, duplicates, the iterator age (how far behind
- * the newest record of the batch is when its invocation starts) and the frontier of invoked records. */
+ * the newest record of the batch is when its invocation starts) and the frontier of invoked records.
+ * The iterator age is AWS Lambda's IteratorAge ("Types of metrics for Lambda functions": "the age of the last
+ * record in the event ... the time between when a stream receives the record and when the event source
+ * mapping sends the event to the function"): the batch is in sequence order, so its last record is the
+ * newest, and now is when the event is sent. CloudWatch gives it per minute (Maximum, Average); shardlab
+ * keeps the maximum per second and over the run. */
 static int count_start(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s) {
   sl_second_t *sec = sl__esm_second(esm);
   if (sec == NULL) return SL_ENOMEM;

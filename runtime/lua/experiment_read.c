@@ -83,6 +83,20 @@ static int seconds(reader_t *r, int idx, const char *path, const char *field, do
   return rc;
 }
 
+/* Whole seconds 0..hi, as AWS's API takes them (its field `aws`, an Integer): a fraction is refused, not rounded. */
+static int whole_seconds(reader_t *r, int idx, const char *path, const char *field, const char *aws, double hi,
+                         int64_t *us) {
+  double v = (double)*us / 1e6;
+  int rc = number(r, idx, path, field, 0, hi, &v);
+  if (rc == SL_OK && v != floor(v)) {
+    char what[160];
+    snprintf(what, sizeof what, "%g must be whole seconds: AWS's %s is an integer from 0 to %g", v, aws, hi);
+    return bad(r, path, field, what);
+  }
+  if (rc == SL_OK) *us = (int64_t)v * 1000000;
+  return rc;
+}
+
 static int boolean(reader_t *r, int idx, const char *path, const char *field, int *out) {
   int t = lua_getfield(r->L, idx, field), rc = SL_OK;
   if (t == LUA_TBOOLEAN)
@@ -109,7 +123,7 @@ static char *beside(const char *dir, const char *path);
 static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
   static const char *const fields[] = {"name", "shards", "write_limits", "retention_hours", "max_record_size_kib",
                                        "records_per_second", "bytes_per_second", "data_dir", "fsync",
-                                       "fsync_interval", NULL};
+                                       "fsync_interval", "update_shard_count_per_day", NULL};
   sl_stream_config_t *s = &e->sim.stream;
   int rc = only(r, idx, "stream", fields);
   if (rc == SL_OK) rc = text(r, idx, "stream", "name", &s->name);
@@ -119,6 +133,7 @@ static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK) rc = whole(r, idx, "stream", "max_record_size_kib", 1, 10240, &s->max_record_size_kib);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "records_per_second", 1, 1e9, &s->records_per_second);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "bytes_per_second", 1, 4e9, &s->bytes_per_second);
+  if (rc == SL_OK) rc = whole(r, idx, "stream", "update_shard_count_per_day", 0, 1e6, &s->update_shard_count_per_day);
   /* Durable storage (docs/storage.md): a folder beside the experiment file, and its fsync policy. */
   const char *data_dir = NULL, *fsync = NULL;
   if (rc == SL_OK) rc = text(r, idx, "stream", "data_dir", &data_dir);
@@ -236,7 +251,8 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK) rc = text(r, idx, "mapping", "handler", &handler);
   if (rc == SL_OK && handler == NULL) rc = bad(r, "mapping", "handler", "is required (a Lua file)");
   if (rc == SL_OK) rc = whole(r, idx, "mapping", "batch_size", 1, 10000, &m->batch_size);
-  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "batching_window", 0, 300, &m->batching_window_us);
+  if (rc == SL_OK) rc = whole_seconds(r, idx, "mapping", "batching_window", "MaximumBatchingWindowInSeconds", 300,
+                                           &m->batching_window_us);
   if (rc == SL_OK) rc = whole(r, idx, "mapping", "parallelization_factor", 1, SL_PF_MAX, &m->parallelization_factor);
   if (rc == SL_OK) rc = text(r, idx, "mapping", "ordering", &ordering);
   if (rc == SL_OK && ordering && sl_ordering_parse(ordering, &m->ordering, NULL) != SL_OK)

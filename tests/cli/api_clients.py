@@ -148,6 +148,15 @@ for call, code in [(lambda: k.describe_stream(StreamName="none"), "ResourceNotFo
         check(False, f"boto3: no {code}")
     except botocore.exceptions.ClientError as e:
         check(e.response["Error"]["Code"] == code, f"boto3: {e.response['Error']} instead of {code}")
+# UpdateShardCount: ten scalings per rolling 24 hours (AWS's default limit), then LimitExceededException.
+for n in [4, 2] * 5:
+    k.update_shard_count(StreamName="sdk", TargetShardCount=n, ScalingType="UNIFORM_SCALING")
+try:
+    k.update_shard_count(StreamName="sdk", TargetShardCount=4, ScalingType="UNIFORM_SCALING")
+    check(False, "boto3: an eleventh scaling within 24 hours")
+except botocore.exceptions.ClientError as e:
+    check(e.response["Error"]["Code"] == "LimitExceededException" and
+          "more than 10 times per rolling 24-hour period" in e.response["Error"]["Message"], e.response["Error"])
 k.delete_stream(StreamName="sdk")
 
 # --- HTTP: keep-alive, and the size limit -------------------------------------------------------------------

@@ -116,5 +116,12 @@ expect_failure "mapping.max_filters 11 is out of range: it must be between 1 and
 out=$("$shardlab" run "$tmp/missing.lua" 2>&1); status=$?
 [ "$status" -eq 2 ] && [[ "$out" == *"cannot read"* ]] || fail "missing file: status $status, $out"
 out=$("$shardlab" run "$src/examples/seed_question.lua" --bogus 2>&1); [ $? -eq 2 ] || fail "unknown option should exit 2"
+# AWS takes MaximumBatchingWindowInSeconds in whole seconds; UpdateShardCount scales a stream at most
+# stream.update_shard_count_per_day times (AWS: ten) per rolling 24 hours, then LimitExceededException.
+expect_failure "mapping.batching_window 0.5 must be whole seconds: AWS's MaximumBatchingWindowInSeconds is an integer from 0 to 300" "$data/window_fraction.lua"
+expect_failure "actions[3]: UpdateShardCount cannot scale stream shardlab-stream under account 123456789012 more than 2 times per rolling 24-hour period" "$data/scaling_per_day.lua"
+sed 's/update_shard_count_per_day = 2/update_shard_count_per_day = 3/' "$data/scaling_per_day.lua" |
+  sed "s#\.\./handlers/#$src/tests/data/handlers/#" >"$tmp/scaling_3.lua"
+"$shardlab" run "$tmp/scaling_3.lua" >/dev/null 2>"$tmp/err" || fail "three scalings allowed exited $?: $(cat "$tmp/err")"
 
 finish

@@ -116,6 +116,74 @@ static void update_shard_count_uniform(void **state) {
   sl_stream_destroy(s);
 }
 
+/* A stream like test_stream's (no write limits) that may scale `per_day` times per rolling 24 hours. */
+static sl_stream_t *scaling_stream(uint32_t shards, uint32_t per_day) {
+  sl_stream_config_t c;
+  sl_stream_config_init(&c);
+  c.name = "test-stream";
+  c.shard_count = shards;
+  c.write_limits = 0;
+  c.created_ms = TEST_EPOCH_MS;
+  c.update_shard_count_per_day = per_day;
+  sl_stream_t *s = NULL;
+  sl_error_t err;
+  if (sl_stream_create(&c, &s, &err) != SL_OK) fail_msg("sl_stream_create: %s", err.message);
+  return s;
+}
+
+static void update_shard_count_messages(void **state) {
+  (void)state;
+  sl_stream_t *s = test_stream(3, 0);
+  sl_error_t err;
+  /* kinesalite updateShardCount, recorded from AWS. */
+  assert_int_equal(sl_stream_update_shard_count(s, 7, TEST_EPOCH_MS, &err), SL_ELIMIT);
+  assert_string_equal(err.message, "UpdateShardCount cannot scale up over double your current open shard count. "
+                                   "Current open shard count: 3, Target shard count: 7");
+  assert_int_equal(sl_stream_update_shard_count(s, 1, TEST_EPOCH_MS, &err), SL_ELIMIT);
+  assert_string_equal(err.message, "UpdateShardCount cannot scale down below half your current open shard count. "
+                                   "Current open shard count: 3, Target shard count: 1");
+  assert_int_equal(sl_stream_update_shard_count(s, 10001, TEST_EPOCH_MS, &err), SL_ELIMIT);
+  assert_string_equal(err.message, "Target shard count or number of open shards cannot be greater than 10000. "
+                                   "Current open shard count: 3, Target shard count: 10001");
+  sl_stream_destroy(s);
+}
+
+/* API UpdateShardCount: by default no more than ten scalings per rolling 24-hour period per stream. */
+static void update_shard_count_per_day(void **state) {
+  (void)state;
+  sl_stream_config_t c;
+  sl_stream_config_init(&c);
+  assert_int_equal(c.update_shard_count_per_day, 10);
+  sl_stream_t *s = test_stream(2, 0);
+  sl_error_t err;
+  const int64_t hour = 3600000, day = 24 * hour;
+  for (int i = 0; i < 10; i++) /* 2, 4, 2, 4, ...: each a scaling, an hour apart */
+    assert_int_equal(sl_stream_update_shard_count(s, i % 2 ? 2 : 4, TEST_EPOCH_MS + i * hour, &err), SL_OK);
+  assert_uniform(s, 2);
+  assert_int_equal(sl_stream_update_shard_count(s, 4, TEST_EPOCH_MS + 10 * hour, &err), SL_ELIMIT);
+  assert_string_equal(sl_error_name(err.code), "LimitExceededException");
+  assert_string_equal(err.message, "UpdateShardCount cannot scale stream test-stream" ACCOUNT " more than 10 times "
+                                   "per rolling 24-hour period. Scaling operations in the last 24 hours: 10");
+  assert_uniform(s, 2); /* refused: nothing changed, and the refusal does not count */
+  /* The first scaling leaves the window 24 hours after it, on the caller's clock: one more is allowed then. */
+  assert_int_equal(sl_stream_update_shard_count(s, 4, TEST_EPOCH_MS + day - 1, &err), SL_ELIMIT);
+  assert_int_equal(sl_stream_update_shard_count(s, 4, TEST_EPOCH_MS + day, &err), SL_OK);
+  assert_uniform(s, 4);
+  assert_int_equal(sl_stream_update_shard_count(s, 2, TEST_EPOCH_MS + day, &err), SL_ELIMIT);
+  assert_int_equal(sl_stream_update_shard_count(s, 2, TEST_EPOCH_MS + day + hour, &err), SL_OK);
+  sl_stream_destroy(s);
+  /* A limit of 1, and 0 for none. */
+  s = scaling_stream(2, 1);
+  assert_int_equal(sl_stream_update_shard_count(s, 3, TEST_EPOCH_MS, &err), SL_OK);
+  assert_int_equal(sl_stream_update_shard_count(s, 2, TEST_EPOCH_MS + day - 1, &err), SL_ELIMIT);
+  assert_non_null(strstr(err.message, "more than 1 times"));
+  sl_stream_destroy(s);
+  s = scaling_stream(2, 0);
+  for (int i = 0; i < 50; i++)
+    assert_int_equal(sl_stream_update_shard_count(s, i % 2 ? 2 : 4, TEST_EPOCH_MS, &err), SL_OK);
+  sl_stream_destroy(s);
+}
+
 /* --- property test ----------------------------------------------------------------------------------- */
 
 typedef struct put_log_s {
@@ -160,7 +228,7 @@ static void random_resharding_keeps_tiling_and_records(void **state) {
   assert_non_null(puts);
   for (uint64_t seed = 1; seed <= SEEDS; seed++) {
     uint64_t rng = seed * UINT64_C(0x9E3779B97F4A7C15) + 1;
-    sl_stream_t *s = test_stream(1 + (uint32_t)(test_rand(&rng) % 8), 0);
+    sl_stream_t *s = scaling_stream(1 + (uint32_t)(test_rand(&rng) % 8), 0); /* scales more than 10 times a day */
     size_t nputs = 0;
     sl_error_t err;
     for (int step = 0; step < STEPS; step++) {
@@ -227,6 +295,8 @@ int main(void) {
       cmocka_unit_test(split_lineage),
       cmocka_unit_test(merge_rules),
       cmocka_unit_test(update_shard_count_uniform),
+      cmocka_unit_test(update_shard_count_messages),
+      cmocka_unit_test(update_shard_count_per_day),
       cmocka_unit_test(random_resharding_keeps_tiling_and_records),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
