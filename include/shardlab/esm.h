@@ -42,6 +42,7 @@ typedef struct sl_batch_outcome_s {
   int cold_start;         /* the invocation initialized its environment */
   int64_t init_us;        /* its init duration (cold starts) */
   char *state_json;       /* tumbling windows: the state returned, malloc'd by the invoker, freed by the simulation */
+  char request_id[40];    /* the invocation's RequestId ("" when unknown): the on-failure record's requestId */
 } sl_batch_outcome_t;
 
 /* Invokes the handler with batch starting at start_us. SL_OK with *out filled (handler errors are outcomes,
@@ -64,6 +65,7 @@ typedef struct sl_failure_s {
   sl_failure_condition_t condition;
   uint32_t invoke_count;              /* invocations of this batch (approximateInvokeCount) */
   int64_t at_us;                      /* when it failed, from the start of the run */
+  const char *request_id;             /* RequestId of the batch's last invocation; NULL when none (never invoked) */
 } sl_failure_t;
 
 /* Sends a failed batch to the on-failure destination (optional: without one the records are dropped, and

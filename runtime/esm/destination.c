@@ -1,11 +1,16 @@
 /* destination.c - the on-failure destination (destination.h): AWS's record of a discarded batch, built from
- * the failed records' sequence numbers and arrival times, written as a JSON line or put into a stream. */
+ * the failed records' sequence numbers and arrival times, written as a JSON line, put into a stream, or
+ * written with the batch's event as an object of a folder standing for an S3 bucket. */
+#define _POSIX_C_SOURCE 200809L /* mkdir */
+
 #include "shardlab/destination.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "shardlab/clock.h"
 #include "shardlab/seqnum.h"
@@ -15,9 +20,11 @@ struct sl_destination_s {
   char *file_name;          /* owned: its path, for messages */
   sl_stream_t *stream;      /* the stream, or NULL */
   char *function_arn, *stream_arn; /* owned copies */
+  char *s3_dir, *region, *role_arn; /* owned copies; s3_dir NULL: no S3 destination */
+  char esm_uuid[40];        /* S3 keys: the mapping's UUID */
   int64_t start_ms;
   uint64_t seed;
-  uint64_t sent;            /* records sent, for their request ids */
+  uint64_t sent;            /* records sent, for generated ids */
 };
 
 static char *dup_or_empty(const char *s) {
@@ -41,6 +48,44 @@ static int make_stream(sl_destination_t *d, const sl_destination_config_t *c, sl
   return SL_OK;
 }
 
+/* A version 4 UUID from two 64-bit numbers. */
+static void format_uuid(uint64_t a, uint64_t b, char out[40]) {
+  snprintf(out, 40, "%08llx-%04llx-4%03llx-%04llx-%012llx", (unsigned long long)(a >> 32),
+           (unsigned long long)(a >> 16 & 0xFFFF), (unsigned long long)(a & 0xFFF),
+           (unsigned long long)(0x8000 | (b >> 48 & 0x3FFF)), (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+}
+
+/* splitmix64: spreads x over 64 bits. */
+static uint64_t mix(uint64_t x) {
+  x += UINT64_C(0x9E3779B97F4A7C15);
+  x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+  return x ^ (x >> 31);
+}
+
+/* Creates path and the folders above it (mkdir -p); path is changed and restored. */
+static int make_dirs(char *path) {
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    int bad = mkdir(path, 0755) != 0 && errno != EEXIST;
+    *p = '/';
+    if (bad) return -1;
+  }
+  return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* S3: the bucket's folder exists, and the mapping has a UUID (FNV-1a of its name, with the seed). */
+static int open_s3(sl_destination_t *d, const sl_destination_config_t *c, sl_error_t *err) {
+  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  for (const char *p = c->mapping_name != NULL ? c->mapping_name : ""; *p; p++)
+    h = (h ^ (unsigned char)*p) * UINT64_C(0x100000001b3);
+  format_uuid(mix(h ^ c->seed), mix(h + c->seed), d->esm_uuid);
+  if (make_dirs(d->s3_dir) != 0)
+    return sl_error_set(err, SL_EIO, "mapping.on_failure.s3: cannot create %s: %s", d->s3_dir, strerror(errno));
+  return SL_OK;
+}
+
 int sl_destination_open(const sl_destination_config_t *c, sl_destination_t **out, sl_error_t *err) {
   *out = NULL;
   sl_destination_t *d = calloc(1, sizeof *d);
@@ -50,10 +95,17 @@ int sl_destination_open(const sl_destination_config_t *c, sl_destination_t **out
   d->file_name = dup_or_empty(c->file);
   d->function_arn = dup_or_empty(c->function_arn);
   d->stream_arn = dup_or_empty(c->stream_arn);
-  int rc = d->file_name && d->function_arn && d->stream_arn ? SL_OK : sl_error_set(err, SL_ENOMEM, "out of memory");
+  d->region = dup_or_empty(c->region);
+  d->role_arn = dup_or_empty(c->role_arn);
+  d->s3_dir = c->s3_dir != NULL ? dup_or_empty(c->s3_dir) : NULL;
+  int rc = d->file_name && d->function_arn && d->stream_arn && d->region && d->role_arn &&
+                   (d->s3_dir != NULL || c->s3_dir == NULL)
+               ? SL_OK
+               : sl_error_set(err, SL_ENOMEM, "out of memory");
   if (rc == SL_OK && c->file != NULL && (d->file = fopen(c->file, "w")) == NULL)
     rc = sl_error_set(err, SL_EIO, "mapping.on_failure: cannot open %s for writing", c->file);
   if (rc == SL_OK && c->stream != NULL) rc = make_stream(d, c, err);
+  if (rc == SL_OK && c->s3_dir != NULL) rc = open_s3(d, c, err);
   if (rc != SL_OK) {
     sl_destination_close(d, NULL);
     return rc;
@@ -83,10 +135,10 @@ static json_t *failure_record(sl_destination_t *d, const sl_failure_t *f) {
   const sl_record_t *first = f->records[0], *last = f->records[f->count - 1];
   format_seq(f->shard, first, first_seq);
   format_seq(f->shard, last, last_seq);
-  request_id(d->seed, ++d->sent, id);
+  request_id(d->seed, ++d->sent, id); /* for a batch never invoked */
   return json_pack(
       "{s:{s:s,s:s,s:s,s:i},s:{s:i,s:s,s:s},s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:I,s:s}}", "requestContext",
-      "requestId", id, "functionArn", d->function_arn, "condition",
+      "requestId", f->request_id != NULL ? f->request_id : id, "functionArn", d->function_arn, "condition",
       f->condition == SL_FAILURE_RECORD_AGE_EXCEEDED ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
       "approximateInvokeCount", (int)f->invoke_count, "responseContext", "statusCode", 200, "executedVersion",
       "$LATEST", "functionError", "Unhandled", "version", "1.0", "timestamp",
@@ -96,8 +148,42 @@ static json_t *failure_record(sl_destination_t *d, const sl_failure_t *f) {
       sl_clock_iso8601_ms(last->arrival_ms, last_at), "batchSize", (json_int_t)f->count, "streamArn", d->stream_arn);
 }
 
+/* S3: the batch's event as the handler got it, added as `payload`, an escaped JSON string (AWS's sample). */
+static int add_payload(sl_destination_t *d, const sl_failure_t *f, json_t *record) {
+  sl_event_source_t src = {f->shard->id, d->region, d->stream_arn, d->role_arn};
+  char *event = sl_event_json(&src, f->shard, f->records, f->count);
+  int rc = event != NULL ? json_object_set_new(record, "payload", json_string(event)) : -1;
+  free(event);
+  return rc;
+}
+
+/* S3: one object per failed batch, at aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>
+ * under the bucket's folder, the time being the record's timestamp (UTC). */
+static int write_object(sl_destination_t *d, const sl_failure_t *f, const char *text, sl_error_t *err) {
+  char t[SL_ISO8601_SIZE], uuid[40];
+  sl_clock_iso8601_ms(d->start_ms + f->at_us / 1000, t); /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+  format_uuid(mix(d->seed ^ mix(d->sent)), mix(d->sent * 2 + 1) ^ d->seed, uuid);
+  size_t n = strlen(d->s3_dir) + strlen(d->esm_uuid) + strlen(f->shard->id) + 128;
+  char *path = malloc(n);
+  if (path == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory writing a failure record");
+  int len = snprintf(path, n, "%s/aws/lambda/%s/%s/%.4s/%.2s/%.2s", d->s3_dir, d->esm_uuid, f->shard->id, t,
+                     t + 5, t + 8);
+  int rc = make_dirs(path) == 0 ? SL_OK : SL_EIO;
+  snprintf(path + len, n - (size_t)len, "/%.10sT%.2s.%.2s.%.2s-%s", t, t + 11, t + 14, t + 17, uuid);
+  FILE *o = rc == SL_OK ? fopen(path, "w") : NULL;
+  if (o == NULL || fprintf(o, "%s\n", text) < 0) rc = SL_EIO;
+  if (o != NULL && fclose(o) != 0) rc = SL_EIO;
+  if (rc != SL_OK) rc = sl_error_set(err, SL_EIO, "cannot write the on_failure object %s: %s", path, strerror(errno));
+  free(path);
+  return rc;
+}
+
 int sl_destination_send(sl_destination_t *d, const sl_failure_t *f, sl_error_t *err) {
   json_t *record = failure_record(d, f);
+  if (record != NULL && d->s3_dir != NULL && add_payload(d, f, record) != 0) {
+    json_decref(record);
+    record = NULL;
+  }
   char *text = record != NULL ? json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   int rc = SL_OK;
   if (text == NULL) {
@@ -110,6 +196,8 @@ int sl_destination_send(sl_destination_t *d, const sl_failure_t *f, sl_error_t *
     if (sl_stream_put(d->stream, d->start_ms + f->at_us / 1000, f->shard->id, strlen(f->shard->id), NULL, text,
                       strlen(text), NULL, &put_err) != SL_OK)
       rc = sl_error_set(err, put_err.code, "on_failure stream %s: %s", sl_stream_name(d->stream), put_err.message);
+  } else if (d->s3_dir != NULL) {
+    rc = write_object(d, f, text, err);
   }
   free(text);
   json_decref(record);
@@ -127,6 +215,9 @@ int sl_destination_close(sl_destination_t *d, sl_error_t *err) {
   free(d->file_name);
   free(d->function_arn);
   free(d->stream_arn);
+  free(d->s3_dir);
+  free(d->region);
+  free(d->role_arn);
   free(d);
   return rc;
 }

@@ -38,7 +38,9 @@ size_t sl__retry_too_old(const sl_esm_t *esm, const sl__slot_t *s) {
 int sl__retry_fail(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, size_t n, sl_failure_condition_t condition) {
   if (esm->config.on_failure != NULL) {
     uint32_t invoked = condition == SL_FAILURE_RECORD_AGE_EXCEEDED ? s->attempt - 1 : s->attempt;
-    sl_failure_t f = {r->it.shard, s->queue + s->head, n, condition, invoked, esm->now};
+    /* invoked > 0: the slot's last outcome is of these records (their last invocation). */
+    const char *id = invoked > 0 && s->outcome.request_id[0] ? s->outcome.request_id : NULL;
+    sl_failure_t f = {r->it.shard, s->queue + s->head, n, condition, invoked, esm->now, id};
     if (esm->config.on_failure(esm->config.ctx, &f, &esm->error) != SL_OK) return sl__esm_callback_failed(esm);
   }
   esm->host.summary->records_failed += n;

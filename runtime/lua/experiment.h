@@ -27,6 +27,7 @@ typedef struct sl_experiment_s {
   sl_filter_t *filter;            /* owned: mapping.filters compiled */
   char *on_failure_path;          /* owned: mapping.on_failure as a file (or { file = ... }) */
   char *on_failure_stream;        /* owned: mapping.on_failure = { stream = NAME }: a stream of the experiment */
+  char *on_failure_s3;            /* owned: mapping.on_failure = { s3 = DIR }: a folder standing for an S3 bucket */
   char *logs_path;                /* owned: mapping.logs, a file for the handlers' log lines (NULL: discarded) */
   void (*progress)(void *ctx, const char *experiment, const struct sl_sim_s *sim); /* sl_run_settings_t's */
   void *progress_ctx;

@@ -164,26 +164,30 @@ static char *beside(const char *dir, const char *path) {
   return out;
 }
 
-/* mapping.on_failure: "file.jsonl", { file = "file.jsonl" } or { stream = "name" } (a stream of the
- * experiment that receives the failure records). A file name is returned in *file. */
+/* mapping.on_failure: "file.jsonl", { file = "file.jsonl" }, { stream = "name" } (a stream of the
+ * experiment that receives the failure records) or { s3 = "dir" } (a folder standing for an S3 bucket,
+ * relative to the experiment file). A file name is returned in *file. */
 static int read_destination(reader_t *r, int idx, sl_experiment_t *e, const char **file) {
   lua_State *L = r->L;
-  static const char *const fields[] = {"file", "stream", NULL};
+  static const char *const fields[] = {"file", "stream", "s3", NULL};
   int t = lua_getfield(L, idx, "on_failure"), rc = SL_OK;
   if (t == LUA_TSTRING) {
     *file = lua_tostring(L, -1);
   } else if (t == LUA_TTABLE) {
     int d = lua_gettop(L);
-    const char *stream = NULL;
+    const char *stream = NULL, *s3 = NULL;
     rc = only(r, d, "mapping.on_failure", fields);
     if (rc == SL_OK) rc = text(r, d, "mapping.on_failure", "file", file);
     if (rc == SL_OK) rc = text(r, d, "mapping.on_failure", "stream", &stream);
-    if (rc == SL_OK && (*file == NULL) == (stream == NULL))
-      rc = bad(r, "mapping", "on_failure", "needs exactly one of file and stream");
+    if (rc == SL_OK) rc = text(r, d, "mapping.on_failure", "s3", &s3);
+    if (rc == SL_OK && (*file != NULL) + (stream != NULL) + (s3 != NULL) != 1)
+      rc = bad(r, "mapping", "on_failure", "needs exactly one of file, stream and s3");
     if (rc == SL_OK && stream != NULL && (e->on_failure_stream = malloc(strlen(stream) + 1)) != NULL)
       strcpy(e->on_failure_stream, stream);
+    if (rc == SL_OK && s3 != NULL && (e->on_failure_s3 = beside(r->dir, s3)) == NULL)
+      rc = sl_error_set(r->err, SL_ENOMEM, "out of memory");
   } else if (t != LUA_TNIL) {
-    rc = bad(r, "mapping", "on_failure", "must be a file name or {file = ...} or {stream = ...}");
+    rc = bad(r, "mapping", "on_failure", "must be a file name or {file = ...}, {stream = ...} or {s3 = ...}");
   }
   lua_pop(L, 1); /* *file points into a string the experiment table still holds */
   return rc;
@@ -426,6 +430,7 @@ void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   free(e->on_failure_path);
   free(e->logs_path);
   free(e->on_failure_stream);
+  free(e->on_failure_s3);
   free(e->data_dir);
   sl_filter_destroy(e->filter);
   memset(e, 0, sizeof *e);

@@ -114,6 +114,8 @@ void sl_run_outcome(sl_invoke_result_t *res, sl_batch_outcome_t *out) {
   out->duration_us = res->duration_us + out->init_us; /* the slot is busy during init too */
   out->state_json = res->state_json; /* tumbling windows: the simulation keeps it for the next invocation */
   res->state_json = NULL;
+  memcpy(out->request_id, res->request_id, sizeof out->request_id); /* the on-failure record's requestId */
+  out->request_id[sizeof out->request_id - 1] = '\0';
 }
 
 static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err) {
@@ -207,9 +209,13 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
   sl_arn_function(c->function_arn, sizeof c->function_arn, e->env.region, e->env.account_id, e->env.function_name);
   sl_arn_stream(c->stream_arn, sizeof c->stream_arn, e->sim.stream.region, e->sim.stream.account_id,
                 served ? sl_stream_name(served) : e->sim.stream.name);
-  if (rc == SL_OK && (e->on_failure_path != NULL || e->on_failure_stream != NULL)) {
-    sl_destination_config_t dc = {e->on_failure_path, e->on_failure_stream, c->function_arn, c->stream_arn,
-                                  e->sim.start_ms, e->sim.seed};
+  snprintf(c->role_arn, sizeof c->role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
+  if (rc == SL_OK && (e->on_failure_path != NULL || e->on_failure_stream != NULL || e->on_failure_s3 != NULL)) {
+    sl_destination_config_t dc = {.file = e->on_failure_path, .stream = e->on_failure_stream,
+                                  .s3_dir = e->on_failure_s3, .function_arn = c->function_arn,
+                                  .stream_arn = c->stream_arn, .region = e->sim.stream.region,
+                                  .role_arn = c->role_arn, .mapping_name = e->name, .start_ms = e->sim.start_ms,
+                                  .seed = e->sim.seed};
     rc = sl_destination_open(&dc, &c->destination, err);
   }
   e->sim.on_failure = c->destination != NULL ? on_failure : NULL; /* without one, failed records are dropped */
@@ -223,7 +229,6 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
     e->sim.progress = show_progress;
     e->sim.progress_ctx = e;
   }
-  snprintf(c->role_arn, sizeof c->role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
   if (rc == SL_OK && served != NULL) {

@@ -65,7 +65,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))["experiments"][0]["summary"]
 assert s["records_failed"] == 1 and s["on_failure_stream"] == {"name": "dead-letters", "records_in": 1}, s
 PY
-expect_failure "mapping.on_failure needs exactly one of file and stream" "$src/tests/data/experiments/bad_destination.lua"
+expect_failure "mapping.on_failure needs exactly one of file, stream and s3" "$src/tests/data/experiments/bad_destination.lua"
 
 # Tumbling windows: the final invocation of each 60 s window logs per-key counts carried in the state.
 "$shardlab" run "$tmp/examples/tumbling_window.lua" >/dev/null 2>&1 || fail "tumbling_window exited $?"
@@ -119,6 +119,32 @@ assert s["invocations"] > 10 * slots and s["errors"] == s["invocations"], s   # 
 assert s["cold_starts"] == slots, s                                          # none of them reset its environment
 assert s["records_failed"] == s["records_put"] and s["records_delivered"] == 0, s
 assert s["retries"] == 2 * (s["invocations"] // 3), s                        # maximum_retry_attempts 2
+PY
+
+# requestContext.requestId is the RequestId of the invocation that sent the batch away: each one is in the
+# run's log as a START line, and another seed gives other ids.
+mkdir -p "$tmp/tests/data/experiments"
+cp "$src/tests/data/experiments/failure_ids.lua" "$tmp/tests/data/experiments/"
+ids="$tmp/tests/data/experiments/failure-ids"
+for seed in 1 2; do
+  "$shardlab" run "$tmp/tests/data/experiments/failure_ids.lua" --seed "$seed" >/dev/null 2>"$tmp/err" || fail "failure_ids (seed $seed) exited $?: $(cat "$tmp/err")"
+  cp "$ids.jsonl" "$tmp/ids-$seed.jsonl"
+  cp "$ids.log" "$tmp/ids-$seed.log"
+done
+python3 - "$tmp/ids-1" "$tmp/ids-2" <<'PY' || fail "on-failure request ids"
+import json, re, sys
+found = []
+for base in sys.argv[1:]:
+    started = set(re.findall(r"^START RequestId: (\S+) Version", open(base + ".log").read(), re.M))
+    records = [json.loads(l) for l in open(base + ".jsonl")]
+    assert len(records) == 2 and all(r["KinesisBatchInfo"]["batchSize"] == 1 for r in records), records
+    got = [r["requestContext"]["requestId"] for r in records]
+    for rid, r in zip(got, records):
+        assert r["requestContext"]["approximateInvokeCount"] == 2, r   # maximum_retry_attempts 1
+        assert rid in started, (base, rid)
+    assert len(set(got)) == 2, got
+    found.append(set(got))
+assert not (found[0] & found[1]), found                                # seeds 1 and 2: other ids
 PY
 
 finish
