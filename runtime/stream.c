@@ -15,6 +15,9 @@ void sl_stream_config_init(sl_stream_config_t *c) {
   c->records_per_second = 1000;    /* KDG quotas: 1,000 records per second per shard */
   c->bytes_per_second = 1u << 20;  /* KDG quotas: 1 MiB per second per shard */
   c->max_record_size_kib = 1024;   /* API PutRecord: data blob up to 1 MiB; large records up to 10 MiB */
+  c->read_limits = 1;
+  c->reads_per_second = 5;            /* KDG quotas: "up to five read transactions per second" per shard */
+  c->read_bytes_per_second = 2u << 20; /* KDG quotas: "a maximum total data read rate of 2 MB per second" */
   c->update_shard_count_per_day = 10; /* API UpdateShardCount: "Scale more than ten times per rolling 24-hour
                                        * period per stream" is refused by default */
   c->account_id = SL_ACCOUNT_ID_DEFAULT;
@@ -52,6 +55,9 @@ static int check_config(const sl_stream_config_t *c, sl_error_t *err) {
   if (c->write_limits && (c->records_per_second == 0 || c->bytes_per_second == 0))
     return sl_error_set(err, SL_EINVAL, "write limits must be positive (records_per_second %u, bytes_per_second %u)",
                         c->records_per_second, c->bytes_per_second);
+  if (c->read_limits && (c->reads_per_second == 0 || c->read_bytes_per_second == 0))
+    return sl_error_set(err, SL_EINVAL, "read limits must be positive (reads_per_second %u, read_bytes_per_second %u)",
+                        c->reads_per_second, c->read_bytes_per_second);
   if (c->account_id == NULL || strlen(c->account_id) == 0 || strlen(c->account_id) >= 32)
     return sl_error_set(err, SL_EINVAL, "account_id must have 1 to 31 characters");
   if (c->region == NULL || strlen(c->region) == 0 || strlen(c->region) >= 32)
@@ -139,6 +145,7 @@ sl_shard_t *sl__stream_add_shard(sl_stream_t *s, sl_hashkey_t start, sl_hashkey_
   shard->closed_ms = -1;
   shard->last_arrival_ms = now_ms;
   sl__write_limit_reset(&entry->write_limit, &s->config, now_ms);
+  sl__read_limit_reset(&entry->read_limit, &s->config, now_ms);
   s->shards[s->shard_total++] = shard;
   return shard;
 }
@@ -344,6 +351,19 @@ int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_err
                         current);
   s->config.retention_hours = hours;
   return sl__stream_changed(s, err);
+}
+
+int sl_stream_read_take(sl_stream_t *s, uint32_t shard_index, int64_t now_ms) {
+  if (!s->config.read_limits || shard_index >= s->shard_total) return 1;
+  sl__shard_entry_t *entry = (sl__shard_entry_t *)s->shards[shard_index];
+  if (sl__read_limit_take(&entry->read_limit, &s->config, now_ms)) return 1;
+  entry->shard.stats.read_throttles++;
+  return 0;
+}
+
+void sl_stream_read_charge(sl_stream_t *s, uint32_t shard_index, size_t bytes) {
+  if (s->config.read_limits && shard_index < s->shard_total)
+    sl__read_limit_charge(&((sl__shard_entry_t *)s->shards[shard_index])->read_limit, bytes);
 }
 
 int sl_stream_add_hold(sl_stream_t *s, const sl_stream_hold_t *hold, sl_error_t *err) {

@@ -3,6 +3,7 @@
 #define SHARDLAB_STREAM_INTERNAL_H
 
 #include "shardlab/stream.h"
+#include "read_limit.h"
 #include "write_limit.h"
 
 /* A shard as the stream allocates it: the public part first (a pointer to it is a pointer to this), then
@@ -10,6 +11,7 @@
 typedef struct sl__shard_entry_s {
   sl_shard_t shard;
   sl__write_limit_t write_limit;  /* its write-limit buckets */
+  sl__read_limit_t read_limit;    /* its read-limit buckets */
 } sl__shard_entry_t;
 
 struct sl_stream_s {

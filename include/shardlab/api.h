@@ -20,6 +20,7 @@ typedef struct sl_api_config_s {
   const char *region;             /* default SL_REGION_DEFAULT */
   int64_t iterator_ttl_ms;        /* shard iterators expire after this (AWS: 5 minutes) */
   int write_limits;               /* enforce the per-shard write limits (default on) */
+  int read_limits;                /* enforce the per-shard read limits on GetRecords (default on) */
   const char *data_dir;           /* NULL (default): streams in memory; else each stream durable in DIR/NAME */
   sl_fsync_t fsync;               /* with data_dir: the fsync policy (default interval) */
 } sl_api_config_t;

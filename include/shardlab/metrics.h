@@ -34,6 +34,7 @@ typedef struct sl_second_s {
   int64_t iterator_age_ms;     /* max age of the last record of batches started this second */
   uint64_t records_in;         /* records accepted by the stream */
   uint64_t records_throttled;  /* puts refused by write limits */
+  uint64_t read_throttles;     /* the mapping's GetRecords calls refused by the shards' read limits */
   sl_event_counts_t events;    /* the mapping's event counts, AWS's EventCount metrics */
 } sl_second_t;
 
@@ -59,6 +60,7 @@ typedef struct sl_summary_s {
   uint64_t retries;            /* invocations that repeated records already invoked (bisected halves excluded) */
   uint64_t duplicate_deliveries; /* record deliveries beyond each record's first: at-least-once made visible */
   uint64_t windows_closed;     /* tumbling windows that had their final invocation */
+  uint64_t read_throttles;     /* GetRecords calls of the mapping refused by the shards' read limits */
   sl_event_counts_t events;    /* AWS's EventCount metrics over the run; records_failed = dropped +
                                 * destination_delivered, records_filtered = filtered_out */
   int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */

@@ -21,6 +21,8 @@
 #define SL_SHARD_ID_SIZE 21u             /* "shardId-" + 12 digits + NUL */
 #define SL_ACCOUNT_ID_DEFAULT "123456789012"
 #define SL_REGION_DEFAULT "us-east-1"
+#define SL_GET_RECORDS_MAX_RECORDS 10000u     /* API GetRecords: at most 10,000 records a call */
+#define SL_GET_RECORDS_MAX_BYTES (10u << 20)  /* and at most 10 MiB ("up to 10 MB of data per call") */
 
 typedef struct sl_stream_config_s {
   const char *name;              /* [a-zA-Z0-9_.-]{1,128} (API CreateStream: StreamName pattern) */
@@ -30,6 +32,9 @@ typedef struct sl_stream_config_s {
   uint32_t records_per_second;   /* per-shard write limit in records (default 1,000, KDG quotas) */
   uint32_t bytes_per_second;     /* per-shard write limit in bytes, key bytes included (default 1 MiB) */
   uint32_t max_record_size_kib;  /* largest data blob, KiB: 1024 default, up to 10240 */
+  int read_limits;               /* nonzero: reads go through the per-shard read limits below (default on) */
+  uint32_t reads_per_second;     /* per-shard GetRecords calls a second (default 5, KDG quotas) */
+  uint32_t read_bytes_per_second; /* per-shard bytes read a second, key bytes included (default 2 MiB) */
   uint32_t update_shard_count_per_day; /* UpdateShardCount calls that may scale the stream per rolling 24 hours
                                         * (default 10, API UpdateShardCount); 0: no limit */
   const char *account_id;        /* used in ARNs and AWS's messages (default SL_ACCOUNT_ID_DEFAULT) */
@@ -43,6 +48,7 @@ typedef struct sl_shard_stats_s {
   uint64_t bytes_in;           /* key + data bytes accepted */
   uint64_t records_throttled;  /* puts refused with ProvisionedThroughputExceededException */
   uint64_t records_trimmed;    /* records dropped by retention */
+  uint64_t read_throttles;     /* GetRecords calls refused by the read limits */
 } sl_shard_stats_t;
 
 /* A shard, owned by its stream and read-only to everyone else. Closed shards stay in the stream (with their
@@ -120,6 +126,13 @@ typedef struct sl_stream_hold_s {
   uint64_t (*first_held)(void *ctx, uint32_t shard_index);
   void *ctx;
 } sl_stream_hold_t;
+
+/* GetRecords under the per-shard read limits (read_limits; the budget is shared by every caller, as a shard's
+ * is by its standard consumers): 1 when a call on the shard may be made at now_ms (it is counted), 0 when it
+ * must be refused with ProvisionedThroughputExceededException (counted in the shard's read_throttles). Always
+ * 1 without read limits. After an admitted call, charge what it returned (key and data bytes). */
+int sl_stream_read_take(sl_stream_t *s, uint32_t shard_index, int64_t now_ms);
+void sl_stream_read_charge(sl_stream_t *s, uint32_t shard_index, size_t bytes);
 
 int sl_stream_add_hold(sl_stream_t *s, const sl_stream_hold_t *hold, sl_error_t *err); /* SL_ENOMEM */
 void sl_stream_remove_hold(sl_stream_t *s, const sl_stream_hold_t *hold);

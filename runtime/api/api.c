@@ -16,6 +16,7 @@ void sl_api_config_init(sl_api_config_t *c) {
   c->region = SL_REGION_DEFAULT;
   c->iterator_ttl_ms = 300000; /* AWS: "A shard iterator expires 5 minutes after it is returned" */
   c->write_limits = 1;
+  c->read_limits = 1;
   c->data_dir = NULL;
   c->fsync = SL_FSYNC_INTERVAL;
 }

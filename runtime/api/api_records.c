@@ -193,6 +193,24 @@ void sl__api_get_shard_iterator(api_request_t *r) {
   sl__api_ok(r, json_pack("{s:o}", "ShardIterator", sl__api_iterator_token(r->api, &token)));
 }
 
+/* The end of a closed shard: the children to read instead (GetRecords' ChildShards). */
+static json_t *child_shards(const sl_stream_t *stream, const sl_shard_t *sh) {
+  json_t *children = json_array();
+  for (int c = 0; c < 2; c++) {
+    if (sh->children[c] < 0 || (c == 1 && sh->children[1] == sh->children[0])) continue;
+    const sl_shard_t *child = sl_stream_shard(stream, (uint32_t)sh->children[c]);
+    char a[SL_HASHKEY_DECIMAL_SIZE], b[SL_HASHKEY_DECIMAL_SIZE];
+    sl_hashkey_format(child->start, a);
+    sl_hashkey_format(child->end, b);
+    json_t *parents = json_array();
+    json_array_append_new(parents, json_sprintf("shardId-%012d", child->parent));
+    if (child->adjacent_parent >= 0) json_array_append_new(parents, json_sprintf("shardId-%012d", child->adjacent_parent));
+    json_array_append_new(children, json_pack("{s:s,s:o,s:{s:s,s:s}}", "ShardId", child->id, "ParentShards", parents,
+                                              "HashKeyRange", "StartingHashKey", a, "EndingHashKey", b));
+  }
+  return children;
+}
+
 void sl__api_get_records(api_request_t *r) {
   const char *token = sl__api_string(r, "ShardIterator", "shardIterator", 1, 1, 512);
   long long limit = 10000;
@@ -214,6 +232,12 @@ void sl__api_get_records(api_request_t *r) {
   const sl_shard_t *sh = sl_stream_shard(st->stream, at.shard);
   if (sh == NULL) {
     sl__api_fail(r, 400, "InvalidArgumentException", "Invalid ShardIterator.");
+    return;
+  }
+  if (!sl_stream_read_take(st->stream, at.shard, r->now_ms)) {
+    /* Over the shard's 5 calls or 2 MiB a second (KDG quotas), with the message AWS's clients report. */
+    sl__api_fail(r, 400, "ProvisionedThroughputExceededException", "Rate exceeded for Shard - %s/%s/%s",
+                 r->api->account_id, at.stream, sh->id);
     return;
   }
   sl_shard_iterator_t it = {sh, at.next};
@@ -245,26 +269,13 @@ void sl__api_get_records(api_request_t *r) {
     free(data);
   }
   free(recs);
+  sl_stream_read_charge(st->stream, at.shard, bytes);
   uint64_t end = sl_shard_log_next(sh->log);
   int64_t behind = 0;
   if (it.next < end) behind = r->now_ms - sl_shard_log_get(sh->log, it.next)->arrival_ms;
   json_t *body = json_pack("{s:o,s:I}", "Records", records, "MillisBehindLatest", (json_int_t)(behind > 0 ? behind : 0));
-  if (!sh->open && it.next >= sh->end_counter) {
-    /* The end of a closed shard: no next iterator; the children to read instead. */
-    json_t *children = json_array();
-    for (int c = 0; c < 2; c++) {
-      if (sh->children[c] < 0 || (c == 1 && sh->children[1] == sh->children[0])) continue;
-      const sl_shard_t *child = sl_stream_shard(st->stream, (uint32_t)sh->children[c]);
-      char a[SL_HASHKEY_DECIMAL_SIZE], b[SL_HASHKEY_DECIMAL_SIZE];
-      sl_hashkey_format(child->start, a);
-      sl_hashkey_format(child->end, b);
-      json_t *parents = json_array();
-      json_array_append_new(parents, json_sprintf("shardId-%012d", child->parent));
-      if (child->adjacent_parent >= 0) json_array_append_new(parents, json_sprintf("shardId-%012d", child->adjacent_parent));
-      json_array_append_new(children, json_pack("{s:s,s:o,s:{s:s,s:s}}", "ShardId", child->id, "ParentShards", parents,
-                                                "HashKeyRange", "StartingHashKey", a, "EndingHashKey", b));
-    }
-    json_object_set_new(body, "ChildShards", children);
+  if (!sh->open && it.next >= sh->end_counter) { /* no next iterator: the children to read instead */
+    json_object_set_new(body, "ChildShards", child_shards(st->stream, sh));
   } else {
     api_iterator_t next = at;
     next.next = it.next;

@@ -59,6 +59,7 @@ void sl__api_create_stream(api_request_t *r) {
   c.account_id = r->api->account_id;
   c.region = r->api->region;
   c.write_limits = r->api->config.write_limits;
+  c.read_limits = r->api->config.read_limits;
   c.created_ms = r->now_ms;
   if (shards > SL_STREAM_MAX_SHARDS) {
     sl__api_fail(r, 400, "LimitExceededException", "This request would exceed the shard limit for the account %s in %s. "

@@ -21,13 +21,14 @@
 
 static const char serve_usage[] =
     "usage: shardlab serve [--host 127.0.0.1] [--port 4567] [--max-body BYTES] [--iterator-ttl MS]\n"
-    "                      [--no-write-limits] [--mapping FILE.lua [--workers N]]\n"
+    "                      [--no-write-limits] [--no-read-limits] [--mapping FILE.lua [--workers N]]\n"
     "                      [--data DIR [--fsync always|interval|never]]\n"
     "  --host H           the IPv4 address to listen on (default 127.0.0.1)\n"
     "  --port N           the port (default 4567; 0 picks a free port, printed once listening)\n"
     "  --max-body BYTES   the largest request body, 1024 to 1073741824 (default 8 MiB); larger ones get 413\n"
     "  --iterator-ttl MS  how long a shard iterator stays valid (default 300000, as in AWS)\n"
     "  --no-write-limits  no per-shard write limits (1 MiB/s, 1,000 records/s), for benchmarks\n"
+    "  --no-read-limits   no per-shard read limits (5 GetRecords calls and 2 MiB a second)\n"
     "  --data DIR         keep every stream in DIR (one folder each, docs/storage.md) and reopen them at start\n"
     "  --fsync P          with --data: always, interval (default) or never\n"
     "  --mapping F        the mappings F declares (sl.experiment{stream = ..., mapping = ...}, no producers)\n"
@@ -113,7 +114,7 @@ int sl_cli_serve(int argc, char **argv) {
   const char *mapping = NULL, *data_dir = NULL;
   sl_fsync_t fsync = SL_FSYNC_INTERVAL;
   unsigned workers = 0;
-  int write_limits = 1;
+  int write_limits = 1, read_limits = 1;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     unsigned long long n;
@@ -122,6 +123,8 @@ int sl_cli_serve(int argc, char **argv) {
       return SL_EXIT_OK;
     } else if (strcmp(a, "--no-write-limits") == 0) { /* per-shard write limits off, for benchmarks */
       write_limits = 0;
+    } else if (strcmp(a, "--no-read-limits") == 0) {
+      read_limits = 0;
     } else if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--max-body") == 0 ||
                strcmp(a, "--iterator-ttl") == 0 || strcmp(a, "--mapping") == 0 || strcmp(a, "--workers") == 0 ||
                strcmp(a, "--data") == 0 || strcmp(a, "--fsync") == 0) {
@@ -157,6 +160,7 @@ int sl_cli_serve(int argc, char **argv) {
   sl_api_config_init(&api_config);
   api_config.iterator_ttl_ms = iterator_ttl_ms;
   api_config.write_limits = write_limits;
+  api_config.read_limits = read_limits;
   api_config.data_dir = data_dir;
   api_config.fsync = fsync;
   if (data_dir != NULL) config.sync_interval_ms = 1000; /* interval's group commit also when puts pause */

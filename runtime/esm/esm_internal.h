@@ -45,6 +45,7 @@ typedef struct sl__reader_s {
   sl_hashkey_t *keys;         /* distinct partition keys seen (open addressing, 0 = empty) */
   size_t key_cap, key_count;
   int poll_armed;             /* a poll is scheduled */
+  int behind;                 /* read limits: the last call left records to read (read again soon) */
   uint64_t frontier;          /* every record below it was invoked at least once (checkpoint persistence) */
   uint64_t resume_frontier;   /* records below it were invoked by an earlier run (0: none) */
   int64_t window;             /* tumbling windows: index of the open window (arrival ms / size), -1 when none */

@@ -115,9 +115,9 @@ static int take_record(sl_esm_t *esm, uint32_t shard, const sl_record_t *rec) {
   return SL_OK;
 }
 
-int sl__reader_read(sl_esm_t *esm, uint32_t shard) {
+/* Without read limits: everything the shard has, at once. */
+static int read_all(sl_esm_t *esm, uint32_t shard) {
   sl__reader_t *r = &esm->readers[shard];
-  if (!r->started && !start_reader(esm, r)) return SL_OK;
   const sl_record_t *recs[256];
   int n;
   uint64_t expired = 0;
@@ -129,15 +129,74 @@ int sl__reader_read(sl_esm_t *esm, uint32_t shard) {
   return SL_OK;
 }
 
+static int count_read_throttle(sl_esm_t *esm) {
+  sl_second_t *sec = sl__esm_second(esm);
+  if (sec == NULL) return SL_ENOMEM;
+  sec->read_throttles++;
+  esm->host.summary->read_throttles++;
+  return SL_OK;
+}
+
+/* One GetRecords call under the shard's read limits (read_limit.h), whose budget the stream's other readers
+ * share: at most SL_GET_RECORDS_MAX_RECORDS records and SL_GET_RECORDS_MAX_BYTES (at least one record), its
+ * bytes charged afterwards; a refused call is a read throttle. r->behind: records are left to read. */
+static int read_call(sl_esm_t *esm, uint32_t shard) {
+  sl__reader_t *r = &esm->readers[shard];
+  r->behind = 1;
+  if (!sl_stream_read_take(esm->stream, shard, sl__esm_now_ms(esm))) return count_read_throttle(esm);
+  const sl_record_t *recs[256];
+  size_t taken = 0, bytes = 0;
+  uint64_t expired = 0;
+  int n = 0, full = 0;
+  while (!full && taken < SL_GET_RECORDS_MAX_RECORDS) {
+    size_t want = SL_GET_RECORDS_MAX_RECORDS - taken < 256 ? SL_GET_RECORDS_MAX_RECORDS - taken : 256;
+    if ((n = sl_shard_iterator_read(&r->it, recs, want, &expired)) <= 0) break;
+    for (int i = 0; i < n && !full; i++) {
+      size_t size = recs[i]->key_len + recs[i]->data_len;
+      if (taken > 0 && bytes + size > SL_GET_RECORDS_MAX_BYTES) { /* the rest is for the next call */
+        r->it.next = recs[i]->counter;
+        full = 1;
+      } else {
+        bytes += size;
+        taken++;
+        if (take_record(esm, shard, recs[i]) != SL_OK) return SL_ENOMEM;
+      }
+    }
+  }
+  sl_stream_read_charge(esm->stream, shard, bytes);
+  esm->host.summary->records_expired += expired;
+  if (n == SL_ECLOSED) r->exhausted = 1;
+  r->behind = !r->exhausted && r->it.next < sl_shard_log_next(r->it.shard->log);
+  return SL_OK;
+}
+
+/* Reads what the shard has (every call's worth of it), or one call under read limits. */
+static int read_shard(sl_esm_t *esm, uint32_t shard) {
+  sl__reader_t *r = &esm->readers[shard];
+  if (!r->started && !start_reader(esm, r)) return SL_OK;
+  return sl_stream_config(esm->stream)->read_limits ? read_call(esm, shard) : read_all(esm, shard);
+}
+
+int sl__reader_read(sl_esm_t *esm, uint32_t shard) {
+  /* Under read limits the shard is read at its polls only (Lambda polls a shard once a second, and reads on
+   * while records wait), not after every invocation. */
+  if (sl_stream_config(esm->stream)->read_limits) return SL_OK;
+  return read_shard(esm, shard);
+}
+
 int sl__reader_poll(sl_esm_t *esm, uint32_t shard) {
   sl__reader_t *r = &esm->readers[shard];
-  if (sl__reader_read(esm, shard) != SL_OK) return SL_ENOMEM;
+  if (read_shard(esm, shard) != SL_OK) return SL_ENOMEM;
   uint32_t pf = esm->config.mapping.parallelization_factor;
   for (uint32_t l = 0; l < pf; l++)
     if (sl__batch_try_start(esm, shard * pf + l) != SL_OK) return SL_ENOMEM;
-  if (!r->exhausted && !r->poll_armed) { /* an idle shard is polled every poll_interval */
-    if (sl__esm_schedule(esm, esm->now + esm->config.mapping.poll_interval_us, SL_ESM_EV_POLL, shard) != SL_OK)
-      return SL_ENOMEM;
+  if (!r->exhausted && !r->poll_armed) {
+    /* An idle shard is polled every poll_interval; a shard with records left, as often as its read limit
+     * allows calls (reads_per_second). */
+    const sl_stream_config_t *c = sl_stream_config(esm->stream);
+    int64_t gap = r->behind && c->read_limits ? INT64_C(1000000) / c->reads_per_second
+                                              : esm->config.mapping.poll_interval_us;
+    if (sl__esm_schedule(esm, esm->now + gap, SL_ESM_EV_POLL, shard) != SL_OK) return SL_ENOMEM;
     r->poll_armed = 1;
   }
   return SL_OK;

@@ -121,14 +121,15 @@ static int text(reader_t *r, int idx, const char *path, const char *field, const
 static char *beside(const char *dir, const char *path);
 
 static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
-  static const char *const fields[] = {"name", "shards", "write_limits", "retention_hours", "max_record_size_kib",
-                                       "records_per_second", "bytes_per_second", "data_dir", "fsync",
-                                       "fsync_interval", "update_shard_count_per_day", NULL};
+  static const char *const fields[] = {"name", "shards", "write_limits", "read_limits", "retention_hours",
+                                       "max_record_size_kib", "records_per_second", "bytes_per_second", "data_dir",
+                                       "fsync", "fsync_interval", "update_shard_count_per_day", NULL};
   sl_stream_config_t *s = &e->sim.stream;
   int rc = only(r, idx, "stream", fields);
   if (rc == SL_OK) rc = text(r, idx, "stream", "name", &s->name);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "shards", 1, SL_STREAM_MAX_SHARDS, &s->shard_count);
   if (rc == SL_OK) rc = boolean(r, idx, "stream", "write_limits", &s->write_limits);
+  if (rc == SL_OK) rc = boolean(r, idx, "stream", "read_limits", &s->read_limits);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "retention_hours", 24, 8760, &s->retention_hours);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "max_record_size_kib", 1, 10240, &s->max_record_size_kib);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "records_per_second", 1, 1e9, &s->records_per_second);

@@ -43,6 +43,7 @@ json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "records_filtered", json_integer((json_int_t)s->records_filtered));
   json_object_set_new(j, "records_expired", json_integer((json_int_t)s->records_expired));
   json_object_set_new(j, "cold_starts", json_integer((json_int_t)s->cold_starts));
+  json_object_set_new(j, "read_throttles", json_integer((json_int_t)s->read_throttles));
   set_event_counts(j, &s->events);
   json_object_set_new(j, "duration_s", json_real((double)s->ended_us / 1e6));
   json_object_set_new(j, "interrupted", json_boolean(s->interrupted));
@@ -66,6 +67,7 @@ json_t *sl_sim_series_json(const sl_sim_t *sim) {
                             "throttles", (int)s->throttles, "iterator_age_ms", (json_int_t)s->iterator_age_ms,
                             "records_in", (json_int_t)s->records_in, "records_throttled",
                             (json_int_t)s->records_throttled, "shards", per_shard);
+    json_object_set_new(row, "read_throttles", json_integer((json_int_t)s->read_throttles));
     set_event_counts(row, &s->events);
     json_array_append_new(rows, row);
   }

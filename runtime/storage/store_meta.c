@@ -31,6 +31,7 @@ int sl_store_meta_save(const sl_stream_t *s, const char *path, sl_error_t *err) 
                           "bytes_per_second", (int)c->bytes_per_second, "max_record_size_kib",
                           (int)c->max_record_size_kib, "account_id", c->account_id, "region", c->region,
                           "created_ms", (json_int_t)c->created_ms, "shards", shards);
+  if (doc != NULL) json_object_set_new(doc, "read_limits", json_boolean(c->read_limits));
   char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(doc);
   if (text == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory writing %s", path);
@@ -41,6 +42,45 @@ int sl_store_meta_save(const sl_stream_t *s, const char *path, sl_error_t *err) 
 
 static int bad(const char *path, const char *what, sl_error_t *err) {
   return sl_error_set(err, SL_EIO, "%s: %s", path, what);
+}
+
+/* shards[i] of stream.json into sh. */
+static int load_shard(const char *path, json_t *shards, size_t i, sl_shard_t *sh, sl_error_t *err) {
+  json_error_t jerr;
+  const char *id, *start, *end;
+  int index, parent, adjacent, c0, c1, open;
+  json_int_t created_ms, closed_ms, end_counter;
+  if (json_unpack_ex(json_array_get(shards, i), &jerr, 0, "{s:s,s:i,s:s,s:s,s:i,s:i,s:[i,i],s:b,s:I,s:I,s:I}", "id",
+                     &id, "index", &index, "start", &start, "end", &end, "parent", &parent, "adjacent_parent",
+                     &adjacent, "children", &c0, &c1, "open", &open, "created_ms", &created_ms, "closed_ms",
+                     &closed_ms, "end_counter", &end_counter) != 0) {
+    char what[256];
+    snprintf(what, sizeof what, "shards[%zu]: %s", i, jerr.text);
+    return bad(path, what, err);
+  }
+  if (index != (int)i || strlen(id) >= sizeof sh->id) {
+    char what[96];
+    snprintf(what, sizeof what, "shards[%zu] has index %d", i, index);
+    return bad(path, what, err);
+  }
+  snprintf(sh->id, sizeof sh->id, "%s", id);
+  sh->index = (uint32_t)index;
+  sl_error_t key_err;
+  if (sl_hashkey_parse(start, strlen(start), "start", &sh->start, &key_err) != SL_OK ||
+      sl_hashkey_parse(end, strlen(end), "end", &sh->end, &key_err) != SL_OK) {
+    char what[600];
+    snprintf(what, sizeof what, "shards[%zu]: %s", i, key_err.message);
+    return bad(path, what, err);
+  }
+  sh->parent = parent;
+  sh->adjacent_parent = adjacent;
+  sh->children[0] = c0;
+  sh->children[1] = c1;
+  sh->open = open;
+  sh->created_ms = created_ms;
+  sh->closed_ms = closed_ms;
+  sh->end_counter = (uint64_t)end_counter;
+  return SL_OK;
 }
 
 int sl_store_meta_load(const char *path, sl_store_meta_t *meta, sl_error_t *err) {
@@ -72,6 +112,8 @@ int sl_store_meta_load(const char *path, sl_store_meta_t *meta, sl_error_t *err)
   meta->config.shard_count = (uint32_t)shard_count;
   meta->config.retention_hours = (uint32_t)retention;
   meta->config.write_limits = limits;
+  json_t *read_limits = json_object_get(doc, "read_limits"); /* absent in files written before read limits */
+  if (read_limits != NULL) meta->config.read_limits = json_is_true(read_limits);
   meta->config.records_per_second = (uint32_t)rps;
   meta->config.bytes_per_second = (uint32_t)bps;
   meta->config.max_record_size_kib = (uint32_t)kib;
@@ -79,45 +121,7 @@ int sl_store_meta_load(const char *path, sl_store_meta_t *meta, sl_error_t *err)
   size_t n = json_array_size(shards);
   meta->shards = calloc(n ? n : 1, sizeof *meta->shards);
   int rc = meta->shards ? SL_OK : sl_error_set(err, SL_ENOMEM, "out of memory reading %s", path);
-  for (size_t i = 0; rc == SL_OK && i < n; i++) {
-    sl_shard_t *sh = &meta->shards[i];
-    const char *id, *start, *end;
-    int index, parent, adjacent, c0, c1, open;
-    json_int_t created_ms, closed_ms, end_counter;
-    if (json_unpack_ex(json_array_get(shards, i), &jerr, 0, "{s:s,s:i,s:s,s:s,s:i,s:i,s:[i,i],s:b,s:I,s:I,s:I}", "id",
-                       &id, "index", &index, "start", &start, "end", &end, "parent", &parent, "adjacent_parent",
-                       &adjacent, "children", &c0, &c1, "open", &open, "created_ms", &created_ms, "closed_ms",
-                       &closed_ms, "end_counter", &end_counter) != 0) {
-      char what[256];
-      snprintf(what, sizeof what, "shards[%zu]: %s", i, jerr.text);
-      rc = bad(path, what, err);
-      break;
-    }
-    if (index != (int)i || strlen(id) >= sizeof sh->id) {
-      char what[96];
-      snprintf(what, sizeof what, "shards[%zu] has index %d", i, index);
-      rc = bad(path, what, err);
-      break;
-    }
-    snprintf(sh->id, sizeof sh->id, "%s", id);
-    sh->index = (uint32_t)index;
-    sl_error_t key_err;
-    if (sl_hashkey_parse(start, strlen(start), "start", &sh->start, &key_err) != SL_OK ||
-        sl_hashkey_parse(end, strlen(end), "end", &sh->end, &key_err) != SL_OK) {
-      char what[600];
-      snprintf(what, sizeof what, "shards[%zu]: %s", i, key_err.message);
-      rc = bad(path, what, err);
-      break;
-    }
-    sh->parent = parent;
-    sh->adjacent_parent = adjacent;
-    sh->children[0] = c0;
-    sh->children[1] = c1;
-    sh->open = open;
-    sh->created_ms = created_ms;
-    sh->closed_ms = closed_ms;
-    sh->end_counter = (uint64_t)end_counter;
-  }
+  for (size_t i = 0; rc == SL_OK && i < n; i++) rc = load_shard(path, shards, i, &meta->shards[i], err);
   meta->shard_count = (uint32_t)n;
   json_decref(doc);
   if (rc != SL_OK) sl_store_meta_free(meta);

@@ -264,11 +264,11 @@ end
 local EVENT_COUNTS = { "polled_event_count", "filtered_out_event_count", "failed_invoke_event_count",
                        "dropped_event_count", "on_failure_destination_delivered_event_count" }
 local SERIES_COLUMNS = { "t", "concurrency", "invocations", "errors", "throttles", "iterator_age_ms", "records_in",
-                         "records_throttled", table.unpack(EVENT_COUNTS) }
+                         "records_throttled", "read_throttles", table.unpack(EVENT_COUNTS) }
 local SUMMARY_COLUMNS = { "records_put", "records_throttled", "records_delivered", "deliveries", "duplicate_deliveries",
                           "invocations", "errors", "retries", "records_failed", "records_filtered", "records_expired",
                           "max_concurrency", "mean_concurrency", "max_iterator_age_ms", "cold_starts",
-                          "windows_closed", "duration_s", table.unpack(EVENT_COUNTS) }
+                          "windows_closed", "duration_s", "read_throttles", table.unpack(EVENT_COUNTS) }
 
 -- A file name from an experiment's name: letters, digits, '-' and '_' kept, the rest '-'.
 local function slug(name, used)

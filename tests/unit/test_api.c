@@ -210,8 +210,42 @@ static void retention_trims_served_streams(void **state) {
   sl_api_destroy(api);
 }
 
+/* GetRecords under the per-shard read limits (KDG quotas: 5 calls a second a shard): the sixth call in one
+ * instant is refused with ProvisionedThroughputExceededException, and a fifth of a second later one more is
+ * allowed. */
+static void get_records_obeys_the_read_limits(void **state) {
+  (void)state;
+  const int64_t t0 = INT64_C(1700000000000);
+  sl_api_t *api = new_api(0);
+  int status;
+  json_decref(call(api, "CreateStream", "{\"StreamName\":\"r\",\"ShardCount\":1}", t0, &status));
+  json_t *it = call(api, "GetShardIterator",
+                    "{\"StreamName\":\"r\",\"ShardId\":\"shardId-000000000000\",\"ShardIteratorType\":\"TRIM_HORIZON\"}",
+                    t0 + 1000, &status);
+  char body[1024];
+  snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}", json_string_value(json_object_get(it, "ShardIterator")));
+  for (int i = 0; i < 5; i++) { /* the bucket holds one second: 5 calls */
+    json_decref(call(api, "GetRecords", body, t0 + 1000, &status));
+    assert_int_equal(status, 200);
+  }
+  json_t *refused = call(api, "GetRecords", body, t0 + 1000, &status);
+  assert_int_equal(status, 400);
+  assert_string_equal(json_string_value(json_object_get(refused, "__type")), "ProvisionedThroughputExceededException");
+  assert_string_equal(json_string_value(json_object_get(refused, "message")),
+                      "Rate exceeded for Shard - 123456789012/r/shardId-000000000000");
+  json_decref(call(api, "GetRecords", body, t0 + 1199, &status));
+  assert_int_equal(status, 400); /* 199 ms: not yet a whole call back */
+  json_decref(call(api, "GetRecords", body, t0 + 1200, &status));
+  assert_int_equal(status, 200);
+  assert_int_equal(sl_stream_shard(sl_api_find_stream(api, "r"), 0)->stats.read_throttles, 2);
+  json_decref(refused);
+  json_decref(it);
+  sl_api_destroy(api);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(fast_path_equals_general_path),
+                                     cmocka_unit_test(get_records_obeys_the_read_limits),
                                      cmocka_unit_test(unusual_requests_get_the_general_answer),
                                      cmocka_unit_test(retention_trims_served_streams)};
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,124 @@
+/* test_read_limits.c - the mapping reads through Kinesis's per-shard read limits (KDG quotas: 5 GetRecords
+ * calls and 2 MB per second per shard, at most 10,000 records and 10 MB per call; API GetRecords: after a
+ * 10 MB call the next ones are throttled for about 5 s). The expected times are computed here from those
+ * limits: a backlog of B bytes needs at least (B - 2 MiB - 10 MiB) / (2 MiB/s), since a full bucket and one
+ * call's overdraft are all that can come ahead of the rate; a backlog of N small records needs
+ * ceil(N / 10,000) calls, 200 ms apart. */
+#include "test_support.h"
+
+#include <stdlib.h>
+
+#include "shardlab/sim.h"
+
+#define MIB 1048576.0
+#define SECOND INT64_C(1000000)
+
+typedef struct world_s {
+  int64_t last_first_delivery_us;  /* when the newest record was first invoked */
+  uint64_t delivered;
+} world_t;
+
+static int produce(void *ctx, uint32_t p, uint64_t i, int64_t now_us, sl_produced_t *out, sl_error_t *err) {
+  (void)ctx, (void)p, (void)i, (void)now_us, (void)out;
+  return sl_error_set(err, SL_EINVAL, "no producers here");
+}
+
+static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err) {
+  (void)err;
+  world_t *w = ctx;
+  w->delivered += b->count;
+  w->last_first_delivery_us = start_us;
+  out->duration_us = 1000;
+  out->status = SL_BATCH_OK;
+  return SL_OK;
+}
+
+/* A stream holding n records of size bytes each on one shard, put before the run (a backlog). */
+static sl_stream_t *backlog(size_t n, size_t size, int read_limits) {
+  sl_stream_config_t c;
+  sl_stream_config_init(&c);
+  c.name = "backlog";
+  c.shard_count = 1;
+  c.write_limits = 0;
+  c.read_limits = read_limits;
+  c.created_ms = TEST_EPOCH_MS;
+  sl_stream_t *s;
+  sl_error_t err;
+  if (sl_stream_create(&c, &s, &err) != SL_OK) fail_msg("%s", err.message);
+  char *data = malloc(size);
+  memset(data, 'x', size);
+  for (size_t i = 0; i < n; i++)
+    if (sl_stream_put(s, TEST_EPOCH_MS, "k", 1, NULL, data, size, NULL, &err) != SL_OK) fail_msg("%s", err.message);
+  free(data);
+  return s;
+}
+
+static sl_sim_t *consume(sl_stream_t *stream, world_t *w) {
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.existing_stream = stream;
+  c.start_ms = TEST_EPOCH_MS + 1000; /* the shard's buckets are full: a second has passed since its creation */
+  c.duration_us = SECOND;
+  c.drain_timeout_us = 120 * SECOND;
+  c.mapping.batch_size = 10000;
+  c.produce = produce;
+  c.invoke = invoke;
+  c.ctx = w;
+  sl_sim_t *sim;
+  sl_error_t err;
+  if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
+  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
+  return sim;
+}
+
+/* 60 MB on one shard (600 records of 100,000 bytes) drains at the read rate, not at once. */
+static void a_60_mb_backlog_drains_at_2_mb_per_second(void **state) {
+  (void)state;
+  const size_t n = 600, size = 100000;
+  double bytes = (double)n * (double)(size + 1); /* data and key */
+  double floor_s = (bytes - 2 * MIB - 10 * MIB) / (2 * MIB), rate_s = bytes / (2 * MIB);
+  world_t w = {0, 0};
+  sl_stream_t *stream = backlog(n, size, 1);
+  sl_sim_t *sim = consume(stream, &w);
+  assert_int_equal(w.delivered, n);
+  double took = (double)w.last_first_delivery_us / 1e6;
+  assert_true(took >= floor_s);       /* the limits allow no faster */
+  assert_true(took <= rate_s + 1.0);  /* and the reader keeps up with what they allow */
+  const sl_summary_t *s = sl_sim_summary(sim);
+  assert_true(s->read_throttles > 0); /* calls during the debt of a 10 MB call are refused */
+  for (size_t i = 0; i < sl_sim_seconds(sim); i++) assert_true(sl_sim_second(sim, i)->read_throttles <= 5);
+  sl_sim_destroy(sim);
+  sl_stream_destroy(stream);
+
+  /* Without read limits the same backlog reaches the handler at once. */
+  w = (world_t){0, 0};
+  stream = backlog(n, size, 0);
+  sim = consume(stream, &w);
+  assert_int_equal(w.delivered, n);
+  assert_true(w.last_first_delivery_us < SECOND);
+  assert_int_equal(sl_sim_summary(sim)->read_throttles, 0);
+  sl_sim_destroy(sim);
+  sl_stream_destroy(stream);
+}
+
+/* 30,001 small records: a call returns at most 10,000, so 4 calls, 200 ms apart (5 calls a second). */
+static void a_call_returns_at_most_10000_records(void **state) {
+  (void)state;
+  world_t w = {0, 0};
+  sl_stream_t *stream = backlog(30001, 10, 1);
+  sl_sim_t *sim = consume(stream, &w);
+  assert_int_equal(w.delivered, 30001);
+  assert_true(w.last_first_delivery_us >= 3 * SECOND / 5);    /* the 4th call, at 600 ms at the earliest */
+  assert_true(w.last_first_delivery_us < 3 * SECOND / 5 + SECOND / 10);
+  assert_int_equal(sl_sim_summary(sim)->read_throttles, 0);   /* 30 KB: far below 2 MB/s */
+  sl_sim_destroy(sim);
+  sl_stream_destroy(stream);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(a_60_mb_backlog_drains_at_2_mb_per_second),
+      cmocka_unit_test(a_call_returns_at_most_10000_records),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
