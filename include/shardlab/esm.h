@@ -74,6 +74,16 @@ typedef int (*sl_on_failure_fn)(void *ctx, const sl_failure_t *failure, sl_error
 
 /* --- configuration -------------------------------------------------------------------------------------- */
 
+/* How the mapping reads the stream. Standard: GetRecords polling, sharing each shard's read limits with every
+ * other standard reader. Enhanced fan-out (AWS: a registered stream consumer): records pushed over the
+ * mapping's own connection, with a dedicated 2 MiB a second per shard and no call limit. */
+typedef enum sl_consumer_e { SL_CONSUMER_STANDARD, SL_CONSUMER_EFO } sl_consumer_t;
+
+/* AWS ("Developing enhanced fan-out consumers"): each consumer gets "up to 2 MB/second of data throughput per
+ * shard", with "an average of 70 ms" from a record's arrival to the consumer. */
+#define SL_EFO_BYTES_PER_SECOND (2u << 20)
+#define SL_EFO_PROPAGATION_US INT64_C(70000)
+
 typedef struct sl_mapping_config_s {
   uint32_t batch_size;              /* 1..10000 (default 100) */
   int64_t batching_window_us;       /* 0..300 s (default 0) */
@@ -91,6 +101,7 @@ typedef struct sl_mapping_config_s {
   int retry_blocks_shard;           /* a retrying batch holds back its whole shard, not only its lane */
   const sl_filter_t *filter;        /* records matching none of its patterns are filtered out (NULL: none) */
   int64_t tumbling_window_us;       /* 0 (default): none; else 1..900 s windows of arrival time per shard */
+  sl_consumer_t consumer;           /* standard (default) or enhanced fan-out */
 } sl_mapping_config_t;
 
 void sl_mapping_config_init(sl_mapping_config_t *m);

@@ -174,6 +174,7 @@ int sl_esm_add_readers(sl_esm_t *esm, int64_t now_us) {
     r->it.shard = sl_stream_shard(esm->stream, i);
     sl_checkpoint_init(&r->checkpoint, 0);
     r->window = -1;
+    r->efo_refilled_ms = -1;
     r->slots = calloc(pf, sizeof *r->slots);
     esm->reader_count = i + 1;
     if (r->slots == NULL || sl_lanes_create(pf, esm->config.mapping.ordering, &r->lanes, NULL) != SL_OK)

@@ -46,6 +46,8 @@ typedef struct sl__reader_s {
   size_t key_cap, key_count;
   int poll_armed;             /* a poll is scheduled */
   int behind;                 /* read limits: the last call left records to read (read again soon) */
+  int64_t efo_bytes;          /* enhanced fan-out: the mapping's own bytes bucket for the shard, thousandths */
+  int64_t efo_refilled_ms;    /* when it was last refilled (-1: never, the bucket starts full) */
   uint64_t frontier;          /* every record below it was invoked at least once (checkpoint persistence) */
   uint64_t resume_frontier;   /* records below it were invoked by an earlier run (0: none) */
   int64_t window;             /* tumbling windows: index of the open window (arrival ms / size), -1 when none */

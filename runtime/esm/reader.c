@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "esm/esm_internal.h"
+#include "token_bucket.h"
 
 void sl__readers_free(sl_esm_t *esm) {
   uint32_t pf = esm->config.mapping.parallelization_factor;
@@ -170,17 +171,47 @@ static int read_call(sl_esm_t *esm, uint32_t shard) {
   return SL_OK;
 }
 
-/* Reads what the shard has (every call's worth of it), or one call under read limits. */
+/* Enhanced fan-out: what arrived by now is pushed over the mapping's own connection while its bytes bucket
+ * (SL_EFO_BYTES_PER_SECOND for this shard, refilled continuously; the last record may take it into debt)
+ * lasts. The shard's shared read limits are not touched. r->behind: records are left. */
+static int read_efo(sl_esm_t *esm, uint32_t shard) {
+  sl__reader_t *r = &esm->readers[shard];
+  int64_t now_ms = sl__esm_now_ms(esm);
+  if (r->efo_refilled_ms < 0) r->efo_bytes = (int64_t)SL_EFO_BYTES_PER_SECOND * 1000;
+  else sl__bucket_refill(&r->efo_bytes, SL_EFO_BYTES_PER_SECOND, now_ms - r->efo_refilled_ms);
+  r->efo_refilled_ms = now_ms;
+  const sl_record_t *recs[256];
+  uint64_t expired = 0;
+  int n = 0, stop = 0;
+  while (!stop && r->efo_bytes > 0 && (n = sl_shard_iterator_read(&r->it, recs, 256, &expired)) > 0) {
+    for (int i = 0; i < n && !stop; i++) {
+      if (r->efo_bytes <= 0 || recs[i]->arrival_ms > now_ms) { /* the rest is pushed later */
+        r->it.next = recs[i]->counter;
+        stop = 1;
+      } else {
+        r->efo_bytes -= (int64_t)(recs[i]->key_len + recs[i]->data_len) * 1000;
+        if (take_record(esm, shard, recs[i]) != SL_OK) return SL_ENOMEM;
+      }
+    }
+  }
+  esm->host.summary->records_expired += expired;
+  if (n == SL_ECLOSED) r->exhausted = 1;
+  r->behind = !r->exhausted && r->it.next < sl_shard_log_next(r->it.shard->log);
+  return SL_OK;
+}
+
+/* Reads what the shard has (every call's worth of it), one call under read limits, or what is pushed. */
 static int read_shard(sl_esm_t *esm, uint32_t shard) {
   sl__reader_t *r = &esm->readers[shard];
   if (!r->started && !start_reader(esm, r)) return SL_OK;
+  if (esm->config.mapping.consumer == SL_CONSUMER_EFO) return read_efo(esm, shard);
   return sl_stream_config(esm->stream)->read_limits ? read_call(esm, shard) : read_all(esm, shard);
 }
 
 int sl__reader_read(sl_esm_t *esm, uint32_t shard) {
   /* Under read limits the shard is read at its polls only (Lambda polls a shard once a second, and reads on
    * while records wait), not after every invocation. */
-  if (sl_stream_config(esm->stream)->read_limits) return SL_OK;
+  if (sl_stream_config(esm->stream)->read_limits || esm->config.mapping.consumer == SL_CONSUMER_EFO) return SL_OK;
   return read_shard(esm, shard);
 }
 
@@ -196,6 +227,7 @@ int sl__reader_poll(sl_esm_t *esm, uint32_t shard) {
     const sl_stream_config_t *c = sl_stream_config(esm->stream);
     int64_t gap = r->behind && c->read_limits ? INT64_C(1000000) / c->reads_per_second
                                               : esm->config.mapping.poll_interval_us;
+    if (esm->config.mapping.consumer == SL_CONSUMER_EFO) gap = SL_EFO_PROPAGATION_US; /* records are pushed */
     if (sl__esm_schedule(esm, esm->now + gap, SL_ESM_EV_POLL, shard) != SL_OK) return SL_ENOMEM;
     r->poll_armed = 1;
   }

@@ -240,6 +240,18 @@ static int read_filters(reader_t *r, int idx, sl_experiment_t *e) {
   return rc;
 }
 
+/* mapping.consumer: "standard" (GetRecords, sharing the shards' read limits) or "efo" (enhanced fan-out). */
+static int read_consumer(reader_t *r, int idx, sl_mapping_config_t *m) {
+  const char *consumer = NULL;
+  int rc = text(r, idx, "mapping", "consumer", &consumer);
+  if (rc != SL_OK || consumer == NULL || strcmp(consumer, "standard") == 0) return rc;
+  if (strcmp(consumer, "efo") == 0) {
+    m->consumer = SL_CONSUMER_EFO;
+    return SL_OK;
+  }
+  return bad(r, "mapping", "consumer", "must be \"standard\" or \"efo\" (enhanced fan-out)");
+}
+
 static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   const char *dir = r->dir;
   static const char *const fields[] = {
@@ -247,7 +259,8 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
       "account_concurrency", "starting_position", "starting_timestamp", "memory_mb", "timeout", "overhead",
       "init_overhead", "idle_timeout", "report_batch_item_failures", "retry_backoff", "poll_interval",
       "function_name", "provisioned_concurrency", "maximum_retry_attempts", "maximum_record_age",
-      "bisect_on_error", "retry_blocks", "on_failure", "filters", "max_filters", "tumbling_window", "logs", NULL};
+      "bisect_on_error", "retry_blocks", "on_failure", "filters", "max_filters", "tumbling_window", "logs",
+      "consumer", NULL};
   sl_mapping_config_t *m = &e->sim.mapping;
   const char *handler = NULL, *ordering = NULL, *position = NULL, *blocks = NULL, *destination = NULL, *logs = NULL;
   double retries = -1, max_age = -1;
@@ -262,6 +275,7 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK) rc = text(r, idx, "mapping", "ordering", &ordering);
   if (rc == SL_OK && ordering && sl_ordering_parse(ordering, &m->ordering, NULL) != SL_OK)
     rc = bad(r, "mapping", "ordering", "must be \"lanes\" or \"keys\"");
+  if (rc == SL_OK) rc = read_consumer(r, idx, m);
   if (rc == SL_OK) rc = whole(r, idx, "mapping", "reserved_concurrency", 1, 1e6, &m->reserved_concurrency);
   if (rc == SL_OK) rc = whole(r, idx, "mapping", "account_concurrency", 1, 1e6, &m->account_concurrency);
   if (rc == SL_OK) rc = text(r, idx, "mapping", "starting_position", &position);

@@ -151,17 +151,21 @@ static json_t *config_json(const sl_experiment_t *e) {
   const sl_mapping_config_t *m = &e->sim.mapping;
   static const char *const positions[] = {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER",
                                           "AT_TIMESTAMP"};
-  return json_pack("{s:s,s:f,s:I,s:{s:s,s:i,s:b},s:i,s:{s:i,s:f,s:i,s:s,s:i,s:i,s:s,s:i,s:f}}", "clock",
-                   e->env.clock == SL_CLOCK_REAL ? "real" : "virtual", "duration",
-                   (double)e->sim.duration_us / 1e6, "seed", (json_int_t)e->sim.seed, "stream", "name",
-                   e->sim.stream.name, "shards", (int)e->sim.stream.shard_count, "write_limits",
-                   e->sim.stream.write_limits, "producers", (int)e->sim.producer_count, "mapping", "batch_size",
-                   (int)m->batch_size, "batching_window", (double)m->batching_window_us / 1e6,
-                   "parallelization_factor", (int)m->parallelization_factor, "ordering",
-                   m->ordering == SL_ORDERING_KEYS ? "keys" : "lanes", "reserved_concurrency",
-                   (int)m->reserved_concurrency, "account_concurrency", (int)m->account_concurrency,
-                   "starting_position", positions[m->starting_position], "memory_mb", (int)e->env.memory_mb,
-                   "timeout", e->env.timeout_s);
+  json_t *c = json_pack("{s:s,s:f,s:I,s:{s:s,s:i,s:b},s:i,s:{s:i,s:f,s:i,s:s,s:i,s:i,s:s,s:i,s:f}}", "clock",
+                        e->env.clock == SL_CLOCK_REAL ? "real" : "virtual", "duration",
+                        (double)e->sim.duration_us / 1e6, "seed", (json_int_t)e->sim.seed, "stream", "name",
+                        e->sim.stream.name, "shards", (int)e->sim.stream.shard_count, "write_limits",
+                        e->sim.stream.write_limits, "producers", (int)e->sim.producer_count, "mapping", "batch_size",
+                        (int)m->batch_size, "batching_window", (double)m->batching_window_us / 1e6,
+                        "parallelization_factor", (int)m->parallelization_factor, "ordering",
+                        m->ordering == SL_ORDERING_KEYS ? "keys" : "lanes", "reserved_concurrency",
+                        (int)m->reserved_concurrency, "account_concurrency", (int)m->account_concurrency,
+                        "starting_position", positions[m->starting_position], "memory_mb", (int)e->env.memory_mb,
+                        "timeout", e->env.timeout_s);
+  json_object_set_new(json_object_get(c, "stream"), "read_limits", json_boolean(e->sim.stream.read_limits));
+  json_object_set_new(json_object_get(c, "mapping"), "consumer",
+                      json_string(m->consumer == SL_CONSUMER_EFO ? "efo" : "standard"));
+  return c;
 }
 
 /* The simulation's progress callback, passed on with the experiment's name. */

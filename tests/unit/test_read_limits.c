@@ -3,7 +3,8 @@
  * 10 MB call the next ones are throttled for about 5 s). The expected times are computed here from those
  * limits: a backlog of B bytes needs at least (B - 2 MiB - 10 MiB) / (2 MiB/s), since a full bucket and one
  * call's overdraft are all that can come ahead of the rate; a backlog of N small records needs
- * ceil(N / 10,000) calls, 200 ms apart. */
+ * ceil(N / 10,000) calls, 200 ms apart. An enhanced fan-out mapping has 2 MiB a second of its own and gets
+ * records within AWS's 70 ms. */
 #include "test_support.h"
 
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 typedef struct world_s {
   int64_t last_first_delivery_us;  /* when the newest record was first invoked */
   uint64_t delivered;
+  int64_t start_ms;                /* the run's start, to turn invocation times into wall time */
+  int64_t max_wait_ms;             /* the longest a record waited from its arrival to its first invocation */
 } world_t;
 
 static int produce(void *ctx, uint32_t p, uint64_t i, int64_t now_us, sl_produced_t *out, sl_error_t *err) {
@@ -28,6 +31,10 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   world_t *w = ctx;
   w->delivered += b->count;
   w->last_first_delivery_us = start_us;
+  for (size_t i = 0; i < b->count; i++) {
+    int64_t wait = w->start_ms + start_us / 1000 - b->records[i]->arrival_ms;
+    if (b->attempt == 1 && wait > w->max_wait_ms) w->max_wait_ms = wait;
+  }
   out->duration_us = 1000;
   out->status = SL_BATCH_OK;
   return SL_OK;
@@ -53,11 +60,13 @@ static sl_stream_t *backlog(size_t n, size_t size, int read_limits) {
   return s;
 }
 
-static sl_sim_t *consume(sl_stream_t *stream, world_t *w) {
+static sl_sim_t *consume_as(sl_stream_t *stream, world_t *w, sl_consumer_t consumer) {
   sl_sim_config_t c;
   sl_sim_config_init(&c);
+  c.mapping.consumer = consumer;
   c.existing_stream = stream;
   c.start_ms = TEST_EPOCH_MS + 1000; /* the shard's buckets are full: a second has passed since its creation */
+  w->start_ms = c.start_ms;
   c.duration_us = SECOND;
   c.drain_timeout_us = 120 * SECOND;
   c.mapping.batch_size = 10000;
@@ -71,13 +80,15 @@ static sl_sim_t *consume(sl_stream_t *stream, world_t *w) {
   return sim;
 }
 
+static sl_sim_t *consume(sl_stream_t *stream, world_t *w) { return consume_as(stream, w, SL_CONSUMER_STANDARD); }
+
 /* 60 MB on one shard (600 records of 100,000 bytes) drains at the read rate, not at once. */
 static void a_60_mb_backlog_drains_at_2_mb_per_second(void **state) {
   (void)state;
   const size_t n = 600, size = 100000;
   double bytes = (double)n * (double)(size + 1); /* data and key */
   double floor_s = (bytes - 2 * MIB - 10 * MIB) / (2 * MIB), rate_s = bytes / (2 * MIB);
-  world_t w = {0, 0};
+  world_t w = {0, 0, 0, 0};
   sl_stream_t *stream = backlog(n, size, 1);
   sl_sim_t *sim = consume(stream, &w);
   assert_int_equal(w.delivered, n);
@@ -91,7 +102,7 @@ static void a_60_mb_backlog_drains_at_2_mb_per_second(void **state) {
   sl_stream_destroy(stream);
 
   /* Without read limits the same backlog reaches the handler at once. */
-  w = (world_t){0, 0};
+  w = (world_t){0, 0, 0, 0};
   stream = backlog(n, size, 0);
   sim = consume(stream, &w);
   assert_int_equal(w.delivered, n);
@@ -104,7 +115,7 @@ static void a_60_mb_backlog_drains_at_2_mb_per_second(void **state) {
 /* 30,001 small records: a call returns at most 10,000, so 4 calls, 200 ms apart (5 calls a second). */
 static void a_call_returns_at_most_10000_records(void **state) {
   (void)state;
-  world_t w = {0, 0};
+  world_t w = {0, 0, 0, 0};
   sl_stream_t *stream = backlog(30001, 10, 1);
   sl_sim_t *sim = consume(stream, &w);
   assert_int_equal(w.delivered, 30001);
@@ -115,10 +126,72 @@ static void a_call_returns_at_most_10000_records(void **state) {
   sl_stream_destroy(stream);
 }
 
+/* Enhanced fan-out: the mapping's own 2 MiB a second per shard, so the same 60 MB drains at that rate too, but
+ * without touching the shard's shared budget: a standard reader still has all its 5 calls afterwards. */
+static void fan_out_has_its_own_throughput(void **state) {
+  (void)state;
+  const size_t n = 600, size = 100000;
+  double bytes = (double)n * (double)(size + 1);
+  world_t w = {0, 0, 0, 0};
+  sl_stream_t *stream = backlog(n, size, 1);
+  sl_sim_t *sim = consume_as(stream, &w, SL_CONSUMER_EFO);
+  assert_int_equal(w.delivered, n);
+  double took = (double)w.last_first_delivery_us / 1e6;
+  assert_true(took >= (bytes - 2 * MIB) / (2 * MIB) - 0.2); /* a full bucket ahead, then the rate */
+  assert_true(took <= bytes / (2 * MIB) + 1.0);
+  assert_int_equal(sl_sim_summary(sim)->read_throttles, 0);
+  assert_int_equal(sl_stream_shard(stream, 0)->stats.read_throttles, 0);
+  int64_t after_ms = TEST_EPOCH_MS + 1000 + sl_sim_now(sim) / 1000;
+  for (int i = 0; i < 5; i++) assert_true(sl_stream_read_take(stream, 0, after_ms)); /* untouched */
+  sl_sim_destroy(sim);
+  sl_stream_destroy(stream);
+}
+
+/* Records a producer puts while the mapping reads: pushed within AWS's 70 ms (enhanced fan-out), polled
+ * once a second (standard), so a record waits up to about a second before its first invocation. */
+static int produce_small(void *ctx, uint32_t p, uint64_t i, int64_t now_us, sl_produced_t *out, sl_error_t *err) {
+  (void)ctx, (void)p, (void)i, (void)now_us, (void)err;
+  *out = (sl_produced_t){"k", 1, "d", 1, NULL};
+  return SL_OK;
+}
+
+static int64_t longest_wait(sl_consumer_t consumer) {
+  static sl_producer_config_t producer = {50.0, SL_ARRIVALS_FIXED};
+  world_t w = {0, 0, 0, 0};
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.stream.name = "live";
+  c.stream.shard_count = 1;
+  c.producers = &producer;
+  c.producer_count = 1;
+  c.duration_us = 10 * SECOND;
+  c.mapping.consumer = consumer;
+  c.produce = produce_small;
+  c.invoke = invoke;
+  c.ctx = &w;
+  w.start_ms = c.start_ms;
+  sl_sim_t *sim;
+  sl_error_t err;
+  if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
+  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
+  assert_int_equal(w.delivered, 500);
+  sl_sim_destroy(sim);
+  return w.max_wait_ms;
+}
+
+static void fan_out_pushes_within_70_ms(void **state) {
+  (void)state;
+  int64_t efo = longest_wait(SL_CONSUMER_EFO), standard = longest_wait(SL_CONSUMER_STANDARD);
+  assert_true(efo <= SL_EFO_PROPAGATION_US / 1000);
+  assert_true(standard > 900 && standard <= 1000);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_60_mb_backlog_drains_at_2_mb_per_second),
       cmocka_unit_test(a_call_returns_at_most_10000_records),
+      cmocka_unit_test(fan_out_has_its_own_throughput),
+      cmocka_unit_test(fan_out_pushes_within_70_ms),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
