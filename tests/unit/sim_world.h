@@ -147,6 +147,8 @@ typedef struct run_s {
   uint32_t reshard_to;  /* 0: none */
   int32_t max_retries;  /* maximum_retry_attempts */
   int bisect;
+  int no_read_limits;   /* the stream's read limits off (0: on, the default) */
+  int efo;              /* the mapping reads through enhanced fan-out */
 } run_t;
 
 /* The configuration of a property run. producer and action are the caller's and must outlive sl_sim_create. */
@@ -157,6 +159,8 @@ static sl_sim_config_t run_config_of(world_t *w, const run_t *r, uint64_t seed, 
   c.stream.name = "sim";
   c.stream.shard_count = r->shards;
   c.stream.write_limits = 0;
+  c.stream.read_limits = !r->no_read_limits;
+  c.mapping.consumer = r->efo ? SL_CONSUMER_EFO : SL_CONSUMER_STANDARD;
   *producer = (sl_producer_config_t){r->rate, SL_ARRIVALS_POISSON};
   c.producers = producer;
   c.producer_count = 1;
@@ -284,6 +288,8 @@ static run_t random_run(world_t *w, uint64_t seed, double time_scale) {
   w->partial_rate = test_rand(&rng) % 2 ? 0.1 : 0;
   w->handler_us = (int64_t)((double)(10000 + (int64_t)(test_rand(&rng) % 500000)) * time_scale);
   if (w->handler_us < 1) w->handler_us = 1;
+  r.no_read_limits = test_rand(&rng) % 3 == 0; /* how the mapping reads: polled under limits, all, or pushed */
+  r.efo = !r.no_read_limits && test_rand(&rng) % 2;
   return r;
 }
 

@@ -98,7 +98,7 @@ static void sleepers_do_not_hold_threads(void **state) {
   world_init(&w, 3);
   w.keys = 10;
   w.handler_us = 300000;
-  run_t r = {1, 10, 1, 0, 0, SL_ORDERING_KEYS, 0, 100000, 400, 0, -1, 0};
+  run_t r = {1, 10, 1, 0, 0, SL_ORDERING_KEYS, 0, 100000, 400, 0, -1, 0, 0, 0};
   sl_sim_t *sim = run_real(&w, &r, 3, 1, real_invoke);
   const sl_summary_t *s = sl_sim_summary(sim);
   assert_int_equal(s->records_delivered, s->records_put);
@@ -122,7 +122,7 @@ static void stop_lets_running_invocations_finish(void **state) {
   world_init(&w, 4);
   w.keys = 5;
   w.handler_us = 100000;
-  run_t r = {1, 1, 10, 0, 0, SL_ORDERING_LANES, 0, 2000000, 200, 0, -1, 0};
+  run_t r = {1, 1, 10, 0, 0, SL_ORDERING_LANES, 0, 2000000, 200, 0, -1, 0, 0, 0};
   sl_sim_t *sim = run_real(&w, &r, 4, 0, stop_after_first);
   const sl_summary_t *s = sl_sim_summary(sim);
   assert_true(s->interrupted);

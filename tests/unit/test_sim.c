@@ -58,7 +58,7 @@ static void invariants_over_many_seeds(void **state) {
 
 static void same_seed_same_run(void **state) {
   (void)state;
-  run_t r = {4, 10, 100, 0, 0, SL_ORDERING_LANES, 0, 10000000, 300, 8, -1, 0};
+  run_t r = {4, 10, 100, 0, 0, SL_ORDERING_LANES, 0, 10000000, 300, 8, -1, 0, 0, 0};
   sl_summary_t first;
   size_t seconds = 0;
   sl_second_t series[64];
