@@ -110,11 +110,9 @@ static uint32_t scalings_in_day(sl_stream_t *s, int64_t now_ms) {
   return kept;
 }
 
-/* AWS's refusals for UpdateShardCount, and room to remember one more scaling. Messages of the target checks
- * are AWS's, as recorded by kinesalite; AWS's text for the rolling 24-hour limit is not recorded anywhere
- * shardlab could find, so that message is shardlab's own. */
-static int check_scaling(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err) {
-  uint32_t current = s->open_count, limit = s->config.update_shard_count_per_day;
+/* AWS's refusals of a target shard count (messages AWS's, as recorded by kinesalite). */
+static int check_target(const sl_stream_t *s, uint32_t target, sl_error_t *err) {
+  uint32_t current = s->open_count;
   if (target < 1)
     return sl_error_set(err, SL_EINVAL, "TargetShardCount %u is out of range: it must be at least 1", target);
   /* API UpdateShardCount: by default you cannot "Scale up to more than 10000 shards in a stream", "Scale up to
@@ -129,7 +127,15 @@ static int check_scaling(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_err
   if (2 * (uint64_t)target < current)
     return sl_error_set(err, SL_ELIMIT, "UpdateShardCount cannot scale down below half your current open shard "
                         "count. Current open shard count: %u, Target shard count: %u", current, target);
-  if (limit == 0) return SL_OK;
+  return SL_OK;
+}
+
+/* AWS's refusals for UpdateShardCount, and room to remember one more scaling. AWS's text for the rolling
+ * 24-hour limit is not recorded anywhere shardlab could find, so that message is shardlab's own. */
+static int check_scaling(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err) {
+  uint32_t limit = s->config.update_shard_count_per_day;
+  int rc = check_target(s, target, err);
+  if (rc != SL_OK || limit == 0) return rc;
   /* API UpdateShardCount: by default you cannot "Scale more than ten times per rolling 24-hour period per
    * stream" (update_shard_count_per_day). */
   if (scalings_in_day(s, now_ms) >= limit)
@@ -146,10 +152,8 @@ static int check_scaling(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_err
   return SL_OK;
 }
 
-int sl_stream_update_shard_count(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err) {
-  int rc = check_scaling(s, target, now_ms, err);
-  if (rc != SL_OK) return rc;
-  if (s->config.update_shard_count_per_day > 0) s->scalings[s->scaling_count++] = now_ms; /* room made above */
+/* Uniform scaling to target (checked). */
+static int scale_uniform(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err) {
   /* Uniform scaling: split wherever a target boundary falls inside a shard, then merge the pieces of each
    * target range. AWS does the same with splits and merges and notes that "this can cause short-lived shards
    * to be created, in addition to the final shards". */
@@ -171,4 +175,18 @@ int sl_stream_update_shard_count(sl_stream_t *s, uint32_t target, int64_t now_ms
     }
   }
   return sl__stream_changed(s, err);
+}
+
+int sl_stream_update_shard_count(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err) {
+  int rc = check_scaling(s, target, now_ms, err);
+  if (rc != SL_OK) return rc;
+  if (s->config.update_shard_count_per_day > 0) s->scalings[s->scaling_count++] = now_ms; /* room made above */
+  return scale_uniform(s, target, now_ms, err);
+}
+
+/* The service's own scaling of an on-demand stream: UpdateShardCount's target rules (at most double, at
+ * least half), not its per-day limit, which is a quota on the caller's calls; not counted in it either. */
+int sl__stream_scale_on_demand(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err) {
+  int rc = check_target(s, target, err);
+  return rc != SL_OK ? rc : scale_uniform(s, target, now_ms, err);
 }

@@ -20,6 +20,12 @@ void sl_stream_config_init(sl_stream_config_t *c) {
   c->read_bytes_per_second = 2u << 20; /* KDG quotas: "a maximum total data read rate of 2 MB per second" */
   c->update_shard_count_per_day = 10; /* API UpdateShardCount: "Scale more than ten times per rolling 24-hour
                                        * period per stream" is refused by default */
+  c->mode = SL_STREAM_PROVISIONED;
+  c->on_demand_scale_delay_s = 900;       /* KDG "Choose the data stream capacity mode": throttling "can occur if
+                                           * your traffic grows to more than double the previous peak within a
+                                           * 15-minute duration" */
+  c->on_demand_peak_window_s = 30 * 86400; /* KDG: the "previous peak write throughput observed in the last 30
+                                            * days" */
   c->account_id = SL_ACCOUNT_ID_DEFAULT;
   c->region = SL_REGION_DEFAULT;
 }
@@ -43,7 +49,11 @@ static int check_name(const char *name, sl_error_t *err) {
 static int check_config(const sl_stream_config_t *c, sl_error_t *err) {
   int rc = check_name(c->name, err);
   if (rc != SL_OK) return rc;
-  if (c->shard_count < 1 || c->shard_count > SL_STREAM_MAX_SHARDS)
+  if (c->mode != SL_STREAM_PROVISIONED && c->mode != SL_STREAM_ON_DEMAND)
+    return sl_error_set(err, SL_EINVAL, "StreamMode %d is neither PROVISIONED nor ON_DEMAND", (int)c->mode);
+  if (c->mode == SL_STREAM_ON_DEMAND && c->on_demand_peak_window_s < 1)
+    return sl_error_set(err, SL_EINVAL, "on_demand_peak_window must be at least 1 second");
+  if ((c->shard_count < 1 && c->mode != SL_STREAM_ON_DEMAND) || c->shard_count > SL_STREAM_MAX_SHARDS)
     return sl_error_set(err, SL_EINVAL, "ShardCount %u is out of range: it must be between 1 and %u",
                         c->shard_count, SL_STREAM_MAX_SHARDS);
   if (c->retention_hours < 24 || c->retention_hours > 8760)
@@ -86,17 +96,19 @@ int sl_stream_create(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t 
   sl_stream_t *s;
   int rc = sl_stream_create_empty(c, &s, err);
   if (rc != SL_OK) return rc;
-  for (uint32_t i = 0; i < c->shard_count; i++) {
+  if (s->config.shard_count == 0) s->config.shard_count = SL_STREAM_ON_DEMAND_SHARDS; /* on-demand's start */
+  uint32_t count = s->config.shard_count;
+  for (uint32_t i = 0; i < count; i++) {
     sl_hashkey_t start, end;
-    sl_hashkey_even_range(c->shard_count, i, &start, &end);
+    sl_hashkey_even_range(count, i, &start, &end);
     if (sl__stream_add_shard(s, start, end, -1, -1, c->created_ms) == NULL) {
       sl_stream_destroy(s);
-      return sl_error_set(err, SL_ENOMEM, "out of memory creating %u shards", c->shard_count);
+      return sl_error_set(err, SL_ENOMEM, "out of memory creating %u shards", count);
     }
   }
   if (sl__stream_reindex(s) != SL_OK) {
     sl_stream_destroy(s);
-    return sl_error_set(err, SL_ENOMEM, "out of memory creating %u shards", c->shard_count);
+    return sl_error_set(err, SL_ENOMEM, "out of memory creating %u shards", count);
   }
   *out = s;
   return SL_OK;
@@ -351,6 +363,19 @@ int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_err
                         current);
   s->config.retention_hours = hours;
   return sl__stream_changed(s, err);
+}
+
+void sl_stream_set_mode(sl_stream_t *s, sl_stream_mode_t mode) { s->config.mode = mode; }
+
+int sl_stream_mode_parse(const char *text, sl_stream_mode_t *out) {
+  if (text != NULL && strcmp(text, "PROVISIONED") == 0) *out = SL_STREAM_PROVISIONED;
+  else if (text != NULL && strcmp(text, "ON_DEMAND") == 0) *out = SL_STREAM_ON_DEMAND;
+  else return SL_EINVAL;
+  return SL_OK;
+}
+
+const char *sl_stream_mode_name(sl_stream_mode_t mode) {
+  return mode == SL_STREAM_ON_DEMAND ? "ON_DEMAND" : "PROVISIONED";
 }
 
 int sl_stream_read_take(sl_stream_t *s, uint32_t shard_index, int64_t now_ms) {

@@ -47,4 +47,8 @@ void sl__stream_close_shard(sl_shard_t *shard, int64_t now_ms);
 /* Rebuilds the hash-ordered index of open shards. SL_ENOMEM leaves the previous index. */
 int sl__stream_reindex(sl_stream_t *s);
 
+/* Uniform scaling by the service itself (on_demand.c): UpdateShardCount's target rules without its rolling
+ * 24-hour limit (reshard.c). */
+int sl__stream_scale_on_demand(sl_stream_t *s, uint32_t target, int64_t now_ms, sl_error_t *err);
+
 #endif

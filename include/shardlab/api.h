@@ -34,6 +34,10 @@ int sl_api_sync(sl_api_t *api, sl_error_t *err);
  * whole segments on disk too), except what a mapping still holds. *trimmed: records dropped. An error means a
  * segment file could not be deleted (the records are gone from memory anyway). */
 int sl_api_trim(sl_api_t *api, int64_t now_ms, uint64_t *trimmed, sl_error_t *err);
+/* On-demand streams (docs/semantics.md, "Capacity modes"): once a second at now_ms, feeds each on-demand
+ * stream's scaling policy the writes since the last call and applies its decisions (uniform scaling by the
+ * service). An error names the stream whose scaling failed; the others are still handled. */
+int sl_api_capacity(sl_api_t *api, int64_t now_ms, sl_error_t *err);
 void sl_api_destroy(sl_api_t *api);
 
 typedef struct sl_api_response_s {

@@ -24,9 +24,19 @@
 #define SL_GET_RECORDS_MAX_RECORDS 10000u     /* API GetRecords: at most 10,000 records a call */
 #define SL_GET_RECORDS_MAX_BYTES (10u << 20)  /* and at most 10 MiB ("up to 10 MB of data per call") */
 
+/* The capacity mode (API StreamModeDetails; KDG "Choose the data stream capacity mode"). An on-demand
+ * stream is scaled by the service: runtime/on_demand.h holds the policy, docs/semantics.md "Capacity modes". */
+typedef enum sl_stream_mode_e { SL_STREAM_PROVISIONED = 0, SL_STREAM_ON_DEMAND } sl_stream_mode_t;
+#define SL_STREAM_ON_DEMAND_SHARDS 4u  /* a new on-demand stream: 4 MB/s and 4,000 records/s of writes */
+
 typedef struct sl_stream_config_s {
   const char *name;              /* [a-zA-Z0-9_.-]{1,128} (API CreateStream: StreamName pattern) */
-  uint32_t shard_count;          /* 1..SL_STREAM_MAX_SHARDS */
+  uint32_t shard_count;          /* 1..SL_STREAM_MAX_SHARDS; 0 with on_demand: SL_STREAM_ON_DEMAND_SHARDS */
+  sl_stream_mode_t mode;         /* provisioned (default) or on-demand */
+  uint32_t on_demand_scale_delay_s;  /* on-demand: a shortfall is scaled away this long after it is seen
+                                      * (default 900: KDG's "within a 15-minute duration") */
+  uint32_t on_demand_peak_window_s;  /* on-demand: the previous peak is the highest second of this window
+                                      * (default 30 days, KDG) */
   uint32_t retention_hours;      /* 24..8760 (default 24, API IncreaseStreamRetentionPeriod) */
   int write_limits;              /* nonzero: enforce the per-shard write limits below (default on) */
   uint32_t records_per_second;   /* per-shard write limit in records (default 1,000, KDG quotas) */
@@ -113,6 +123,12 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
 /* Changes the retention period (API Increase/DecreaseStreamRetentionPeriod: increase must not shorten it,
  * decrease must not lengthen it; 24..8760 hours), with AWS's messages. */
 int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_error_t *err);
+
+/* Switches the capacity mode (API UpdateStreamMode); the shards stay as they are. Parses "PROVISIONED" and
+ * "ON_DEMAND" (SL_EINVAL otherwise). */
+void sl_stream_set_mode(sl_stream_t *s, sl_stream_mode_t mode);
+int sl_stream_mode_parse(const char *text, sl_stream_mode_t *out);
+const char *sl_stream_mode_name(sl_stream_mode_t mode); /* "PROVISIONED", "ON_DEMAND" */
 
 /* Drops records older than the retention period, except those a hold (below) still uses. Returns how many
  * were dropped (also counted per shard). */

@@ -212,6 +212,7 @@ static const struct {
     {"SplitShard", sl__api_split_shard},
     {"MergeShards", sl__api_merge_shards},
     {"UpdateShardCount", sl__api_update_shard_count},
+    {"UpdateStreamMode", sl__api_update_stream_mode},
     {"IncreaseStreamRetentionPeriod", sl__api_increase_retention},
     {"DecreaseStreamRetentionPeriod", sl__api_decrease_retention},
     {"AddTagsToStream", sl__api_add_tags},

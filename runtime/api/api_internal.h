@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "on_demand.h"
 #include "shardlab/api.h"
 #include "shardlab/stream.h"
 
@@ -13,6 +14,9 @@ typedef struct api_stream_s {
   json_t *tags;          /* {"key": "value"} */
   int pinned;            /* a mapping consumes it: it cannot be deleted */
   sl_store_t *store;     /* with a data_dir: the store that owns the stream */
+  sl_on_demand_t on_demand;  /* an on-demand stream's scaling policy (api_capacity.c; attached on first use) */
+  uint32_t mode_switches;    /* UpdateStreamMode calls that switched the mode */
+  int64_t mode_switched_ms[2]; /* when the last two did (the first min(mode_switches, 2) are valid) */
 } api_stream_t;
 
 struct sl_api_s {
@@ -22,6 +26,7 @@ struct sl_api_s {
   api_stream_t *streams;
   size_t count, cap;
   unsigned char iterator_key[32];  /* HMAC key that makes shard iterators unforgeable */
+  int64_t capacity_ms;   /* when sl_api_capacity last stepped the on-demand streams (0: never) */
 };
 
 /* A request being handled: its body, the time, and the validation errors found so far. */
@@ -57,6 +62,10 @@ int sl__api_store_create(sl_api_t *api, const sl_stream_config_t *c, api_stream_
 int sl__api_store_reopen_all(sl_api_t *api, sl_error_t *err);
 void sl__api_store_release(sl_api_t *api, api_stream_t *st, int remove_files);
 
+/* StreamModeDetails of the request (api_capacity.c): 1 and *out when given, 0 when absent (required: a
+ * validation error), -1 after an error response (not an object, an unknown StreamMode). */
+int sl__api_stream_mode(api_request_t *r, int required, sl_stream_mode_t *out);
+
 /* The operations, by file. */
 void sl__api_create_stream(api_request_t *r);
 void sl__api_delete_stream(api_request_t *r);
@@ -67,6 +76,7 @@ void sl__api_list_shards(api_request_t *r);
 void sl__api_split_shard(api_request_t *r);
 void sl__api_merge_shards(api_request_t *r);
 void sl__api_update_shard_count(api_request_t *r);
+void sl__api_update_stream_mode(api_request_t *r);  /* api_capacity.c */
 void sl__api_increase_retention(api_request_t *r);
 void sl__api_decrease_retention(api_request_t *r);
 void sl__api_add_tags(api_request_t *r);

@@ -120,10 +120,36 @@ static int text(reader_t *r, int idx, const char *path, const char *field, const
 
 static char *beside(const char *dir, const char *path);
 
+/* stream.mode: "provisioned" (default) or "on_demand" (docs/semantics.md, "Capacity modes"), with the
+ * on-demand policy's settings. AWS's CreateStream takes ShardCount for provisioned streams only: an on-demand
+ * stream starts with 4 shards and scales itself, so stream.shards is refused with it. */
+static int read_mode(reader_t *r, int idx, sl_stream_config_t *s) {
+  const char *mode = NULL;
+  int rc = text(r, idx, "stream", "mode", &mode);
+  int shards_given = lua_getfield(r->L, idx, "shards") != LUA_TNIL;
+  lua_pop(r->L, 1);
+  if (rc == SL_OK) rc = whole(r, idx, "stream", "on_demand_scale_delay", 0, 1e6, &s->on_demand_scale_delay_s);
+  if (rc == SL_OK) rc = whole(r, idx, "stream", "on_demand_peak_window", 1, 31536000, &s->on_demand_peak_window_s);
+  if (rc != SL_OK) return rc;
+  const char *tuned = lua_getfield(r->L, idx, "on_demand_scale_delay") != LUA_TNIL ? "on_demand_scale_delay" : NULL;
+  if (lua_getfield(r->L, idx, "on_demand_peak_window") != LUA_TNIL) tuned = "on_demand_peak_window";
+  lua_pop(r->L, 2);
+  if (mode == NULL || strcmp(mode, "provisioned") == 0)
+    return tuned ? bad(r, "stream", tuned, "needs stream.mode = \"on_demand\"") : SL_OK;
+  if (strcmp(mode, "on_demand") != 0) return bad(r, "stream", "mode", "must be \"provisioned\" or \"on_demand\"");
+  if (shards_given)
+    return bad(r, "stream", "shards", "cannot be given with mode = \"on_demand\": an on-demand stream starts with 4 "
+               "shards and scales itself (AWS's CreateStream takes ShardCount for provisioned streams only)");
+  s->mode = SL_STREAM_ON_DEMAND;
+  s->shard_count = SL_STREAM_ON_DEMAND_SHARDS;
+  return SL_OK;
+}
+
 static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
   static const char *const fields[] = {"name", "shards", "write_limits", "read_limits", "retention_hours",
                                        "max_record_size_kib", "records_per_second", "bytes_per_second", "data_dir",
-                                       "fsync", "fsync_interval", "update_shard_count_per_day", NULL};
+                                       "fsync", "fsync_interval", "update_shard_count_per_day", "mode",
+                                       "on_demand_scale_delay", "on_demand_peak_window", NULL};
   sl_stream_config_t *s = &e->sim.stream;
   int rc = only(r, idx, "stream", fields);
   if (rc == SL_OK) rc = text(r, idx, "stream", "name", &s->name);
@@ -135,6 +161,7 @@ static int read_stream(reader_t *r, int idx, sl_experiment_t *e) {
   if (rc == SL_OK) rc = whole(r, idx, "stream", "records_per_second", 1, 1e9, &s->records_per_second);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "bytes_per_second", 1, 4e9, &s->bytes_per_second);
   if (rc == SL_OK) rc = whole(r, idx, "stream", "update_shard_count_per_day", 0, 1e6, &s->update_shard_count_per_day);
+  if (rc == SL_OK) rc = read_mode(r, idx, s);
   /* Durable storage (docs/storage.md): a folder beside the experiment file, and its fsync policy. */
   const char *data_dir = NULL, *fsync = NULL;
   if (rc == SL_OK) rc = text(r, idx, "stream", "data_dir", &data_dir);

@@ -55,8 +55,9 @@ void sl_server_config_init(sl_server_config_t *c) {
   c->sync_interval_ms = 0;
 }
 
-/* Once a second (or every sync interval): durable streams' group commit, and retention for every stream
- * (records older than a stream's retention period are trimmed, as Kinesis trims them). */
+/* Once a second (or every sync interval): durable streams' group commit, retention for every stream
+ * (records older than a stream's retention period are trimmed, as Kinesis trims them), and the scaling of
+ * on-demand streams (sl_api_capacity steps at most once a second). */
 static void on_housekeeping(uv_timer_t *t) {
   sl_server_t *s = t->data;
   sl_error_t err;
@@ -64,6 +65,7 @@ static void on_housekeeping(uv_timer_t *t) {
   if (sl_api_sync(s->api, &err) != SL_OK) fprintf(stderr, "shardlab serve: %s\n", err.message);
   if (sl_api_trim(s->api, sl_clock_wall_ms(), &trimmed, &err) != SL_OK)
     fprintf(stderr, "shardlab serve: retention: %s\n", err.message);
+  if (sl_api_capacity(s->api, sl_clock_wall_ms(), &err) != SL_OK) fprintf(stderr, "shardlab serve: %s\n", err.message);
 }
 
 static void conn_closed(uv_handle_t *h) {

@@ -1,5 +1,6 @@
 /* sim.c - an experiment run: its configuration and checks, the stream and the mapping it hosts (scheduling
- * the mapping's callbacks on its event queue), scripted resharding, the event loop of the virtual clock and
+ * the mapping's callbacks on its event queue), scripted resharding (an on-demand stream's own scaling is in
+ * sim_capacity.c), the event loop of the virtual clock and
  * the steps the real clock drives, and the end of the run (everything delivered after the producers stop, or
  * the drain timeout). Producers are in sim_producers.c, metrics in sim_metrics.c. */
 #include <math.h>
@@ -99,6 +100,7 @@ void sl_sim_destroy(sl_sim_t *sim) {
   if (sim == NULL) return;
   sl__sim_producers_free(sim);
   sl_esm_destroy(sim->esm);
+  sl__sim_capacity_free(sim);
   sl_event_queue_free(&sim->events);
   if (sim->config.existing_stream == NULL) sl_stream_destroy(sim->stream);
   for (size_t i = 0; i < sim->shard_series_cap; i++) free(sim->shard_series[i].seconds);
@@ -131,6 +133,7 @@ static int handle(sl_sim_t *sim, const sl_event_t *e) {
   switch (e->type) {
   case EV_PRODUCE: return sl__sim_produce(sim, e->arg);
   case EV_ACTION: return reshard(sim, e->arg);
+  case EV_CAPACITY: return sl__sim_capacity(sim);
   default: return sl_esm_event(sim->esm, sim->now, (int)e->type, e->arg);
   }
 }
@@ -150,6 +153,7 @@ int sl_sim_begin(sl_sim_t *sim, sl_error_t *err) {
   }
   for (uint32_t a = 0; rc == SL_OK && a < sim->config.action_count; a++)
     rc = sl_event_queue_push(&sim->events, sim->config.actions[a].at_us, EV_ACTION, a);
+  if (rc == SL_OK) rc = sl__sim_capacity_begin(sim); /* an on-demand stream: scaled every second */
   if (rc != SL_OK && !failed(sim)) {
     sim->failed = 1;
     sl_error_set(&sim->error, rc, "out of memory starting the run");

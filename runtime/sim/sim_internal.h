@@ -10,7 +10,7 @@
 #include "sim/event_queue.h"
 
 /* The simulation's own events; the mapping's (SL_ESM_EV_*) come first. */
-enum { EV_PRODUCE = SL_ESM_EV_TYPES, EV_ACTION };
+enum { EV_PRODUCE = SL_ESM_EV_TYPES, EV_ACTION, EV_CAPACITY };
 
 typedef struct sl__producer_s {
   sl_producer_config_t config;
@@ -45,6 +45,7 @@ struct sl_sim_s {
   int failed;
   int stopping;               /* sl_sim_stop: no new records, no new batches */
   int64_t checkpoint_second;  /* the second the checkpoint callback last ran in */
+  struct sl_on_demand_s *on_demand; /* an on-demand stream the run owns: its scaling policy (sim_capacity.c) */
 };
 
 /* sim_producers.c */
@@ -52,6 +53,11 @@ int64_t sl__sim_next_arrival(sl_sim_t *sim, uint32_t p, uint64_t i, int64_t afte
 int sl__sim_produce(sl_sim_t *sim, uint32_t p);                      /* EV_PRODUCE */
 int sl__sim_producers_idle(const sl_sim_t *sim);                     /* no record waits for its retry */
 void sl__sim_producers_free(sl_sim_t *sim);
+
+/* sim_capacity.c: an on-demand stream's scaling, fed every second of the run (EV_CAPACITY) */
+int sl__sim_capacity_begin(sl_sim_t *sim);                           /* SL_ENOMEM */
+int sl__sim_capacity(sl_sim_t *sim);                                 /* EV_CAPACITY */
+void sl__sim_capacity_free(sl_sim_t *sim);
 
 /* sim_metrics.c */
 sl_second_t *sl__sim_second_at(sl_sim_t *sim, int64_t at_us);        /* NULL when out of memory */

@@ -160,6 +160,44 @@ except botocore.exceptions.ClientError as e:
           "more than 10 times per rolling 24-hour period" in e.response["Error"]["Message"], e.response["Error"])
 k.delete_stream(StreamName="sdk")
 
+# --- capacity modes (docs/semantics.md, "Capacity modes") -----------------------------------------------------
+# An ON_DEMAND stream takes no ShardCount and starts with 4 shards (AWS: 4 MB/s and 4,000 records/s of
+# writes); the others are PROVISIONED; UpdateStreamMode switches the mode, keeping the shards, twice within
+# 24 hours (AWS's limit), then LimitExceededException.
+k.create_stream(StreamName="od", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+summary = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+check(summary["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"} and summary["OpenShardCount"] == 4, summary)
+desc = k.describe_stream(StreamName="od")["StreamDescription"]
+check(desc["StreamModeDetails"]["StreamMode"] == "ON_DEMAND" and len(desc["Shards"]) == 4, desc["StreamModeDetails"])
+conn = http.client.HTTPConnection("127.0.0.1", port)  # this boto3 predates ListStreams' StreamSummaries
+conn.request("POST", "/", body="{}", headers={"X-Amz-Target": "Kinesis_20131202.ListStreams",
+                                              "Content-Type": "application/x-amz-json-1.1"})
+listed = json.loads(conn.getresponse().read())["StreamSummaries"]
+conn.close()
+check([s["StreamModeDetails"]["StreamMode"] for s in listed if s["StreamName"] == "od"] == ["ON_DEMAND"], listed)
+k.create_stream(StreamName="prov", ShardCount=2)
+check(k.describe_stream_summary(StreamName="prov")["StreamDescriptionSummary"]["StreamModeDetails"] ==
+      {"StreamMode": "PROVISIONED"}, "a provisioned stream's StreamModeDetails")
+arn = summary["StreamARN"]
+for mode in ["PROVISIONED", "ON_DEMAND"]:
+    k.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": mode})
+    after = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    check(after["StreamModeDetails"]["StreamMode"] == mode and after["OpenShardCount"] == 4, after)
+for call, code in [(lambda: k.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "PROVISIONED"}),
+                    "LimitExceededException"),
+                   (lambda: k.create_stream(StreamName="od2", ShardCount=2,
+                                            StreamModeDetails={"StreamMode": "ON_DEMAND"}), "InvalidArgumentException"),
+                   (lambda: k.update_stream_mode(StreamARN=arn.replace("/od", "/none"),
+                                                 StreamModeDetails={"StreamMode": "ON_DEMAND"}),
+                    "ResourceNotFoundException")]:
+    try:
+        call()
+        check(False, f"boto3: no {code}")
+    except botocore.exceptions.ClientError as e:
+        check(e.response["Error"]["Code"] == code, f"boto3: {e.response['Error']} instead of {code}")
+k.delete_stream(StreamName="od")
+k.delete_stream(StreamName="prov")
+
 # --- HTTP: keep-alive, and the size limit -------------------------------------------------------------------
 conn = http.client.HTTPConnection("127.0.0.1", port)
 headers = {"X-Amz-Target": "Kinesis_20131202.ListStreams", "Content-Type": "application/x-amz-json-1.1"}

@@ -123,5 +123,18 @@ expect_failure "actions[3]: UpdateShardCount cannot scale stream shardlab-stream
 sed 's/update_shard_count_per_day = 2/update_shard_count_per_day = 3/' "$data/scaling_per_day.lua" |
   sed "s#\.\./handlers/#$src/tests/data/handlers/#" >"$tmp/scaling_3.lua"
 "$shardlab" run "$tmp/scaling_3.lua" >/dev/null 2>"$tmp/err" || fail "three scalings allowed exited $?: $(cat "$tmp/err")"
+# On-demand streams (docs/semantics.md, "Capacity modes"): 4 shards to start (AWS: 4,000 records/s), scaled by
+# the service while 6,000 records/s arrive; every record delivered once. A shard count is refused with it.
+(cd "$data" && "$shardlab" run on_demand.lua --json "$tmp/on_demand.json" >/dev/null 2>"$tmp/err") ||
+  fail "on_demand.lua exited $?: $(cat "$tmp/err")"
+python3 - "$tmp/on_demand.json" <<'PY' || fail "on-demand numbers"
+import json, sys
+s = json.load(open(sys.argv[1]))["experiments"][0]["summary"]
+assert len(s["shards"]) > 4, len(s["shards"])                  # it scaled past its first 4 shards
+assert s["records_throttled"] > 0, s                           # 6,000 > 4 x 1,000 until it had
+assert s["records_put"] > 6000 * 15 * 9 // 10, s               # and then took nearly all of it
+assert s["records_delivered"] == s["records_put"] and s["duplicate_deliveries"] == 0, s
+PY
+expect_failure "stream.shards cannot be given with mode = \"on_demand\"" "$data/on_demand_shards.lua"
 
 finish

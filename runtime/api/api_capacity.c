@@ -1,0 +1,100 @@
+/* api_capacity.c - capacity modes of served streams (docs/semantics.md, "Capacity modes"): StreamModeDetails
+ * in requests, UpdateStreamMode, and the once-a-second scaling of on-demand streams by wall time (the
+ * server's housekeeping calls sl_api_capacity). The policy is on_demand.h's, as in experiments. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+#define DAY_MS INT64_C(86400000)
+
+int sl__api_stream_mode(api_request_t *r, int required, sl_stream_mode_t *out) {
+  json_t *details = json_object_get(r->body, "StreamModeDetails");
+  if (details == NULL || json_is_null(details)) {
+    if (!required) return 0;
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value null at 'streamModeDetails' "
+                 "failed to satisfy constraint: Member must not be null");
+    return -1;
+  }
+  json_t *mode = json_is_object(details) ? json_object_get(details, "StreamMode") : NULL;
+  const char *text = json_is_string(mode) ? json_string_value(mode) : NULL;
+  if (text == NULL) {
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value null at "
+                 "'streamModeDetails.streamMode' failed to satisfy constraint: Member must not be null");
+    return -1;
+  }
+  if (sl_stream_mode_parse(text, out) != SL_OK) { /* API StreamModeDetails: Valid Values: PROVISIONED | ON_DEMAND */
+    sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value '%.100s' at "
+                 "'streamModeDetails.streamMode' failed to satisfy constraint: Member must satisfy enum value set: "
+                 "[PROVISIONED, ON_DEMAND]", text);
+    return -1;
+  }
+  return 1;
+}
+
+/* The served stream with this ARN, or an error response (ResourceNotFoundException) and NULL. */
+static api_stream_t *by_arn(api_request_t *r, const char *arn) {
+  for (size_t i = 0; i < r->api->count; i++) {
+    char mine[512];
+    sl__api_stream_arn(r->api->streams[i].stream, mine, sizeof mine);
+    if (strcmp(mine, arn) == 0) return &r->api->streams[i];
+  }
+  const char *slash = strrchr(arn, '/');
+  sl__api_fail(r, 400, "ResourceNotFoundException", "Stream %.128s under account %s not found.",
+               slash ? slash + 1 : arn, r->api->account_id);
+  return NULL;
+}
+
+/* Mode switches in the 24 hours before now_ms (at most the two remembered). */
+static uint32_t switches_in_day(const api_stream_t *st, int64_t now_ms) {
+  uint32_t n = 0;
+  if (st->mode_switches >= 1 && now_ms - st->mode_switched_ms[1] < DAY_MS) n++;
+  if (st->mode_switches >= 2 && now_ms - st->mode_switched_ms[0] < DAY_MS) n++;
+  return n;
+}
+
+/* API UpdateStreamMode. KDG ("Choose the data stream capacity mode"): "You can switch between on-demand and
+ * provisioned capacity modes for each data stream in your account twice within 24 hours", and the stream
+ * "retains whatever shard count it had before the transition" either way. The LimitExceededException text
+ * is shardlab's own (AWS's is not recorded anywhere shardlab could find); asking for the mode the stream
+ * already has succeeds and is not counted as a switch (shardlab's choice). */
+void sl__api_update_stream_mode(api_request_t *r) {
+  const char *arn = sl__api_string(r, "StreamARN", "streamARN", 1, 1, 2048);
+  if (sl__api_validation_failed(r)) return;
+  sl_stream_mode_t mode;
+  if (sl__api_stream_mode(r, 1, &mode) < 0) return;
+  api_stream_t *st = by_arn(r, arn);
+  if (st == NULL) return;
+  if (sl_stream_config(st->stream)->mode == mode) {
+    sl__api_ok(r, NULL);
+    return;
+  }
+  if (switches_in_day(st, r->now_ms) >= 2) {
+    sl__api_fail(r, 400, "LimitExceededException", "Stream %s under account %s has switched its capacity mode twice "
+                 "in the last 24 hours: at most two switches are allowed within 24 hours.",
+                 sl_stream_name(st->stream), r->api->account_id);
+    return;
+  }
+  st->mode_switched_ms[0] = st->mode_switched_ms[1];
+  st->mode_switched_ms[1] = r->now_ms;
+  st->mode_switches++;
+  sl_stream_set_mode(st->stream, mode);
+  if (mode == SL_STREAM_ON_DEMAND) sl_on_demand_attach(&st->on_demand, st->stream); /* a peak from now on */
+  sl__api_ok(r, NULL);
+}
+
+int sl_api_capacity(sl_api_t *api, int64_t now_ms, sl_error_t *err) {
+  int first = SL_OK;
+  if (api->capacity_ms != 0 && now_ms - api->capacity_ms < 1000) return SL_OK; /* at most once a second */
+  api->capacity_ms = now_ms;
+  for (size_t i = 0; i < api->count; i++) {
+    api_stream_t *st = &api->streams[i];
+    if (sl_stream_config(st->stream)->mode != SL_STREAM_ON_DEMAND) continue;
+    uint32_t scaled_to;
+    sl_error_t why;
+    int rc = sl_on_demand_step(&st->on_demand, st->stream, now_ms, &scaled_to, &why);
+    if (rc != SL_OK && first == SL_OK)
+      first = sl_error_set(err, rc, "on-demand scaling of stream %s: %s", sl_stream_name(st->stream), why.message);
+  }
+  return first;
+}
