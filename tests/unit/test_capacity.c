@@ -3,7 +3,7 @@
  * (KDG, "Choose the data stream capacity mode"): a new on-demand stream takes 4,000 records/s (4 shards of
  * 1,000), and accommodates double its previous peak; a provisioned shard takes 1,000 records/s. The served
  * streams' scaling (sl_api_capacity) is checked here too, with the API's clock in the test's hands. */
-#include "test_support.h"
+#include "test_sim_support.h"
 
 #include <stdlib.h>
 
@@ -88,11 +88,7 @@ static sl_sim_t *run(const run_t *r, world_t *w) {
   c.produce = produce;
   c.invoke = invoke;
   c.ctx = w;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
-  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
-  return sim;
+  return test_sim_run(&c);
 }
 
 static void world_free(world_t *w) {

@@ -2,7 +2,7 @@
  * FilteredOutEventCount, FailedInvokeEventCount, DroppedEventCount, OnFailureDestinationDeliveredEventCount)
  * on small runs whose expected counts follow from AWS's definitions and the run's settings, computed here:
  * N records, batches of B, a handler that fails in a known way, retries R. */
-#include "test_support.h"
+#include "test_sim_support.h"
 
 #include <stdlib.h>
 
@@ -70,11 +70,7 @@ static sl_sim_t *run(run_ctx *r, uint32_t batch_size, int32_t retries, sl_on_fai
   c.invoke = invoke;
   c.on_failure = on_failure;
   c.ctx = r;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
-  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
-  return sim;
+  return test_sim_run(&c);
 }
 
 /* The per-second counts add up to the summary's. */

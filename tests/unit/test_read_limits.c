@@ -5,7 +5,7 @@
  * call's overdraft are all that can come ahead of the rate; a backlog of N small records needs
  * ceil(N / 10,000) calls, 200 ms apart. An enhanced fan-out mapping has 2 MiB a second of its own and gets
  * records within AWS's 70 ms. */
-#include "test_support.h"
+#include "test_sim_support.h"
 
 #include <stdlib.h>
 
@@ -73,11 +73,7 @@ static sl_sim_t *consume_as(sl_stream_t *stream, world_t *w, sl_consumer_t consu
   c.produce = produce;
   c.invoke = invoke;
   c.ctx = w;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
-  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
-  return sim;
+  return test_sim_run(&c);
 }
 
 static sl_sim_t *consume(sl_stream_t *stream, world_t *w) { return consume_as(stream, w, SL_CONSUMER_STANDARD); }
@@ -170,10 +166,7 @@ static int64_t longest_wait(sl_consumer_t consumer) {
   c.invoke = invoke;
   c.ctx = &w;
   w.start_ms = c.start_ms;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
-  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
+  sl_sim_t *sim = test_sim_run(&c);
   assert_int_equal(w.delivered, 500);
   sl_sim_destroy(sim);
   return w.max_wait_ms;

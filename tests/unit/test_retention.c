@@ -2,7 +2,7 @@
  * expires") a batch that always fails holds its shard until its records are older than the stream's
  * retention, then they expire (counted, not sent to the destination, not dropped) and the shard moves on. The
  * expected times come from the settings: retention hours x 3600 s after each record's arrival. */
-#include "test_support.h"
+#include "test_sim_support.h"
 
 #include <stdlib.h>
 
@@ -65,11 +65,7 @@ static sl_sim_t *run(world_t *w, uint32_t retention_hours, int64_t drain_us, uin
   c.invoke = invoke;
   c.on_failure = destination;
   c.ctx = w;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
-  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
-  return sim;
+  return test_sim_run(&c);
 }
 
 /* A poison record (the first) with default retries and a drain longer than the retention: the stall ends when
@@ -149,10 +145,7 @@ static void a_mapping_on_a_shared_stream_holds_its_records(void **state) {
   c.produce = produce;
   c.invoke = invoke;
   c.ctx = &w;
-  sl_sim_t *sim;
-  sl_error_t err;
-  if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
-  if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
+  sl_sim_t *sim = test_sim_run(&c);
   uint64_t next = 0, frontier = 0;
   assert_true(sl_sim_checkpoint(sim, 0, &next, &frontier));
   uint64_t held_from = next; /* the mapping's first record not done: nothing was delivered */
