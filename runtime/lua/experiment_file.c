@@ -178,3 +178,54 @@ int sl_experiment_file_finish(sl_experiment_file_t *f, size_t i, int rc, json_t 
   f->slots[i].run = NULL;
   return rc;
 }
+
+/* --- opened for its first experiment (route --stream) ------------------------------------------------------ */
+
+/* What sl.run raises in a file opened by sl_experiment_file_open_first: the top level stops there. */
+static const char first_stop[] = "shardlab: the file's first experiment is found (sl.run is not run here)";
+
+/* sl.run{...} when only the first experiment is wanted: the table is declared instead of run (after those
+ * sl.experiment declared before it) and the top level stops, since what follows may use the run's results. */
+static int run_declares(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  sl_lua_push_experiments(L);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  *(int *)lua_touserdata(L, lua_upvalueindex(1)) = 1;
+  lua_pushstring(L, first_stop);
+  return lua_error(L);
+}
+
+int sl_experiment_file_open_first(const char *path, sl_experiment_file_t **out) {
+  *out = NULL;
+  sl_experiment_file_t *f = calloc(1, sizeof *f);
+  if (f == NULL) return SL_ENOMEM;
+  f->path = strdup(path);
+  f->dir = strdup(path);
+  if (f->dir != NULL) sl_path_dir(f->dir, strlen(f->dir) + 1);
+  if (f->path != NULL && f->dir != NULL) f->L = sl_experiment_state(&f->host, f->dir);
+  if (f->L == NULL) {
+    sl_experiment_file_close(f);
+    return SL_ENOMEM;
+  }
+  luaL_requiref(f->L, "shardlab", sl_luaopen_shardlab, 0);
+  int *stopped = lua_newuserdatauv(f->L, sizeof *stopped, 0);
+  *stopped = 0;
+  lua_pushcclosure(f->L, run_declares, 1);
+  lua_setfield(f->L, -2, "run");
+  lua_pop(f->L, 1);
+  int status = luaL_loadfilex(f->L, path, "t");
+  if (status == LUA_OK) status = sl_env_pcall(f->L, 0, 0);
+  const char *message = status != LUA_OK ? lua_tostring(f->L, -1) : NULL;
+  if (*stopped && message != NULL && strncmp(message, first_stop, sizeof first_stop - 1) == 0) {
+    lua_pop(f->L, 1); /* stopped at its first sl.run, as intended */
+    status = LUA_OK;
+  }
+  int rc = status == LUA_OK ? collect(f) : load_failed(f);
+  if (rc == SL_ENOMEM) {
+    sl_experiment_file_close(f);
+    return SL_ENOMEM;
+  }
+  *out = f;
+  return rc;
+}

@@ -87,4 +87,10 @@ int sl_experiment_file_serve(sl_experiment_file_t *f, size_t i, sl_real_t *drive
  * building the results or closing the files; SL_EINVAL with *result NULL when experiment i was not started. */
 int sl_experiment_file_finish(sl_experiment_file_t *f, size_t i, int rc, json_t **result, sl_error_t *err);
 
+/* Opens the file for its first experiment only (`route --stream`), as sl_experiment_file_open with settings
+ * NULL does, except that sl.run{...} is defined: the first call declares its table (after the experiments
+ * sl.experiment declared before it) instead of running it, and stops the top level there, without an error.
+ * Experiment 0 is then the first the file declares or runs. */
+int sl_experiment_file_open_first(const char *path, sl_experiment_file_t **out);
+
 #endif

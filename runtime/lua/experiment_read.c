@@ -23,7 +23,42 @@ static int bad(reader_t *r, const char *path, const char *field, const char *wha
   return sl_error_set(r->err, SL_EINVAL, "experiment '%s': %s%s%s %s", r->e->name, path, *path ? "." : "", field, what);
 }
 
-/* Refuses fields of the table at idx that are not in allowed (NULL-terminated). */
+/* The known field closest to the unknown name k, for "did you mean": an edit distance (insertions, deletions,
+ * substitutions and swaps of neighbours) of at most 2 and less than k's length, or else a name that k begins
+ * (or that begins k), at least 3 characters long. NULL when none is close. */
+static const char *closest(const char *k, const char *const *allowed) {
+  enum { MAX = 64 };
+  size_t n = strlen(k);
+  if (n == 0 || n > MAX) return NULL;
+  const char *best = NULL;
+  size_t best_score = 3; /* 0..2: the distance; 3: a prefix match */
+  for (const char *const *a = allowed; *a; a++) {
+    size_t m = strlen(*a);
+    if (m > MAX) continue;
+    unsigned char d[MAX + 1][MAX + 1];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (unsigned char)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (unsigned char)j;
+    for (size_t i = 1; i <= n; i++)
+      for (size_t j = 1; j <= m; j++) {
+        size_t v = d[i - 1][j - 1] + (k[i - 1] != (*a)[j - 1]);
+        if (d[i - 1][j] + 1u < v) v = d[i - 1][j] + 1u;
+        if (d[i][j - 1] + 1u < v) v = d[i][j - 1] + 1u;
+        if (i > 1 && j > 1 && k[i - 1] == (*a)[j - 2] && k[i - 2] == (*a)[j - 1] && d[i - 2][j - 2] + 1u < v)
+          v = d[i - 2][j - 2] + 1u;
+        d[i][j] = (unsigned char)v;
+      }
+    size_t score = d[n][m] <= 2 && d[n][m] < n ? d[n][m] : 4;
+    size_t shorter = n < m ? n : m;
+    if (score == 4 && shorter >= 3 && strncmp(k, *a, shorter) == 0) score = 3;
+    if (score < best_score || (score == 3 && best == NULL)) {
+      best = *a;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+/* Refuses fields of the table at idx that are not in allowed (NULL-terminated), naming the closest known one. */
 static int only(reader_t *r, int idx, const char *path, const char *const *allowed) {
   lua_State *L = r->L;
   lua_pushnil(L);
@@ -38,10 +73,12 @@ static int only(reader_t *r, int idx, const char *path, const char *const *allow
     int ok = 0;
     for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, k) == 0;
     if (!ok) {
-      char what[64];
+      char what[64], why[128] = "is not a known field";
       snprintf(what, sizeof what, "%s", k);
+      const char *near = closest(k, allowed);
+      if (near != NULL) snprintf(why, sizeof why, "is not a known field; did you mean \"%s\"?", near);
       lua_pop(L, 1);
-      return bad(r, path, what, "is not a known field");
+      return bad(r, path, what, why);
     }
   }
   return SL_OK;

@@ -66,9 +66,16 @@ expect_usage "--shards needs a number" "$shardlab" route --shards
 expect_usage "argument 2: PartitionKey has 0 characters" "$shardlab" route --shards 3 a ""
 expect_usage "PartitionKey has 257 characters" "$shardlab" route --shards 3 "$(printf 'k%.0s' {1..257})"
 expect_usage "unknown command 'rout'" "$shardlab" rout
-out=$(printf 'a\n\nb\n' | "$shardlab" route --shards 3 2>&1); status=$?
-[ "$status" -eq 2 ] || fail "empty stdin line exited $status"
-[[ "$out" == *"stdin line 2: PartitionKey has 0 characters"* ]] || fail "empty stdin line message: $out"
+# Empty stdin lines (a blank line between keys, a trailing blank line, a CRLF blank line) are no keys: skipped
+# silently, and line numbers in messages still count them.
+out=$(printf 'a\n\nb\n\n\r\n' | "$shardlab" route --shards 3 2>&1); status=$?
+[ "$status" -eq 0 ] || fail "empty stdin lines exited $status: $out"
+[ "$out" == "$("$shardlab" route --shards 3 a b)" ] || fail "empty stdin lines: got $out"
+out=$(printf '' | "$shardlab" route --shards 3 2>&1); status=$?
+[ "$status" -eq 0 ] && [ -z "$out" ] || fail "empty stdin: status $status, '$out'"
+out=$(printf 'a\n\n\xff\n' | "$shardlab" route --shards 3 2>&1); status=$?
+[ "$status" -eq 2 ] && [[ "$out" == *"stdin line 3: PartitionKey is not valid UTF-8"* ]] ||
+  fail "line numbers after an empty line: status $status, $out"
 out=$(printf 'a\n\xff\n' | "$shardlab" route --shards 3 2>&1); status=$?
 [ "$status" -eq 2 ] && [[ "$out" == *"stdin line 2: PartitionKey is not valid UTF-8"* ]] ||
   fail "invalid UTF-8 on stdin: status $status, $out"
@@ -81,8 +88,81 @@ for pair in "seed_question.lua 4" "poison_pill.lua 2" "tumbling_window.lua 1"; d
   b=$("$shardlab" route --shards "$2" "${keys[@]}")
   [ "$a" == "$b" ] || fail "--stream $1 differs from --shards $2"
 done
+# Files that run experiments with sl.run: route does not run them; the top level stops at the first sl.run,
+# whose stream counts when no sl.experiment came before it.
+for pair in "examples/smallest_pf.lua 2" "tests/data/route/run_first.lua 3" "tests/data/route/declared_first.lua 5"; do
+  set -- $pair
+  a=$("$shardlab" route --stream "$src/$1" "${keys[@]}" 2>&1) || fail "--stream $1 exited $?: $a"
+  b=$("$shardlab" route --shards "$2" "${keys[@]}")
+  [ "$a" == "$b" ] || fail "--stream $1 differs from --shards $2: $a"
+done
 out=$("$shardlab" route --stream "$src/tests/data/experiments/none.lua" a 2>&1); status=$?
 [ "$status" -eq 1 ] && [[ "$out" == *"declares no experiment"* ]] || fail "--stream without experiments: $status, $out"
+
+# --pf P: each key's lane (MD5(key) mod P, the dispatcher's `lanes` model) and a last line with the bound the
+# keys give: per shard, the distinct lanes its keys use (ordering lanes) and min(its keys, P) (ordering keys).
+# The seed example's 100 keys (sl.keys.per_entity("server", 100): server-1 .. server-100) on 4 shards, PF 10,
+# recomputed here from MD5; the README and the run's diagnosis say 38 and 40.
+bound_expected() { # N PF KEY... -> the key lines and the bound line, computed without shardlab
+  python3 - "$@" <<'PY'
+import hashlib, sys
+n, pf = int(sys.argv[1]), int(sys.argv[2]); q = 2**128 // n
+lanes, count, seen = {}, {}, set()
+for key in sys.argv[3:]:
+    h = int(hashlib.md5(key.encode("utf-8")).hexdigest(), 16)
+    shard = min(h // q, n - 1)
+    print(f"{key}\t{h}\tshardId-{shard:012d}\t{h % pf}")
+    if h in seen: continue
+    seen.add(h)
+    lanes.setdefault(shard, set()).add(h % pf); count[shard] = count.get(shard, 0) + 1
+lb = sum(len(v) for v in lanes.values()); kb = sum(min(c, pf) for c in count.values()); slots = n * pf
+rep = len(sys.argv) - 3 - len(seen)
+s = lambda k, w, many="s": f"{k} {w}{'' if k == 1 else many}"
+print(f"{s(len(seen), 'key')}{f' ({rep} repeated)' if rep else ''} on {s(n, 'shard')}, PF {pf}: at most "
+      f"{s(lb, 'concurrent batch', 'es')} with ordering lanes ({s(slots, 'slot')}; {s(slots - lb, 'lane')} empty), "
+      f"{kb} with keys; shards used {len(count)} of {n}")
+PY
+}
+servers=($(seq -f 'server-%g' 1 100))
+want=$(bound_expected 4 10 "${servers[@]}")
+[[ "$want" == *"at most 38 concurrent batches with ordering lanes (40 slots; 2 lanes empty), 40 with keys; shards used 4 of 4" ]] ||
+  fail "Python's bound for the seed's 100 keys is not the README's 38 of 40: ${want##*$'\n'}"
+got=$(printf '%s\n' "${servers[@]}" | "$shardlab" route --shards 4 --pf 10) || fail "--pf 10 exited $?"
+[ "$got" == "$want" ] || fail "--shards 4 --pf 10 for server-1..100: got\n$got\nwant\n$want"
+got=$("$shardlab" route --stream "$src/examples/seed_question.lua" --pf 10 "${servers[@]}") || fail "--stream --pf exited $?"
+[ "$got" == "$want" ] || fail "--stream seed_question.lua --pf 10 differs from --shards 4 --pf 10"
+for args in "1 1 a" "3 2 a b e f a" "4 10 server-1 server-2 server-3" "7 3 ${keys[*]}"; do
+  set -- $args
+  want=$(bound_expected "$@")
+  got=$("$shardlab" route --shards "$1" --pf "$2" "${@:3}") || fail "--shards $1 --pf $2 exited $?"
+  [ "$got" == "$want" ] || fail "--shards $1 --pf $2 ${*:3}: got\n$got\nwant\n$want"
+done
+
+# --pf with --json: {"keys": [... with "lane"], "bound": {...}}, the same numbers, recomputed.
+json=$(printf '%s\n' "${servers[@]}" server-7 | "$shardlab" route --shards 4 --pf 10 --json) || fail "--pf --json exited $?"
+python3 - "$json" "${servers[@]}" server-7 <<'PY' || fail "--pf --json content"
+import hashlib, json, sys
+doc = json.loads(sys.argv[1]); keys = sys.argv[2:]; n, pf = 4, 10
+assert sorted(doc) == ["bound", "keys"], doc.keys()
+assert [r["key"] for r in doc["keys"]] == keys
+per = {}
+for r in doc["keys"]:
+    h = int(hashlib.md5(r["key"].encode()).hexdigest(), 16)
+    shard = "shardId-%012d" % min(h // (2**128 // n), n - 1)
+    assert r == {"key": r["key"], "hash_key": str(h), "shard": shard, "lane": h % pf}, r
+    per.setdefault(shard, {})[r["key"]] = h % pf
+b = doc["bound"]
+lanes = sum(len(set(v.values())) for v in per.values())
+want = {"distinct_keys": 100, "repeated_keys": 1, "shards": n, "shards_used": len(per), "parallelization_factor": pf,
+        "slots": n * pf, "max_concurrency": {"lanes": lanes, "keys": sum(min(len(v), pf) for v in per.values())},
+        "empty_lanes": n * pf - lanes,
+        "per_shard": [{"shard": s, "keys": len(v), "lanes": len(set(v.values()))} for s, v in sorted(per.items())]}
+assert b == want, (b, want)
+assert b["max_concurrency"] == {"lanes": 38, "keys": 40}, b
+PY
+expect_usage "--pf '11' must be a whole number from 1 to 10" "$shardlab" route --shards 4 --pf 11 a
+expect_usage "--pf '0' must be a whole number from 1 to 10" "$shardlab" route --shards 4 --pf 0 a
+expect_usage "--pf needs a ParallelizationFactor" "$shardlab" route --shards 4 --pf
 
 # Help and version succeed and say what they are.
 "$shardlab" --help | grep -q "route" || fail "--help does not list route"
