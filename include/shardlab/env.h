@@ -91,6 +91,12 @@ int sl_env_is_warm(const sl_env_t *env);
  * an init error is reported in res as a function error. */
 int sl_env_prepare(sl_env_t *env, int64_t now_us, sl_invoke_result_t *res, sl_error_t *err);
 
+/* Checks that the handler of config c loads, as a cold start would (the same code): creates one environment
+ * (log lines discarded), runs its init at now_us and closes it. SL_OK when it initialized; SL_EINVAL when it
+ * did not, with res holding the function error (error_type, error_json: Lua's message, with file:line where Lua
+ * gives one; clear it with sl_invoke_result_clear); other codes in err (a bad config, out of memory). */
+int sl_env_check(const sl_env_config_t *c, int64_t now_us, sl_invoke_result_t *res, sl_error_t *err);
+
 /* Runs one invocation. Returns SL_OK whenever the invocation ran, whatever the function did (see
  * res->status); a negative code only for bad input (a malformed event_json: message with line and column) or
  * host failures. The caller clears res with sl_invoke_result_clear. */

@@ -5,10 +5,12 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli_report.h"
 #include "lua/report_render.h"
@@ -19,12 +21,66 @@ static int write_file(const char *path, const char *text, size_t len) {
     fprintf(stderr, "shardlab run: cannot write %s: %s\n", path, strerror(errno));
     return -1;
   }
-  int ok = fwrite(text, 1, len, f) == len;
+  int ok = fwrite(text, 1, len, f) == len, why = ok ? 0 : errno;
   if (fclose(f) != 0 || !ok) {
-    fprintf(stderr, "shardlab run: cannot write %s\n", path);
+    fprintf(stderr, "shardlab run: cannot write %s: %s\n", path, strerror(why != 0 ? why : errno));
     return -1;
   }
   return 0;
+}
+
+/* Can path be opened for writing? Opens it without truncating it (a file that was not there is created, then
+ * removed). 0, or -1 after printing why. */
+static int check_file(const char *option, const char *path) {
+  struct stat st;
+  int existed = stat(path, &st) == 0;
+  int fd = existed ? open(path, O_WRONLY) : open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+  if (fd < 0) {
+    fprintf(stderr, "shardlab run: %s %s: cannot open it for writing: %s\n", option, path, strerror(errno));
+    return -1;
+  }
+  close(fd);
+  if (!existed) unlink(path);
+  return 0;
+}
+
+/* Is dir a folder files can be created in, or can it be created? Leaves nothing behind. 0, or -1 after
+ * printing why. */
+static int check_dir(const char *dir) {
+  struct stat st;
+  char probe[4096];
+  if (stat(dir, &st) != 0) {
+    if (errno == ENOENT && mkdir(dir, 0777) == 0) return rmdir(dir), 0;
+  } else if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+  } else if (snprintf(probe, sizeof probe, "%s/.shardlab-check-XXXXXX", dir) < (int)sizeof probe) {
+    int fd = mkstemp(probe);
+    if (fd >= 0) return close(fd), unlink(probe), 0;
+  } else {
+    errno = ENAMETOOLONG;
+  }
+  fprintf(stderr, "shardlab run: --csv %s: cannot write files in it: %s\n", dir, strerror(errno));
+  return -1;
+}
+
+int sl_cli_check_outputs(const char *json_path, const sl_report_request_t *req) {
+  if (json_path != NULL && check_file("--json", json_path) != 0) return -1;
+  if (req->html_path != NULL && check_file("--report", req->html_path) != 0) return -1;
+  if (req->csv_dir != NULL && check_dir(req->csv_dir) != 0) return -1;
+  return 0;
+}
+
+int sl_cli_write_json(json_t *experiments, const char *path) {
+  json_t *doc = json_pack("{s:O}", "experiments", experiments);
+  char *text = doc != NULL ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
+  json_decref(doc);
+  if (text == NULL) {
+    fprintf(stderr, "shardlab run: cannot write %s: out of memory\n", path);
+    return -1;
+  }
+  int rc = write_file(path, text, strlen(text));
+  free(text);
+  return rc;
 }
 
 static void print_diagnosis(sl_report_render_t *r, json_t *experiments) {

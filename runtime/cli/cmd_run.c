@@ -28,7 +28,11 @@ static const char run_usage[] =
     "  --seed N     seed every experiment of the file with N (default: each experiment's own seed)\n"
     "  --json OUT   write {\"experiments\": [{\"name\", \"config\", \"summary\", \"timeseries\"}]} to OUT\n"
     "  --report F   write an HTML report with charts, tables and diagnoses to F (one file, nothing fetched)\n"
-    "  --csv DIR    write each experiment's time series and a summary.csv to DIR\n";
+    "  --csv DIR    write each experiment's time series and a summary.csv to DIR\n"
+    "Before the first experiment runs, every experiment the file declares is read and its handler loaded once,\n"
+    "and the --json and --report files and the --csv folder are checked: a bad field or a handler that does\n"
+    "not load exits 1, an output path that cannot be written exits 2, with nothing run. A run that fails later\n"
+    "exits 1 after writing what the experiments that finished gave.\n";
 
 /* The rows of the terminal summary: a label and the summary field it shows. */
 static const struct { const char *label, *field; } rows[] = {
@@ -49,6 +53,26 @@ static void cell(const json_t *v, char *out, size_t size) {
     snprintf(out, size, "%.2f", json_real_value(v));
   else
     snprintf(out, size, "-");
+}
+
+/* The errors of each experiment by type (summary.errors_by_type), after the tables. */
+static void print_errors(json_t *experiments) {
+  size_t i;
+  json_t *e;
+  json_array_foreach(experiments, i, e) {
+    json_t *by_type = json_object_get(json_object_get(e, "summary"), "errors_by_type"), *v;
+    const char *type;
+    if (json_object_size(by_type) == 0) continue;
+    printf("\n%s: errors by type\n  %-34s %8s  %s\n", json_string_value(json_object_get(e, "name")), "type", "count",
+           "first (where: message)");
+    json_object_foreach(by_type, type, v) {
+      const char *msg = json_string_value(json_object_get(v, "first_message")), *where;
+      where = json_is_string(json_object_get(v, "where")) ? json_string_value(json_object_get(v, "where")) : "-";
+      int line = msg != NULL ? (int)strcspn(msg, "\n") : 0; /* its first line */
+      printf("  %-34s %8lld  %s: %.*s\n", type, (long long)json_integer_value(json_object_get(v, "count")), where,
+             line > 300 ? 300 : line, msg != NULL ? msg : "");
+    }
+  }
 }
 
 void sl_cli_print_table(json_t *experiments) {
@@ -85,6 +109,19 @@ void sl_cli_print_table(json_t *experiments) {
              (long long)json_integer_value(json_object_get(s, "lanes_used")));
     }
   }
+  print_errors(experiments);
+}
+
+/* Reads every declared experiment and loads each one's handler, before any of them runs. */
+static int check_declared(sl_experiment_file_t *x, const char *file) {
+  for (size_t i = 0; i < sl_experiment_file_count(x); i++) {
+    sl_error_t err;
+    if (sl_experiment_file_check(x, i, &err) != SL_OK) {
+      fprintf(stderr, "shardlab run: %s: %s (nothing was run)\n", file, err.message);
+      return SL_EXIT_FAILED;
+    }
+  }
+  return SL_EXIT_OK;
 }
 
 /* Runs every experiment the loaded file declares, after the runs it made with sl.run; fills results. Returns
@@ -97,6 +134,7 @@ static int run_declared(sl_experiment_file_t *x, const char *file, json_t *resul
     fprintf(stderr, "shardlab run: %s declares no experiment: call sl.experiment{...} or sl.run{...}\n", file);
     return SL_EXIT_FAILED;
   }
+  if (check_declared(x, file) != SL_EXIT_OK) return SL_EXIT_FAILED;
   for (size_t i = 0; i < n; i++) {
     sl_error_t err;
     json_t *result;
@@ -133,16 +171,9 @@ static int run_file(const char *file, const sl_run_settings_t *o, json_t *result
   return status;
 }
 
-int sl_cli_run(int argc, char **argv) {
-  const char *file = NULL, *json_out = NULL;
-  sl_report_request_t report = {1, NULL, NULL};
-  /* The progress line is for people, not for logs; signals stop real-clock runs cleanly. */
-  sl_cli_progress_t progress = {0, 0};
-  sl_run_settings_t o = {.clock = SL_CLOCK_VIRTUAL, .handle_signals = 1};
-  if (isatty(STDERR_FILENO)) {
-    o.progress = sl_cli_progress;
-    o.progress_ctx = &progress;
-  }
+/* Reads the options into file, *json_out, report and o. Returns -1 to go on, else the exit status. */
+static int parse(int argc, char **argv, const char **file, const char **json_out, sl_report_request_t *report,
+                 sl_run_settings_t *o) {
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -153,50 +184,59 @@ int sl_cli_run(int argc, char **argv) {
       if (v == NULL) return usage_error("%s needs a value", a);
       i++;
       if (strcmp(a, "--json") == 0) {
-        json_out = v;
+        *json_out = v;
       } else if (strcmp(a, "--report") == 0) {
-        report.html_path = v;
+        report->html_path = v;
       } else if (strcmp(a, "--csv") == 0) {
-        report.csv_dir = v;
+        report->csv_dir = v;
       } else if (strcmp(a, "--clock") == 0) {
         if (strcmp(v, "virtual") != 0 && strcmp(v, "real") != 0)
           return usage_error("--clock '%s': the clock is 'virtual' or 'real'", v);
-        o.clock = strcmp(v, "real") == 0 ? SL_CLOCK_REAL : SL_CLOCK_VIRTUAL;
+        o->clock = strcmp(v, "real") == 0 ? SL_CLOCK_REAL : SL_CLOCK_VIRTUAL;
       } else if (strcmp(a, "--workers") == 0) {
         unsigned long long n;
         if (sl_cli_whole("run", a, v, 1, 1024, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
-        o.workers = (unsigned)n;
+        o->workers = (unsigned)n;
       } else {
         unsigned long long n;
         if (sl_cli_whole("run", a, v, 0, ULLONG_MAX, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
-        o.have_seed = 1;
-        o.seed = n;
+        o->have_seed = 1;
+        o->seed = n;
       }
     } else if (a[0] == '-' && a[1] != '\0') {
       return usage_error("unknown option '%s'\n%s", a, run_usage);
-    } else if (file == NULL) {
-      file = a;
+    } else if (*file == NULL) {
+      *file = a;
     } else {
       return usage_error("one experiment file only: '%s' is extra", a);
     }
   }
-  if (file == NULL) return usage_error("an experiment file is required\n%s", run_usage);
+  if (*file == NULL) return usage_error("an experiment file is required\n%s", run_usage);
+  return -1;
+}
+
+int sl_cli_run(int argc, char **argv) {
+  const char *file = NULL, *json_out = NULL;
+  sl_report_request_t report = {1, NULL, NULL};
+  /* The progress line is for people, not for logs; signals stop real-clock runs cleanly. */
+  sl_cli_progress_t progress = {0, 0};
+  sl_run_settings_t o = {.clock = SL_CLOCK_VIRTUAL, .handle_signals = 1};
+  if (isatty(STDERR_FILENO)) {
+    o.progress = sl_cli_progress;
+    o.progress_ctx = &progress;
+  }
+  int status = parse(argc, argv, &file, &json_out, &report, &o);
+  if (status >= 0) return status;
   FILE *f = fopen(file, "r");
   if (f == NULL) return usage_error("cannot read %s: %s", file, strerror(errno));
   fclose(f);
+  if (sl_cli_check_outputs(json_out, &report) != 0) return SL_EXIT_USAGE; /* before anything runs */
   json_t *results = json_array();
-  int status = run_file(file, &o, results);
-  if (json_array_size(results) > 0) {
+  status = run_file(file, &o, results);
+  if (json_array_size(results) > 0) { /* what finished, even when a later run failed */
     sl_cli_print_table(results);
     if (sl_cli_report(results, &report) != 0) status = SL_EXIT_FAILED;
-  }
-  if (status == SL_EXIT_OK && json_out != NULL) {
-    json_t *doc = json_pack("{s:O}", "experiments", results);
-    if (json_dump_file(doc, json_out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) != 0) {
-      fprintf(stderr, "shardlab run: cannot write %s\n", json_out);
-      status = SL_EXIT_FAILED;
-    }
-    json_decref(doc);
+    if (json_out != NULL && sl_cli_write_json(results, json_out) != 0) status = SL_EXIT_FAILED;
   }
   json_decref(results);
   return status;

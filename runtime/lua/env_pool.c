@@ -122,6 +122,20 @@ int sl_env_pool_provision(sl_env_pool_t *pool, uint32_t n, int64_t now_us, sl_er
   return SL_OK;
 }
 
+int sl_env_check(const sl_env_config_t *c, int64_t now_us, sl_invoke_result_t *res, sl_error_t *err) {
+  memset(res, 0, sizeof *res);
+  sl_env_config_t quiet = *c;
+  quiet.log = NULL; /* the check's own START/print lines are not the run's */
+  quiet.log_data = NULL;
+  sl_env_t *env;
+  int rc = sl_env_create(&quiet, 0, &env, err);
+  if (rc != SL_OK) return rc;
+  sl_env_prepare(env, now_us, res, err);
+  rc = sl_env_is_warm(env) ? SL_OK : SL_EINVAL;
+  sl_env_destroy(env);
+  return rc;
+}
+
 size_t sl_env_pool_live(const sl_env_pool_t *pool) {
   size_t live = 0;
   for (uint32_t i = 0; i < pool->slot_count; i++) live += pool->slots[i].env != NULL && sl_env_is_warm(pool->slots[i].env);

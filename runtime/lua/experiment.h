@@ -35,6 +35,7 @@ typedef struct sl_experiment_s {
   sl_store_config_t store;        /* stream.fsync, stream.fsync_interval (dir set at run time) */
   unsigned workers;               /* real clock: worker threads (0: one per core) */
   int handle_signals;             /* real clock: SIGINT/SIGTERM stop the run cleanly (shardlab run) */
+  int handler_checked;            /* sl_experiment_check passed: sl_experiment_start need not load it again */
 } sl_experiment_t;
 
 /* The host of an experiment file's Lua state: sl.now() is the simulation's time while a producer runs,
@@ -66,6 +67,11 @@ void sl_experiment_push_runs(lua_State *L);
 int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number, sl_experiment_t *out,
                        sl_error_t *err);
 void sl_experiment_free(lua_State *L, sl_experiment_t *e);
+
+/* Loads the experiment's handler once, as a cold start would, and discards it: SL_OK when it initializes;
+ * otherwise SL_EINVAL naming the experiment, the handler file and Lua's message (file:line where Lua gives
+ * one). sl_experiment_start does it unless handler_checked is set; sets handler_checked when it passes. */
+int sl_experiment_check(sl_experiment_t *e, sl_error_t *err);
 
 /* A run in two halves, for `shardlab serve --mapping`: start prepares it (handler environments, files,
  * the simulation) on a shared real-clock driver and a served stream, added to the driver; finish builds the

@@ -36,6 +36,8 @@ typedef struct run_ctx_s {
   uint32_t resumed_shards;
   char checkpoint_name[160];   /* the mapping's checkpoint file: the experiment's name, made a file name */
   int64_t checkpoint_saved_ns; /* monotonic time of the last save */
+  json_t *errors;              /* the summary's errors_by_type: type -> {count, first_message, where}; only the
+                                * thread that runs the simulation (the loop thread on the real clock) touches it */
 } run_ctx_t;
 
 /* Durable streams (experiment_store.c): opens the store and reads the saved checkpoints into c and the
@@ -50,6 +52,9 @@ void sl_run_event_records(const sl_batch_t *b, sl_event_record_t *records, char 
 
 /* An invocation's result as the simulation's outcome (the window state moves from res to out). */
 void sl_run_outcome(sl_invoke_result_t *res, sl_batch_outcome_t *out);
+
+/* Counts a function error of an invocation in c->errors (nothing for a success or a partial response). */
+void sl_run_note_error(run_ctx_t *c, const sl_invoke_result_t *res);
 
 /* The invoke callback of the real clock: copies the batch into a job for a worker thread (experiment_real.c). */
 int sl_run_invoke_real(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err);

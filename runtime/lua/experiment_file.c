@@ -142,6 +142,12 @@ int sl_experiment_file_read(sl_experiment_file_t *f, size_t i, sl_error_t *err) 
   return SL_OK;
 }
 
+int sl_experiment_file_check(sl_experiment_file_t *f, size_t i, sl_error_t *err) {
+  int rc = sl_experiment_file_read(f, i, err);
+  if (rc == SL_OK && !f->slots[i].e.handler_checked) rc = sl_experiment_check(&f->slots[i].e, err);
+  return rc;
+}
+
 int sl_experiment_file_run(sl_experiment_file_t *f, size_t i, json_t **result, sl_error_t *err) {
   *result = NULL;
   int rc = sl_experiment_file_read(f, i, err);

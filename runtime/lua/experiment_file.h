@@ -64,6 +64,13 @@ int sl_experiment_file_run(sl_experiment_file_t *f, size_t i, json_t **result, s
  * sl_experiment_file_info and sl_experiment_file_serve. Reading it again does nothing. */
 int sl_experiment_file_read(sl_experiment_file_t *f, size_t i, sl_error_t *err);
 
+/* Reads declared experiment i and keeps it (as sl_experiment_file_read), then loads its handler once, as a
+ * cold start would, and discards that environment, so a run can fail before any experiment of the file ran.
+ * Errors name the experiment and the field, or the handler file and Lua's message with its file:line
+ * ("experiment 'x': mapping.handler h.lua cannot be loaded (Runtime.UserCodeSyntaxError): h.lua:3: ..."). A
+ * run of the experiment after a check does not load the handler again before its clock starts. */
+int sl_experiment_file_check(sl_experiment_file_t *f, size_t i, sl_error_t *err);
+
 /* What a caller may know of an experiment that was read. The strings point into the file's state: valid until
  * the file is closed. */
 typedef struct sl_experiment_info_s {

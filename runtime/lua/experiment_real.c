@@ -55,6 +55,7 @@ static void release(void *job, const sl_batch_outcome_t *out) {
   (void)out;
   job_t *j = job;
   sl_env_pool_note(j->c->pool, &j->res);
+  sl_run_note_error(j->c, &j->res); /* here, on the loop thread: c->errors is the loop's alone */
   free_job(j);
 }
 

@@ -2,6 +2,7 @@
  * state, batches delivered to handler environments (one per slot, from a pool), failed batches to the
  * destination (destination.h), and the result put together (DESIGN 9: {"name", "config", "summary",
  * "timeseries"}; the summary and series come from sim_json.c). */
+#include <ctype.h>
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
@@ -136,9 +137,68 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   sl_invoke_result_t res;
   int rc = sl_env_pool_invoke(c->pool, b->slot, now_us, &inv, &res, err);
   if (rc != SL_OK) return rc;
+  sl_run_note_error(c, &res);
   sl_run_outcome(&res, out);
   sl_invoke_result_clear(&res);
   return SL_OK;
+}
+
+/* Where a message or a stack trace line starts "FILE:LINE:", FILE:LINE into out; 0 when it does not. */
+static int position(const char *s, char *out, size_t size) {
+  const char *nl = strchr(s, '\n');
+  for (const char *p = strchr(s, ':'); p != NULL && (nl == NULL || p < nl); p = strchr(p + 1, ':')) {
+    const char *q = p + 1;
+    while (isdigit((unsigned char)*q)) q++;
+    if (q > p + 1 && *q == ':' && p > s) {
+      snprintf(out, size, "%.*s", (int)(q - s), s);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* FILE:LINE of a function error (Lambda's JSON form): its message's, else the first Lua frame of its trace. */
+static json_t *where_of(const json_t *error) {
+  char where[512];
+  const char *msg = json_string_value(json_object_get(error, "errorMessage"));
+  if (msg != NULL && position(msg, where, sizeof where)) return json_string(where);
+  size_t i;
+  json_t *line;
+  json_array_foreach(json_object_get(error, "stackTrace"), i, line) {
+    const char *t = json_string_value(line);
+    if (t != NULL && strncmp(t, "[C]", 3) != 0 && position(t, where, sizeof where)) return json_string(where);
+  }
+  return json_null();
+}
+
+void sl_run_note_error(run_ctx_t *c, const sl_invoke_result_t *res) {
+  if (res->status != SL_INVOKE_FUNCTION_ERROR || c->errors == NULL) return;
+  const char *type = res->error_type[0] != '\0' ? res->error_type : "Unknown";
+  json_t *entry = json_object_get(c->errors, type);
+  if (entry != NULL) {
+    json_object_set_new(entry, "count", json_integer(json_integer_value(json_object_get(entry, "count")) + 1));
+    return;
+  }
+  json_t *error = res->error_json != NULL ? json_loads(res->error_json, 0, NULL) : NULL;
+  const char *msg = json_string_value(json_object_get(error, "errorMessage"));
+  json_object_set_new(c->errors, type, json_pack("{s:I,s:s,s:o}", "count", (json_int_t)1, "first_message",
+                                                 msg != NULL ? msg : "", "where", where_of(error)));
+  json_decref(error);
+}
+
+int sl_experiment_check(sl_experiment_t *e, sl_error_t *err) {
+  sl_invoke_result_t res;
+  int rc = sl_env_check(&e->env, e->sim.start_ms * 1000, &res, err);
+  if (rc == SL_EINVAL) {
+    json_t *error = res.error_json != NULL ? json_loads(res.error_json, 0, NULL) : NULL;
+    const char *msg = json_string_value(json_object_get(error, "errorMessage"));
+    rc = sl_error_set(err, SL_EINVAL, "experiment '%s': mapping.handler %s cannot be loaded (%s): %s", e->name,
+                      e->handler_path, res.error_type, msg != NULL ? msg : "(no message)");
+    json_decref(error);
+  }
+  sl_invoke_result_clear(&res);
+  e->handler_checked = rc == SL_OK;
+  return rc;
 }
 
 /* Failed batches go to the mapping's on-failure destination (destination.h). */
@@ -195,7 +255,9 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
   e->sim.ctx = c;
   pthread_mutex_init(&c->log_lock, NULL);
   *out = run; /* from here on sl_experiment_finish cleans up, whatever fails */
-  int rc = SL_OK;
+  c->errors = json_object();
+  int rc = c->errors == NULL ? sl_error_set(err, SL_ENOMEM, "out of memory")
+           : e->handler_checked ? SL_OK : sl_experiment_check(e, err); /* before anything runs */
   if (e->env.clock == SL_CLOCK_REAL || shared != NULL) { /* records arrive, and handlers see sl.now(), at today's time */
     e->env.clock = SL_CLOCK_REAL;
     e->sim.start_ms = sl_clock_wall_ms();
@@ -258,6 +320,7 @@ int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_e
   sl_experiment_t *e = c->e;
   if (rc == SL_OK) {
     json_t *summary = sl_sim_summary_json(c->sim);
+    json_object_set(summary, "errors_by_type", c->errors);
     if (c->store != NULL) json_object_set_new(summary, "storage", sl_run_store_summary(c));
     const sl_stream_t *dead_letters = sl_destination_stream(c->destination);
     if (dead_letters != NULL)
@@ -285,6 +348,7 @@ int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_e
   }
   if (c->owns_rt) sl_real_destroy(c->rt);
   pthread_mutex_destroy(&c->log_lock);
+  json_decref(c->errors);
   free(c->buf);
   free(c->records);
   free(c->seqs);

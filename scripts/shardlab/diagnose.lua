@@ -87,6 +87,22 @@ checks[#checks + 1] = function(e) -- failing records: a stalled lane, or records
   return line
 end
 
+checks[#checks + 1] = function(e) -- the commonest error type, with its first message
+  local by, top, total, types = e.summary.errors_by_type, nil, 0, 0
+  for t, v in pairs(by or {}) do
+    total, types = total + v.count, types + 1
+    if top == nil or v.count > by[top].count or (v.count == by[top].count and t < top) then top = t end
+  end
+  if top == nil then return nil end
+  local v = by[top]
+  local first = tostring(v.first_message):match("^[^\n]*")
+  if #first > 200 then first = first:sub(1, 200) .. "..." end
+  local where = type(v.where) == "string" and not first:find(v.where, 1, true) and " (at " .. v.where .. ")" or ""
+  local share = v.count == total and (total == 1 and "the 1 failed invocation" or "all " .. total .. " failed invocations")
+    or string.format("%d of %d failed invocations (%d error types)", v.count, total, types)
+  return string.format("handler errors: %s in %s; the first: %s%s", top, share, first, where)
+end
+
 checks[#checks + 1] = function(e, f) -- shards x PF
   local pf, shards = e.config.mapping.parallelization_factor, e.config.stream.shards
   local slots = shards * pf

@@ -184,6 +184,22 @@ local function shards_table(e)
   return table.concat(out)
 end
 
+-- The invocations that failed, by errorType (summary.errors_by_type): most first; nil when none failed.
+local function errors_table(e)
+  local by, types = e.summary.errors_by_type or {}, {}
+  for t in pairs(by) do types[#types + 1] = t end
+  if #types == 0 then return nil end
+  table.sort(types, function(a, b) return by[a].count > by[b].count or (by[a].count == by[b].count and a < b) end)
+  local out = { '<table class="errors"><thead><tr><th>error type</th><th>count</th><th>where</th><th>first message</th></tr></thead><tbody>' }
+  for _, t in ipairs(types) do
+    local v = by[t]
+    out[#out + 1] = string.format('<tr data-error-type="%s"><td>%s</td><td>%d</td><td>%s</td><td>%s</td></tr>', esc(t), esc(t),
+      v.count, type(v.where) == "string" and esc(v.where) or "-", esc(tostring(v.first_message)))
+  end
+  out[#out + 1] = '</tbody></table>'
+  return table.concat(out)
+end
+
 local function diagnosis_list(e)
   local out = { '<ul class="diagnosis">' }
   for _, line in ipairs(diagnose.lines(e)) do out[#out + 1] = '<li>' .. esc(line) .. '</li>' end
@@ -197,6 +213,7 @@ h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bo
 h3{font-size:15px;margin:16px 0 6px}p.note{color:#555;margin:2px 0 12px}
 table{border-collapse:collapse;margin:6px 0 12px}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:right}
 th[scope=row],table.settings th,table.shards td:first-child{text-align:left;font-weight:normal;color:#444}
+table.errors td,table.errors th{text-align:left}table.errors td:nth-child(2){text-align:right}
 thead th{font-weight:600;border-bottom:2px solid #bbb}.unit{color:#777;font-size:12px}
 td.best{background:#e6f4ea}td.worst{background:#fce8e6}.mark{font-size:11px;color:#555;white-space:nowrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px 24px}
@@ -239,7 +256,10 @@ function M.html(experiments)
   for i, e in ipairs(experiments) do
     add(string.format('<section class="experiment" id="experiment-%d"><h2>%s</h2>', i, esc(e.name)))
     add('<div class="meta"><div><h3>Settings</h3>' .. settings_table(e) .. '</div><div><h3>Shards</h3>' ..
-        shards_table(e) .. '</div></div><div class="charts">')
+        shards_table(e) .. '</div></div>')
+    local errors = errors_table(e)
+    if errors then add('<h3>Errors by type</h3>' .. errors) end
+    add('<div class="charts">')
     for _, metric in ipairs(METRICS) do add(chart(e, metric, series_of[i][metric.id], x_max, y_max[metric.id] or 0)) end
     add('</div></section>')
   end

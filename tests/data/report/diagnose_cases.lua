@@ -73,6 +73,18 @@ expect("slow", slow, { "handler duration: invocations took 1000 ms on average fo
 expect("nothing", results { summary = { max_concurrency = 20 } }, { "nothing held concurrency back: it reached 20 with 100 keys on 40 slots" },
   { "limited", "collide", "hot shard", "throttling", "failing", "duration" })
 
+-- Errors by type: the commonest named with its count and first message; where is added when the message
+-- lacks it; one type alone is "all N"; none at all gives no such line.
+expect("error types", results { summary = { errors = 7, retries = 7, errors_by_type = {
+    LuaError = { count = 5, first_message = "h.lua:7: even record 2\nmore", where = "h.lua:7" },
+    ["Sandbox.Timedout"] = { count = 2, first_message = "Task timed out after 3.00 seconds", where = "h.lua:9" } } } },
+  { "handler errors: LuaError in 5 of 7 failed invocations (2 error types); the first: h.lua:7: even record 2" },
+  { "more", "(at h.lua:7)" })
+expect("one error type", results { summary = { errors = 2, retries = 2, errors_by_type = {
+    ["Sandbox.Timedout"] = { count = 2, first_message = "Task timed out after 3.00 seconds", where = "h.lua:9" } } } },
+  { "handler errors: Sandbox.Timedout in all 2 failed invocations; the first: Task timed out after 3.00 seconds (at h.lua:9)" })
+expect("no error types", results { summary = { errors_by_type = {} } }, {}, { "handler errors" })
+
 -- Interrupted runs say so first.
 local stopped = results { summary = { interrupted = true, records_delivered = 700, duration_s = 3.5 } }
 assert(diagnose.lines(stopped)[1] == "interrupted: stopped after 3.5 s with 700 of 1000 records delivered", diagnose.lines(stopped)[1])

@@ -1,0 +1,2 @@
+-- Returns a number, not a function.
+return 42
