@@ -182,10 +182,14 @@ static void same_seed_same_summary(void **state) {
   world_t w;
   run_t ramp = {SL_STREAM_ON_DEMAND, 0, 12, 1000.0, 25 * SECOND, 5, 11};
   sl_sim_t *a = run(&ramp, &w);
-  char *ja = json_dumps(sl_sim_summary_json(a), JSON_SORT_KEYS);
+  json_t *sa = sl_sim_summary_json(a);
+  char *ja = json_dumps(sa, JSON_SORT_KEYS);
+  json_decref(sa);
   world_free(&w);
   sl_sim_t *b = run(&ramp, &w);
-  char *jb = json_dumps(sl_sim_summary_json(b), JSON_SORT_KEYS);
+  json_t *sb = sl_sim_summary_json(b);
+  char *jb = json_dumps(sb, JSON_SORT_KEYS);
+  json_decref(sb);
   world_free(&w);
   assert_non_null(ja);
   assert_string_equal(ja, jb);
