@@ -43,6 +43,7 @@ typedef struct sl_batch_outcome_s {
   int64_t init_us;        /* its init duration (cold starts) */
   char *state_json;       /* tumbling windows: the state returned, malloc'd by the invoker, freed by the simulation */
   char request_id[40];    /* the invocation's RequestId ("" when unknown): the on-failure record's requestId */
+  int timed_out;          /* the invocation ended with Sandbox.Timedout (counted in the summary's timeouts) */
 } sl_batch_outcome_t;
 
 /* Invokes the handler with batch starting at start_us. SL_OK with *out filled (handler errors are outcomes,

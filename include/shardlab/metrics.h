@@ -53,6 +53,13 @@ typedef struct sl_shard_summary_s {
 
 typedef struct sl_summary_s {
   uint64_t records_put, records_throttled, records_delivered, deliveries, invocations, errors;
+  /* What the producers' rates asked for over the duration: fixed arrivals, every arrival time in [0, duration)
+   * of each producer (counted when the run starts); Poisson, every arrival the process generated before
+   * duration, those that fell due while the producer waited on a refused put included (drawn from a stream
+   * of the run's seed of their own; an expected count above 100,000 in one wait). */
+  uint64_t records_offered;
+  uint64_t records_not_sent;   /* records_offered - records_put: never put (the producer waited, or stopped) */
+  uint64_t timeouts;           /* invocations that ended with Sandbox.Timedout */
   uint32_t max_concurrency;
   double mean_concurrency;     /* time-weighted mean of running invocations while records flowed */
   int64_t max_iterator_age_ms;
@@ -64,7 +71,7 @@ typedef struct sl_summary_s {
   sl_event_counts_t events;    /* AWS's EventCount metrics over the run; records_failed = dropped +
                                 * destination_delivered, records_filtered = filtered_out */
   int64_t ended_us;            /* when the run ended (all delivered, or drain timeout) */
-  int interrupted;             /* stopped by sl_sim_stop (Ctrl-C on the real clock) before it was done */
+  int interrupted;             /* stopped by sl_sim_stop or the stop flag (Ctrl-C, either clock) before it was done */
 } sl_summary_t;
 
 #endif

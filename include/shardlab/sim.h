@@ -7,6 +7,7 @@
 #ifndef SHARDLAB_SIM_H
 #define SHARDLAB_SIM_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,6 +84,10 @@ typedef struct sl_sim_config_s {
    * (sl_sim_checkpoint). */
   void (*checkpoint)(void *checkpoint_ctx, const struct sl_sim_s *sim, int final);
   void *checkpoint_ctx;
+  /* Optional (the virtual clock): when *stop becomes non-zero (a signal handler sets it), sl_sim_run stops the
+   * run at its next event as sl_sim_stop does, lets the running invocations end, and ends the run with the
+   * summary's interrupted set. */
+  volatile sig_atomic_t *stop;
 } sl_sim_config_t;
 
 /* Defaults for everything but the callbacks, producers and stream name/shards. */

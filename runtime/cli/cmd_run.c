@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static const char run_usage[] =
     "usage: shardlab run FILE.lua [--clock virtual|real] [--workers N] [--seed N] [--json OUT]\n"
     "                             [--report FILE.html] [--csv DIR]\n"
     "  --clock C    virtual (default): simulated time, deterministic, faster than real time;\n"
-    "               real: wall-clock time, handlers run at once on worker threads (Ctrl-C stops the run)\n"
+    "               real: wall-clock time, handlers run at once on worker threads\n"
     "  --workers N  real clock: worker threads running handlers (default: one per core)\n"
     "  --seed N     seed every experiment of the file with N (default: each experiment's own seed)\n"
     "  --json OUT   write {\"experiments\": [{\"name\", \"config\", \"summary\", \"timeseries\"}]} to OUT\n"
@@ -32,17 +33,24 @@ static const char run_usage[] =
     "Before the first experiment runs, every experiment the file declares is read and its handler loaded once,\n"
     "and the --json and --report files and the --csv folder are checked: a bad field or a handler that does\n"
     "not load exits 1, an output path that cannot be written exits 2, with nothing run. A run that fails later\n"
-    "exits 1 after writing what the experiments that finished gave.\n";
+    "exits 1 after writing what the experiments that finished gave.\n"
+    "Ctrl-C (SIGINT) or SIGTERM, on either clock, stops the running experiment: producers stop, running\n"
+    "invocations finish, and the summary so far is printed and written marked \"interrupted\": true; declared\n"
+    "experiments after it are not run; exit status 0. A second signal aborts at once with exit status 130.\n";
 
 /* The rows of the terminal summary: a label and the summary field it shows. */
 static const struct { const char *label, *field; } rows[] = {
-    {"records put", "records_put"},           {"records throttled", "records_throttled"},
+    {"records put", "records_put"},
+    {"records offered", "records_offered"},   {"records not sent", "records_not_sent"},
+    {"records throttled", "records_throttled"},
     {"records delivered", "records_delivered"}, {"deliveries", "deliveries"},
     {"duplicate deliveries", "duplicate_deliveries"},
     {"invocations", "invocations"},           {"errors", "errors"},
     {"retries", "retries"},                   {"records failed", "records_failed"},
+    {"records filtered", "records_filtered"},
     {"max concurrency", "max_concurrency"},   {"mean concurrency", "mean_concurrency"},
     {"max iterator age (ms)", "max_iterator_age_ms"}, {"records expired", "records_expired"},
+    {"windows closed", "windows_closed"},
     {"cold starts", "cold_starts"},           {"run length (s)", "duration_s"},
 };
 
@@ -75,6 +83,26 @@ static void print_errors(json_t *experiments) {
   }
 }
 
+/* Each experiment's shards, every one the run had: keys are those of the records read (filtered ones
+ * included); state says whether the shard was still open at the end or closed by a resharding. */
+static void print_shards(json_t *experiments) {
+  size_t i;
+  json_t *e;
+  json_array_foreach(experiments, i, e) {
+    json_t *shards = json_object_get(json_object_get(e, "summary"), "shards"), *s;
+    printf("\n%s: per shard\n  %-22s %12s %8s %6s  %s\n", json_string_value(json_object_get(e, "name")), "shard",
+           "records in", "keys", "lanes", "state");
+    size_t k;
+    json_array_foreach(shards, k, s) {
+      printf("  %-22s %12lld %8lld %6lld  %s\n", json_string_value(json_object_get(s, "shard")),
+             (long long)json_integer_value(json_object_get(s, "records_in")),
+             (long long)json_integer_value(json_object_get(s, "distinct_keys")),
+             (long long)json_integer_value(json_object_get(s, "lanes_used")),
+             json_is_false(json_object_get(s, "open")) ? "closed" : "open");
+    }
+  }
+}
+
 void sl_cli_print_table(json_t *experiments) {
   size_t n = json_array_size(experiments), label_w = 0;
   for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
@@ -96,20 +124,36 @@ void sl_cli_print_table(json_t *experiments) {
     }
     printf("\n");
   }
-  for (size_t i = 0; i < n; i++) {
-    json_t *e = json_array_get(experiments, i), *shards = json_object_get(json_object_get(e, "summary"), "shards");
-    printf("\n%s: per shard\n  %-22s %12s %8s %6s\n", json_string_value(json_object_get(e, "name")), "shard",
-           "records in", "keys", "lanes");
-    size_t k;
-    json_t *s;
-    json_array_foreach(shards, k, s) {
-      printf("  %-22s %12lld %8lld %6lld\n", json_string_value(json_object_get(s, "shard")),
-             (long long)json_integer_value(json_object_get(s, "records_in")),
-             (long long)json_integer_value(json_object_get(s, "distinct_keys")),
-             (long long)json_integer_value(json_object_get(s, "lanes_used")));
-    }
-  }
+  print_shards(experiments);
   print_errors(experiments);
+}
+
+/* The virtual clock's signals: the first asks the running experiment to stop at its next event (the flag its
+ * simulation checks), the second exits at once. Only async-signal-safe calls here. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int signum) {
+  static const char stopping[] = "\nshardlab: stopping: producers stopped, running invocations finishing "
+                                 "(again to abort)\n",
+                    abort_int[] = "\nshardlab: aborted by signal 2\n", abort_term[] = "\nshardlab: aborted by signal 15\n";
+  if (stop_requested) {
+    if (signum == SIGINT) (void)!write(STDERR_FILENO, abort_int, sizeof abort_int - 1);
+    else (void)!write(STDERR_FILENO, abort_term, sizeof abort_term - 1);
+    _exit(130);
+  }
+  stop_requested = 1;
+  (void)!write(STDERR_FILENO, stopping, sizeof stopping - 1);
+}
+
+static void catch_stop_signals(sl_run_settings_t *o) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  o->stop = &stop_requested;
 }
 
 /* Reads every declared experiment and loads each one's handler, before any of them runs. */
@@ -138,6 +182,10 @@ static int run_declared(sl_experiment_file_t *x, const char *file, json_t *resul
   for (size_t i = 0; i < n; i++) {
     sl_error_t err;
     json_t *result;
+    if (stop_requested) { /* a signal stopped an earlier one */
+      fprintf(stderr, "shardlab run: stopped by a signal: %zu later experiment(s) not run\n", n - i);
+      break;
+    }
     if (sl_experiment_file_run(x, i, &result, &err) != SL_OK) {
       fprintf(stderr, "shardlab run: %s: %s\n", file, err.message);
       return SL_EXIT_FAILED;
@@ -227,6 +275,7 @@ int sl_cli_run(int argc, char **argv) {
   }
   int status = parse(argc, argv, &file, &json_out, &report, &o);
   if (status >= 0) return status;
+  if (o.clock == SL_CLOCK_VIRTUAL) catch_stop_signals(&o); /* the real clock's driver has handlers of its own */
   FILE *f = fopen(file, "r");
   if (f == NULL) return usage_error("cannot read %s: %s", file, strerror(errno));
   fclose(f);

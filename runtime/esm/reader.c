@@ -97,6 +97,9 @@ static int take_record(sl_esm_t *esm, uint32_t shard, const sl_record_t *rec) {
   sl__reader_t *r = &esm->readers[shard];
   if (rec->arrival_ms < r->skip_before_ms) return pass_over(esm, r, rec); /* before the starting timestamp */
   if (sl__esm_count_events(esm, SL__EVENTS(polled), 1) != SL_OK) return SL_ENOMEM;
+  sl_hashkey_t key = sl_record_key_hash(rec);
+  /* The shard's keys are those of every record read, filtered out or not. */
+  if (note_key(r, key, &esm->shard_summaries[shard]) != SL_OK) return sl__esm_oom(esm);
   const sl_filter_t *filter = esm->config.mapping.filter;
   if (filter != NULL &&
       !sl_filter_match(filter, SL_RECORD_KEY(rec), rec->key_len, SL_RECORD_DATA(rec), rec->data_len)) {
@@ -104,11 +107,8 @@ static int take_record(sl_esm_t *esm, uint32_t shard, const sl_record_t *rec) {
     if (sl__esm_count_events(esm, SL__EVENTS(filtered_out), 1) != SL_OK) return SL_ENOMEM;
     return pass_over(esm, r, rec);
   }
-  sl_hashkey_t key = sl_record_key_hash(rec);
   int lane = sl_lanes_assign(r->lanes, key);
-  if (lane < 0 || sl__slot_push(&r->slots[lane], rec) != SL_OK ||
-      note_key(r, key, &esm->shard_summaries[shard]) != SL_OK)
-    return sl__esm_oom(esm);
+  if (lane < 0 || sl__slot_push(&r->slots[lane], rec) != SL_OK) return sl__esm_oom(esm);
   r->outstanding++;
   /* Records clients put into a served stream (the host has no producers) are the mapping's to deliver. */
   if (esm->config.count_reads && (shard >= esm->initial_count || rec->counter >= esm->initial_next[shard]))

@@ -4,7 +4,8 @@
  * retries); when maximum_retry_attempts is spent, or records are older than maximum_record_age, they leave
  * for the on-failure destination (or are dropped), counted either way; records older than the stream's
  * retention expire (a stalled batch loses them and the shard moves on); with retry_blocks = "shard" a
- * retrying batch holds back the other slots of its shard. */
+ * retrying batch holds back the other slots of its shard. Failed invocations are counted here (errors, and
+ * timeouts among them). */
 #include "esm/esm_internal.h"
 
 int sl__retry_blocked(const sl_esm_t *esm, const sl__reader_t *r, const sl__slot_t *s) {
@@ -58,6 +59,7 @@ int sl__retry_after(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, uint32_t slot
   if (out->status == SL_BATCH_ERROR) {
     sec->errors++;
     sum->errors++;
+    if (out->timed_out) sum->timeouts++; /* Sandbox.Timedout */
   }
   if (sl__esm_count_events(esm, SL__EVENTS(failed_invoke), s->batch_count) != SL_OK) return SL_ENOMEM;
   int64_t retry_at = esm->now + m->retry_backoff_us;

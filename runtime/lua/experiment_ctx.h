@@ -38,6 +38,8 @@ typedef struct run_ctx_s {
   int64_t checkpoint_saved_ns; /* monotonic time of the last save */
   json_t *errors;              /* the summary's errors_by_type: type -> {count, first_message, where}; only the
                                 * thread that runs the simulation (the loop thread on the real clock) touches it */
+  unsigned char *timeouts_in_row; /* by slot: invocations in a row that timed out (255: warned); that thread's too */
+  size_t timeouts_cap;
 } run_ctx_t;
 
 /* Durable streams (experiment_store.c): opens the store and reads the saved checkpoints into c and the
@@ -55,6 +57,11 @@ void sl_run_outcome(sl_invoke_result_t *res, sl_batch_outcome_t *out);
 
 /* Counts a function error of an invocation in c->errors (nothing for a success or a partial response). */
 void sl_run_note_error(run_ctx_t *c, const sl_invoke_result_t *res);
+
+/* Follows the timeouts of slot (shard_id, lane): the third Sandbox.Timedout in a row warns on stderr, once per
+ * slot, with the handler's file:line where the timeout stopped it. */
+void sl_run_note_timeout(run_ctx_t *c, uint32_t slot, const char *shard_id, uint32_t lane,
+                         const sl_invoke_result_t *res);
 
 /* The invoke callback of the real clock: copies the batch into a job for a worker thread (experiment_real.c). */
 int sl_run_invoke_real(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err);

@@ -8,6 +8,7 @@
 #define SHARDLAB_EXPERIMENT_FILE_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ typedef struct sl_run_settings_s {
   sl_clock_kind_t clock;    /* --clock */
   unsigned workers;         /* --workers (real clock; 0: one per core) */
   int handle_signals;       /* real clock: SIGINT/SIGTERM stop a run cleanly */
+  /* Virtual clock: a flag the caller's signal handler sets; the running experiment stops at its next event
+   * and ends with its summary marked interrupted (sl_sim_config_t.stop). NULL: none. */
+  volatile sig_atomic_t *stop;
   /* How a run goes (the CLI's progress line): called with the experiment's name every simulated second (the
    * virtual clock) or a few times a second (the real clock), and once with sim NULL when the run ends. NULL:
    * nothing is shown. */

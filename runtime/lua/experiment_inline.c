@@ -23,6 +23,7 @@ void sl_experiment_apply(sl_experiment_t *e, const sl_run_settings_t *s) {
   e->progress = s->progress;
   e->progress_ctx = s->progress_ctx;
   e->handle_signals = s->handle_signals;
+  e->sim.stop = s->stop; /* the virtual clock's stop flag (a signal) */
 }
 
 static int push_json(lua_State *L) {

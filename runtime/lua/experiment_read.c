@@ -387,6 +387,10 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   return SL_OK;
 }
 
+/* Above this rate (records/s) a producer gets a warning at load: the simulation spends an event on every record,
+ * so no run reaches it (docs/experiments.md). */
+#define SL_RATE_REACHABLE 1e6
+
 static int read_producers(reader_t *r, int idx, sl_experiment_t *e) {
   lua_State *L = r->L;
   static const char *const fields[] = {"rate", "arrivals", "record", NULL};
@@ -423,6 +427,10 @@ static int read_producers(reader_t *r, int idx, sl_experiment_t *e) {
     e->record_refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 1);
     e->producers[i].rate = rate;
+    if (rate > SL_RATE_REACHABLE) /* one event a record: the run would never get through such a rate */
+      fprintf(stderr, "shardlab: warning: experiment '%s': %s.rate %g records/s is more than a run can reach (over "
+              "1,000,000 records/s per producer); it runs, and records_not_sent counts what was never sent\n",
+              e->name, path, rate);
     e->producers[i].arrivals = arrivals && strcmp(arrivals, "fixed") == 0 ? SL_ARRIVALS_FIXED : SL_ARRIVALS_POISSON;
     e->sim.producer_count = (uint32_t)i + 1;
   }

@@ -15,6 +15,7 @@ typedef struct job_s {
   sl_invocation_t inv;
   sl_event_source_t src;
   char shard_id[SL_SHARD_ID_SIZE];
+  uint32_t slot, lane;         /* the batch's, for the timeout warning */
   sl_event_record_t *records;
   char (*seqs)[SL_SEQNUM_DECIMAL_SIZE];
   char *bytes;                 /* the records' keys and data, copied out of the shard log */
@@ -56,6 +57,7 @@ static void release(void *job, const sl_batch_outcome_t *out) {
   job_t *j = job;
   sl_env_pool_note(j->c->pool, &j->res);
   sl_run_note_error(j->c, &j->res); /* here, on the loop thread: c->errors is the loop's alone */
+  sl_run_note_timeout(j->c, j->slot, j->shard_id, j->lane, &j->res);
   free_job(j);
 }
 
@@ -92,6 +94,8 @@ static job_t *copy_batch(run_ctx_t *c, const sl_batch_t *b) {
     }
   }
   memcpy(j->shard_id, b->shard->id, sizeof j->shard_id);
+  j->slot = b->slot;
+  j->lane = b->lane;
   return j;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shardlab/clock.h"
 #include "lua/env_internal.h" /* sl_env_pcall */
@@ -117,6 +118,7 @@ void sl_run_outcome(sl_invoke_result_t *res, sl_batch_outcome_t *out) {
   res->state_json = NULL;
   memcpy(out->request_id, res->request_id, sizeof out->request_id); /* the on-failure record's requestId */
   out->request_id[sizeof out->request_id - 1] = '\0';
+  out->timed_out = res->status == SL_INVOKE_FUNCTION_ERROR && strcmp(res->error_type, "Sandbox.Timedout") == 0;
 }
 
 static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err) {
@@ -138,6 +140,7 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_out
   int rc = sl_env_pool_invoke(c->pool, b->slot, now_us, &inv, &res, err);
   if (rc != SL_OK) return rc;
   sl_run_note_error(c, &res);
+  sl_run_note_timeout(c, b->slot, b->shard->id, b->lane, &res);
   sl_run_outcome(&res, out);
   sl_invoke_result_clear(&res);
   return SL_OK;
@@ -186,6 +189,38 @@ void sl_run_note_error(run_ctx_t *c, const sl_invoke_result_t *res) {
   json_decref(error);
 }
 
+#define WARNED 255
+
+void sl_run_note_timeout(run_ctx_t *c, uint32_t slot, const char *shard_id, uint32_t lane,
+                         const sl_invoke_result_t *res) {
+  int timed_out = res->status == SL_INVOKE_FUNCTION_ERROR && strcmp(res->error_type, "Sandbox.Timedout") == 0;
+  if (slot >= c->timeouts_cap) {
+    if (!timed_out) return;
+    size_t cap = (size_t)slot * 2 + 8;
+    unsigned char *t = realloc(c->timeouts_in_row, cap);
+    if (t == NULL) return; /* out of memory: no warning, nothing else lost */
+    memset(t + c->timeouts_cap, 0, cap - c->timeouts_cap);
+    c->timeouts_in_row = t;
+    c->timeouts_cap = cap;
+  }
+  unsigned char *n = &c->timeouts_in_row[slot];
+  if (*n == WARNED) return;
+  if (!timed_out) {
+    *n = 0;
+    return;
+  }
+  if (++*n < 3) return;
+  *n = WARNED;
+  json_t *error = res->error_json != NULL ? json_loads(res->error_json, 0, NULL) : NULL, *where = where_of(error);
+  fprintf(stderr, /* on a terminal, over the progress line, which is drawn again after */
+          "%sshardlab: warning: experiment '%s': %s lane %u timed out 3 times in a row (timeout %g s), stopped at %s "
+          "each time: a handler that does not return makes every retry last the whole timeout, in real time\n",
+          isatty(STDERR_FILENO) ? "\r\033[K" : "", c->e->name, shard_id, lane, c->e->env.timeout_s,
+          json_is_string(where) ? json_string_value(where) : c->e->handler_path);
+  json_decref(where);
+  json_decref(error);
+}
+
 int sl_experiment_check(sl_experiment_t *e, sl_error_t *err) {
   sl_invoke_result_t res;
   int rc = sl_env_check(&e->env, e->sim.start_ms * 1000, &res, err);
@@ -225,6 +260,11 @@ static json_t *config_json(const sl_experiment_t *e) {
   json_object_set_new(json_object_get(c, "stream"), "read_limits", json_boolean(e->sim.stream.read_limits));
   json_object_set_new(json_object_get(c, "mapping"), "consumer",
                       json_string(m->consumer == SL_CONSUMER_EFO ? "efo" : "standard"));
+  json_t *actions = json_array(); /* the scripted resharding, in the order the file gives it */
+  for (uint32_t i = 0; i < e->sim.action_count; i++)
+    json_array_append_new(actions, json_pack("{s:f,s:i}", "at", (double)e->sim.actions[i].at_us / 1e6,
+                                             "update_shard_count", (int)e->sim.actions[i].update_shard_count));
+  json_object_set_new(c, "actions", actions);
   return c;
 }
 
@@ -349,6 +389,7 @@ int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_e
   if (c->owns_rt) sl_real_destroy(c->rt);
   pthread_mutex_destroy(&c->log_lock);
   json_decref(c->errors);
+  free(c->timeouts_in_row);
   free(c->buf);
   free(c->records);
   free(c->seqs);

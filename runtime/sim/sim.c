@@ -186,6 +186,8 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
   int64_t end = sim->config.duration_us + sim->config.drain_timeout_us;
   sl_event_t e;
   while (rc == SL_OK && sl_event_queue_pop(&sim->events, &e)) {
+    if (sim->config.stop != NULL && *sim->config.stop && !sim->stopping) sl_sim_stop(sim); /* a signal */
+    if (sim->stopping && sl_esm_running(sim->esm) == 0) break; /* stopped, and what ran has ended */
     if (e.at_us > end) {
       sim->now = end;
       break;

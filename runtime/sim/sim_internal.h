@@ -16,6 +16,7 @@ typedef struct sl__producer_s {
   sl_producer_config_t config;
   uint64_t next_i;            /* number of the next record (from 1) */
   int pending;                /* a throttled record waits for its retry */
+  int64_t waiting_since;      /* Poisson: when the record waiting for its retry arrived (records_offered) */
   char *key, *data, *ehk;     /* its copy */
   size_t key_len, data_len;
 } sl__producer_t;

@@ -14,6 +14,38 @@ static void set_event_counts(json_t *j, const sl_event_counts_t *e) {
                       json_integer((json_int_t)e->destination_delivered));
 }
 
+/* The id of the shard at index, or null (index -1: no such parent). */
+static json_t *shard_id_json(const sl_stream_t *stream, int32_t index) {
+  return index >= 0 ? json_string(sl_stream_shard(stream, (uint32_t)index)->id) : json_null();
+}
+
+/* One shard's figures, whether it is still open at the end of the run, and its parents' ids. */
+static json_t *shard_json(const sl_stream_t *stream, const sl_shard_t *shard, const sl_shard_summary_t *sh) {
+  json_t *j = json_pack("{s:s,s:I,s:I,s:I,s:i}", "shard", shard->id, "records_in", (json_int_t)sh->records_in,
+                        "bytes_in", (json_int_t)sh->bytes_in, "distinct_keys", (json_int_t)sh->distinct_keys,
+                        "lanes_used", (int)sh->lanes_used);
+  json_object_set_new(j, "open", json_boolean(shard->open));
+  json_object_set_new(j, "parent", shard_id_json(stream, shard->parent));
+  json_object_set_new(j, "adjacent_parent", shard_id_json(stream, shard->adjacent_parent));
+  return j;
+}
+
+/* The most shards open at once: at each shard's creation, the shards created by then and not closed by then
+ * (a parent closes when its children open, at the same time). */
+static uint32_t max_open_shards(const sl_stream_t *stream) {
+  uint32_t total = sl_stream_shard_total(stream), most = 0;
+  for (uint32_t i = 0; i < total; i++) {
+    int64_t t = sl_stream_shard(stream, i)->created_ms;
+    uint32_t open = 0;
+    for (uint32_t k = 0; k < total; k++) {
+      const sl_shard_t *other = sl_stream_shard(stream, k);
+      if (other->created_ms <= t && (other->closed_ms < 0 || other->closed_ms > t)) open++;
+    }
+    if (open > most) most = open;
+  }
+  return most;
+}
+
 json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   const sl_summary_t *s = sl_sim_summary(sim);
   json_t *shards = json_array();
@@ -21,13 +53,12 @@ json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++) {
     const sl_shard_summary_t *sh = sl_sim_shard_summary(sim, i);
     if (sh == NULL) continue;
-    json_array_append_new(shards, json_pack("{s:s,s:I,s:I,s:I,s:i}", "shard", sl_stream_shard(stream, i)->id,
-                                            "records_in", (json_int_t)sh->records_in, "bytes_in",
-                                            (json_int_t)sh->bytes_in, "distinct_keys", (json_int_t)sh->distinct_keys,
-                                            "lanes_used", (int)sh->lanes_used));
+    json_array_append_new(shards, shard_json(stream, sl_stream_shard(stream, i), sh));
   }
   json_t *j = json_object();
   json_object_set_new(j, "records_put", json_integer((json_int_t)s->records_put));
+  json_object_set_new(j, "records_offered", json_integer((json_int_t)s->records_offered));
+  json_object_set_new(j, "records_not_sent", json_integer((json_int_t)s->records_not_sent));
   json_object_set_new(j, "records_throttled", json_integer((json_int_t)s->records_throttled));
   json_object_set_new(j, "records_delivered", json_integer((json_int_t)s->records_delivered));
   json_object_set_new(j, "deliveries", json_integer((json_int_t)s->deliveries));
@@ -37,6 +68,7 @@ json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "mean_concurrency", json_real((double)llround(s->mean_concurrency * 1000) / 1000));
   json_object_set_new(j, "max_iterator_age_ms", json_integer(s->max_iterator_age_ms));
   json_object_set_new(j, "retries", json_integer((json_int_t)s->retries));
+  json_object_set_new(j, "timeouts", json_integer((json_int_t)s->timeouts));
   json_object_set_new(j, "duplicate_deliveries", json_integer((json_int_t)s->duplicate_deliveries));
   json_object_set_new(j, "windows_closed", json_integer((json_int_t)s->windows_closed));
   json_object_set_new(j, "records_failed", json_integer((json_int_t)s->records_failed));
@@ -47,6 +79,8 @@ json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   set_event_counts(j, &s->events);
   json_object_set_new(j, "duration_s", json_real((double)s->ended_us / 1e6));
   json_object_set_new(j, "interrupted", json_boolean(s->interrupted));
+  json_object_set_new(j, "shards_open", json_integer(sl_stream_open_count(stream)));
+  json_object_set_new(j, "shards_max_open", json_integer(max_open_shards(stream)));
   json_object_set_new(j, "shards", shards);
   return j;
 }

@@ -61,8 +61,14 @@ end
 checks[#checks + 1] = function(e) -- write throttling
   local s = e.summary
   if s.records_throttled == 0 then return nil end
-  return string.format("write throttling: %d puts refused (%s of attempts) by the shard write limits (1,000 records/s and 1 MiB/s per shard)",
+  local text = string.format("write throttling: %d puts refused (%s of attempts) by the shard write limits (1,000 records/s and 1 MiB/s per shard)",
     s.records_throttled, pct(s.records_throttled / (s.records_put + s.records_throttled)))
+  local offered, not_sent = s.records_offered or 0, s.records_not_sent or 0
+  if not_sent > 0 and offered > 0 then -- the load a waiting producer never sent: the throughput lost
+    text = text .. string.format("; %d of %d records offered were never sent (%s): the producer waited on refused puts",
+      not_sent, offered, pct(not_sent / offered))
+  end
+  return text
 end
 
 checks[#checks + 1] = function(e) -- reserved or account concurrency
@@ -84,6 +90,7 @@ checks[#checks + 1] = function(e) -- failing records: a stalled lane, or records
     plural(s.errors, "error"), s.retries == 1 and "1 retry" or s.retries .. " retries", secs(s.max_iterator_age_ms))
   if left > 0 then line = line .. ", " .. plural(left, "record") .. " never delivered" end
   if s.records_failed > 0 then line = line .. ", " .. plural(s.records_failed, "record") .. " sent away without success" end
+  if (s.records_filtered or 0) > 0 then line = line .. ", " .. plural(s.records_filtered, "record") .. " filtered out (not lost)" end
   return line
 end
 
@@ -103,12 +110,39 @@ checks[#checks + 1] = function(e) -- the commonest error type, with its first me
   return string.format("handler errors: %s in %s; the first: %s%s", top, share, first, where)
 end
 
-checks[#checks + 1] = function(e, f) -- shards x PF
-  local pf, shards = e.config.mapping.parallelization_factor, e.config.stream.shards
-  local slots = shards * pf
-  if f.keys < slots or e.summary.max_concurrency < slots then return nil end
-  return string.format("concurrency limited by shards and parallelization factor: it reached %d = %s x PF %d (%d keys could keep more batches busy)",
-    slots, plural(shards, "shard"), pf, f.keys)
+-- The most shards open at once (results without shards_max_open: the starting count).
+local function shards_reached(e) return e.summary.shards_max_open or e.config.stream.shards end
+
+-- The scripted resharding in words ("the stream went from 4 to 8 shards at 60 s"), or nil when there was none.
+local function resharding(e)
+  local acts = {}
+  for i, a in ipairs(e.config.actions or {}) do acts[i] = a end
+  if #acts == 0 then return nil end
+  table.sort(acts, function(a, b) return a.at < b.at end)
+  local parts = { string.format("the stream went from %d to %s at %g s", e.config.stream.shards,
+    plural(acts[1].update_shard_count, "shard"), acts[1].at) }
+  for i = 2, #acts do parts[i] = string.format("to %d at %g s", acts[i].update_shard_count, acts[i].at) end
+  return table.concat(parts, ", then ")
+end
+
+-- A run nothing held back: its records waited under a second (the default poll interval: an idle shard's new
+-- record may wait that long for the next poll), with no refused put, no concurrency wait and no failure.
+local function unhindered(e)
+  local s = e.summary
+  return s.max_iterator_age_ms < 1000 and not s.interrupted and s.records_throttled == 0 and s.errors == 0 and
+    s.retries == 0 and s.records_failed == 0 and sum(e.timeseries, "throttles") == 0
+end
+
+checks[#checks + 1] = function(e) -- shards x PF: the most shards open at once, the keys of the open ones
+  local pf, shards = e.config.mapping.parallelization_factor, shards_reached(e)
+  local slots, keys = shards * pf, 0
+  for _, s in ipairs(e.summary.shards) do
+    if s.open ~= false then keys = keys + s.distinct_keys end
+  end
+  if keys < slots or e.summary.max_concurrency < slots or unhindered(e) then return nil end
+  local how = resharding(e)
+  return string.format("concurrency limited by shards and parallelization factor: it reached %d = %s x PF %d (%s%d keys could keep more batches busy)",
+    slots, plural(shards, "shard"), pf, how and "the most open at once: " .. how .. "; " or "", keys)
 end
 
 checks[#checks + 1] = function(e) -- handler duration
@@ -134,9 +168,13 @@ function M.lines(e)
     local line = check(e, f)
     if line then out[#out + 1] = line end
   end
-  if #out == 0 then
+  if unhindered(e) then
+    out[#out + 1] = string.format("nothing limited it: records waited at most %d ms (max concurrency %d with %d keys on %d slots%s)",
+      e.summary.max_iterator_age_ms, e.summary.max_concurrency, f.keys, shards_reached(e) * e.config.mapping.parallelization_factor,
+      resharding(e) and "; " .. resharding(e) or "")
+  elseif #out == 0 then
     out[1] = string.format("nothing held concurrency back: it reached %d with %d keys on %d slots, max iterator age %s",
-      e.summary.max_concurrency, f.keys, e.config.stream.shards * e.config.mapping.parallelization_factor,
+      e.summary.max_concurrency, f.keys, shards_reached(e) * e.config.mapping.parallelization_factor,
       secs(e.summary.max_iterator_age_ms))
   end
   return out

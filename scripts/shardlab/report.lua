@@ -157,11 +157,19 @@ local function summary_table(experiments)
   return table.concat(out)
 end
 
+-- The scripted resharding: "at 5 s: 8 shards; at 60 s: 4 shards", or "none".
+local function actions_text(actions)
+  local parts = {}
+  for i, a in ipairs(actions or {}) do parts[i] = string.format("at %s s: %s shards", num(a.at), num(a.update_shard_count)) end
+  return #parts > 0 and table.concat(parts, "; ") or "none"
+end
+
 local function settings_table(e)
   local c, m = e.config, e.config.mapping
   local rows = {
     { "clock", c.clock }, { "duration", num(c.duration) .. " s" }, { "seed", num(c.seed) },
-    { "shards", num(c.stream.shards) }, { "write limits", c.stream.write_limits and "on" or "off" },
+    { "shards", num(c.stream.shards) }, { "actions", actions_text(c.actions) },
+    { "write limits", c.stream.write_limits and "on" or "off" },
     { "producers", num(c.producers) }, { "batch size", num(m.batch_size) },
     { "batching window", num(m.batching_window) .. " s" }, { "parallelization factor", num(m.parallelization_factor) },
     { "ordering", m.ordering }, { "reserved concurrency", m.reserved_concurrency > 0 and num(m.reserved_concurrency) or "none" },
@@ -174,11 +182,17 @@ local function settings_table(e)
   return table.concat(out)
 end
 
+-- Every shard the run had; keys are those of the records read (filtered ones included); closed shards (split
+-- or merged by a resharding) are marked, and children name their parents.
 local function shards_table(e)
-  local out = { '<table class="shards"><thead><tr><th>shard</th><th>records in</th><th>keys</th><th>lanes used</th></tr></thead><tbody>' }
+  local out = { '<table class="shards"><thead><tr><th>shard</th><th>records in</th><th>keys</th><th>lanes used</th><th>state</th><th>parents</th></tr></thead><tbody>' }
   for _, s in ipairs(e.summary.shards) do
-    out[#out + 1] = string.format('<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td></tr>', esc(s.shard), s.records_in,
-      s.distinct_keys, s.lanes_used)
+    local parents = {}
+    if type(s.parent) == "string" then parents[#parents + 1] = s.parent end
+    if type(s.adjacent_parent) == "string" then parents[#parents + 1] = s.adjacent_parent end
+    out[#out + 1] = string.format('<tr%s><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td></tr>',
+      s.open == false and ' class="closed"' or "", esc(s.shard), s.records_in, s.distinct_keys, s.lanes_used,
+      s.open == false and "closed" or "open", #parents > 0 and esc(table.concat(parents, ", ")) or "-")
   end
   out[#out + 1] = '</tbody></table>'
   return table.concat(out)
@@ -214,6 +228,7 @@ h3{font-size:15px;margin:16px 0 6px}p.note{color:#555;margin:2px 0 12px}
 table{border-collapse:collapse;margin:6px 0 12px}th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:right}
 th[scope=row],table.settings th,table.shards td:first-child{text-align:left;font-weight:normal;color:#444}
 table.errors td,table.errors th{text-align:left}table.errors td:nth-child(2){text-align:right}
+table.shards tr.closed td{color:#888}
 thead th{font-weight:600;border-bottom:2px solid #bbb}.unit{color:#777;font-size:12px}
 td.best{background:#e6f4ea}td.worst{background:#fce8e6}.mark{font-size:11px;color:#555;white-space:nowrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px 24px}
@@ -285,8 +300,9 @@ local EVENT_COUNTS = { "polled_event_count", "filtered_out_event_count", "failed
                        "dropped_event_count", "on_failure_destination_delivered_event_count" }
 local SERIES_COLUMNS = { "t", "concurrency", "invocations", "errors", "throttles", "iterator_age_ms", "records_in",
                          "records_throttled", "read_throttles", table.unpack(EVENT_COUNTS) }
-local SUMMARY_COLUMNS = { "records_put", "records_throttled", "records_delivered", "deliveries", "duplicate_deliveries",
-                          "invocations", "errors", "retries", "records_failed", "records_filtered", "records_expired",
+local SUMMARY_COLUMNS = { "records_put", "records_offered", "records_not_sent", "records_throttled", "records_delivered",
+                          "deliveries", "duplicate_deliveries", "invocations", "errors", "retries", "timeouts",
+                          "records_failed", "records_filtered", "records_expired",
                           "max_concurrency", "mean_concurrency", "max_iterator_age_ms", "cold_starts",
                           "windows_closed", "duration_s", "read_throttles", table.unpack(EVENT_COUNTS) }
 

@@ -6,7 +6,8 @@ local diagnose = require("shardlab.diagnose")
 local function results(o)
   local shards = {}
   for i, s in ipairs(o.shards or { { 250, 25, 10 }, { 250, 25, 10 }, { 250, 25, 10 }, { 250, 25, 10 } }) do
-    shards[i] = { shard = string.format("shardId-%012d", i - 1), records_in = s[1], distinct_keys = s[2], lanes_used = s[3] }
+    shards[i] = { shard = string.format("shardId-%012d", i - 1), records_in = s[1], distinct_keys = s[2], lanes_used = s[3],
+                  open = s[4] ~= "closed" }
   end
   local summary = { records_put = 1000, records_throttled = 0, records_delivered = 1000, deliveries = 1000,
                     invocations = 100, errors = 0, retries = 0, records_failed = 0, records_filtered = 0,
@@ -16,7 +17,7 @@ local function results(o)
   local series = {}
   for t = 1, 10 do series[t] = { t = t - 1, throttles = (o.throttles or {})[t] or 0 } end
   return { name = "case", summary = summary, timeseries = series,
-           config = { duration = 10.0, stream = { shards = #shards },
+           config = { duration = 10.0, stream = { shards = o.start_shards or #shards }, actions = o.actions or {},
                       mapping = { parallelization_factor = o.pf or 10, ordering = o.ordering or "lanes",
                                   reserved_concurrency = o.reserved or 0, account_concurrency = 1000 } } }
 end
@@ -58,8 +59,37 @@ expect("stalled", results { summary = { errors = 5, retries = 5, records_deliver
   { "handler duration" })
 
 -- 100 keys on 2 shards x PF 4 = 8 slots, all busy.
-expect("slots", results { pf = 4, shards = { { 500, 50, 4 }, { 500, 50, 4 } }, summary = { max_concurrency = 8 } },
-  { "concurrency limited by shards and parallelization factor: it reached 8 = 2 shards x PF 4 (100 keys could keep more batches busy)" })
+expect("slots", results { pf = 4, shards = { { 500, 50, 4 }, { 500, 50, 4 } }, summary = { max_concurrency = 8, max_iterator_age_ms = 5000 } },
+  { "concurrency limited by shards and parallelization factor: it reached 8 = 2 shards x PF 4 (100 keys could keep more batches busy)" },
+  { "nothing limited" })
+-- The same with records that waited at most 200 ms: nothing limited it, whatever the slots.
+expect("slots, unhindered", results { pf = 4, shards = { { 500, 50, 4 }, { 500, 50, 4 } }, summary = { max_concurrency = 8 } },
+  { "nothing limited it: records waited at most 200 ms (max concurrency 8 with 100 keys on 8 slots)" },
+  { "shards and parallelization factor", "nothing held" })
+
+-- Resharded from 4 to 8 shards at 60 s, PF 2: the 4 closed parents (25 keys each) and 8 open children
+-- (25 keys each) are all in the summary; 16 = 8 x 2 batches ran at once, and the 8 open shards have 200 keys.
+local parents, children = {}, {}
+for i = 1, 4 do parents[i] = { 500, 25, 2, "closed" } end
+for i = 1, 8 do children[i] = { 500, 25, 2 } end
+table.move(children, 1, 8, 5, parents)
+expect("resharded", results { pf = 2, start_shards = 4, shards = parents, actions = { { at = 60.0, update_shard_count = 8 } },
+                              summary = { records_put = 6000, records_delivered = 6000, max_concurrency = 16,
+                                          shards_max_open = 8, shards_open = 8, max_iterator_age_ms = 5000 } },
+  { "concurrency limited by shards and parallelization factor: it reached 16 = 8 shards x PF 2 (the most open at once: the stream went from 4 to 8 shards at 60 s; 200 keys could keep more batches busy)" },
+  { "4 shards x PF", "= 12 shards", "nothing limited" })
+-- Two actions, given out of order, are told in time order; a resharded run nothing held back says so too.
+expect("resharded twice", results { pf = 2, start_shards = 4, shards = parents,
+                                    actions = { { at = 90.0, update_shard_count = 4 }, { at = 60.0, update_shard_count = 8 } },
+                                    summary = { records_put = 6000, records_delivered = 6000, max_concurrency = 16,
+                                                shards_max_open = 8, shards_open = 4 } },
+  { "nothing limited it: records waited at most 200 ms (max concurrency 16 with 300 keys on 16 slots; the stream went from 4 to 8 shards at 60 s, then to 4 at 90 s)" })
+
+-- Failing records with a filter: the 300 filtered records are filtered, not lost.
+expect("failing, filtered", results { summary = { errors = 2, retries = 2, records_delivered = 700, records_filtered = 300,
+                                                  max_iterator_age_ms = 5000 } },
+  { "failing records: 2 errors, 2 retries, max iterator age 5.0 s, 300 records filtered out (not lost)" },
+  { "never delivered", "stalled" })
 
 -- Slow handler: 100 invocations over 100 s at mean concurrency 1 last 1 s each, 100 records per batch:
 -- about 100 records/s against 200 put per second (20,000 records over a 100 s duration).
@@ -69,9 +99,17 @@ local slow = results { summary = { records_put = 20000, records_delivered = 2000
 slow.config.duration = 100.0
 expect("slow", slow, { "handler duration: invocations took 1000 ms on average for 100 records each; at concurrency 1 that delivers about 100 records/s against 200 put per second, so records waited up to 50 s" })
 
--- Nothing to say: 100 keys, 40 slots, 20 used, no throttles, no errors, young records.
-expect("nothing", results { summary = { max_concurrency = 20 } }, { "nothing held concurrency back: it reached 20 with 100 keys on 40 slots" },
-  { "limited", "collide", "hot shard", "throttling", "failing", "duration" })
+-- Nothing to say: 100 keys, 40 slots, 20 used, no throttles, no errors, records that waited at most 200 ms.
+expect("nothing", results { summary = { max_concurrency = 20 } },
+  { "nothing limited it: records waited at most 200 ms (max concurrency 20 with 100 keys on 40 slots)" },
+  { "concurrency limited", "collide", "hot shard", "throttling", "failing", "duration", "nothing held" })
+-- Young records but refused puts or a concurrency wait: something did limit it.
+expect("young but throttled", results { summary = { records_put = 990, records_delivered = 990, records_throttled = 10 } },
+  {}, { "nothing limited" })
+expect("young but waited", results { reserved = 5, throttles = { 1 }, summary = { max_concurrency = 5 } }, {}, { "nothing limited" })
+-- Old records with nothing else to say (no invocation): the older line, with its numbers.
+expect("nothing, no invocations", results { summary = { invocations = 0, max_iterator_age_ms = 3000 } },
+  { "nothing held concurrency back: it reached 20 with 100 keys on 40 slots, max iterator age 3.0 s" })
 
 -- Errors by type: the commonest named with its count and first message; where is added when the message
 -- lacks it; one type alone is "all N"; none at all gives no such line.
