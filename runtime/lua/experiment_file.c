@@ -62,18 +62,25 @@ static int collect(sl_experiment_file_t *f) {
   return f->slots != NULL ? SL_OK : SL_ENOMEM;
 }
 
-int sl_experiment_file_open(const char *path, const sl_run_settings_t *settings, sl_experiment_file_t **out) {
-  *out = NULL;
+/* A file record with its path, its folder and a fresh experiment state; NULL when out of memory. */
+static sl_experiment_file_t *new_file(const char *path) {
   sl_experiment_file_t *f = calloc(1, sizeof *f);
-  if (f == NULL) return SL_ENOMEM;
+  if (f == NULL) return NULL;
   f->path = strdup(path);
   f->dir = strdup(path);
   if (f->dir != NULL) sl_path_dir(f->dir, strlen(f->dir) + 1);
   if (f->path != NULL && f->dir != NULL) f->L = sl_experiment_state(&f->host, f->dir);
   if (f->L == NULL) {
     sl_experiment_file_close(f);
-    return SL_ENOMEM;
+    return NULL;
   }
+  return f;
+}
+
+int sl_experiment_file_open(const char *path, const sl_run_settings_t *settings, sl_experiment_file_t **out) {
+  *out = NULL;
+  sl_experiment_file_t *f = new_file(path);
+  if (f == NULL) return SL_ENOMEM;
   if (settings != NULL) {
     f->have_settings = 1;
     f->settings = *settings;
@@ -204,16 +211,8 @@ static int run_declares(lua_State *L) {
 
 int sl_experiment_file_open_first(const char *path, sl_experiment_file_t **out) {
   *out = NULL;
-  sl_experiment_file_t *f = calloc(1, sizeof *f);
+  sl_experiment_file_t *f = new_file(path);
   if (f == NULL) return SL_ENOMEM;
-  f->path = strdup(path);
-  f->dir = strdup(path);
-  if (f->dir != NULL) sl_path_dir(f->dir, strlen(f->dir) + 1);
-  if (f->path != NULL && f->dir != NULL) f->L = sl_experiment_state(&f->host, f->dir);
-  if (f->L == NULL) {
-    sl_experiment_file_close(f);
-    return SL_ENOMEM;
-  }
   luaL_requiref(f->L, "shardlab", sl_luaopen_shardlab, 0);
   int *stopped = lua_newuserdatauv(f->L, sizeof *stopped, 0);
   *stopped = 0;
