@@ -39,13 +39,15 @@ local METRICS = {
       local v = {}
       for i, row in ipairs(e.timeseries) do v[i] = row.concurrency end
       return { { label = "concurrency", values = v } }
-    end },
+    end,
+    read = "Most batches running at once in each second; shards x PF (see the settings) is the most the mapping allows." },
   { id = "iterator_age", title = "Iterator age", unit = "milliseconds (max per second)",
     series = function(e)
       local v = {}
       for i, row in ipairs(e.timeseries) do v[i] = row.iterator_age_ms end
       return { { label = "iterator age", values = v } }
-    end },
+    end,
+    read = "Iterator age in each second: the most any batch started then was behind (its newest record's age), on the scale shared by all experiments; a rising line is a backlog growing." },
   { id = "records_in", title = "Records in per shard", unit = "records per second",
     series = function(e)
       local out = {}
@@ -55,7 +57,8 @@ local METRICS = {
         out[#out + 1] = { label = shard.shard, values = v }
       end
       return out
-    end },
+    end,
+    read = "Records each shard accepted in each second; one shard far above the others is a hot shard, and each shard takes at most 1,000 records/s with write limits on." },
   { id = "throttles", title = "Throttles", unit = "per second",
     series = function(e)
       local waits, writes = {}, {}
@@ -64,7 +67,8 @@ local METRICS = {
       end
       return { { label = "batches held by a concurrency limit", values = waits },
                { label = "puts refused by write limits", values = writes } }
-    end },
+    end,
+    read = "Batches held back by a concurrency limit and records refused by the write limits in each second; zero lines mean neither limit was hit." },
 }
 
 -- --- charts ----------------------------------------------------------------------------------------------
@@ -113,8 +117,144 @@ local function chart(e, metric, series, x_max, y_max)
       PALETTE[(k - 1) % #PALETTE + 1], esc(s.label))
   end
   legend[#legend + 1] = '</ul>'
-  return string.format('<figure><figcaption>%s <span class="unit">(%s)</span></figcaption>%s%s</figure>',
-    esc(metric.title), esc(metric.unit), table.concat(out), table.concat(legend))
+  return string.format('<figure><figcaption>%s <span class="unit">(%s)</span></figcaption>%s%s<p class="read">%s</p></figure>',
+    esc(metric.title), esc(metric.unit), table.concat(out), table.concat(legend), esc(metric.read))
+end
+
+-- --- overlay charts: every experiment on one chart per metric ----------------------------------------------
+
+-- Each overlay: an id (the per-experiment metric it overlays), a title, the y unit, an experiment's values, its
+-- reference lines as {label, value} (dashed, in the experiment's colour), whether y is log10(ms + 1), and the
+-- line under the chart saying how to read it.
+local OVERLAYS = {
+  { id = "concurrency", title = "Concurrent executions, all experiments", unit = "executions (max per second)",
+    values = function(e)
+      local v = {}
+      for i, row in ipairs(e.timeseries) do v[i] = row.concurrency end
+      return v
+    end,
+    refs = function(e)
+      local shards, pf = e.config.stream.shards, e.config.mapping.parallelization_factor
+      if type(shards) ~= "number" or type(pf) ~= "number" then return {} end
+      return { { label = "shards x PF", value = shards * pf } }
+    end,
+    read = "Most batches running at once in each second, one line per experiment; each dashed line is that experiment's shards x PF (shards at the start), the most it could run." },
+  { id = "iterator_age", title = "Iterator age, all experiments", unit = "seconds, log scale (max per second)", log = true,
+    values = function(e)
+      local v = {}
+      for i, row in ipairs(e.timeseries) do v[i] = row.iterator_age_ms end
+      return v
+    end,
+    refs = function() return {} end,
+    read = "Iterator age in each second (the most any batch started then was behind), on a log scale (log10 of the age in ms + 1): each grid line is ten times the one below, so a 100 ms curve and a 400 s one both show; a rising line is a backlog growing." },
+  { id = "records_in", title = "Records put, all experiments", unit = "records per second",
+    values = function(e)
+      local v = {}
+      for i, row in ipairs(e.timeseries) do v[i] = row.records_in end
+      return v
+    end,
+    refs = function(e)
+      local st = e.config.stream
+      if type(st.shards) ~= "number" or st.write_limits == false then return {} end
+      return { { label = "write limit", value = st.shards * (st.records_per_second or 1000) } }
+    end,
+    read = "Records the stream accepted in each second, all shards together (records delivered per second are not in the time series: see the summary's records delivered); each dashed line is that experiment's write limit, shards x 1,000 records/s." },
+}
+
+local function log_ms(v) return math.log(v + 1, 10) end
+
+local function seconds_label(ms)
+  if ms < 1000 then return num(ms) .. " ms" end
+  return num(ms / 1000) .. " s"
+end
+
+local function colour(k) return PALETTE[(k - 1) % #PALETTE + 1] end
+
+local function overlay_chart(experiments, ov, x_max)
+  local pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
+  local lines, vmax = {}, 0
+  for k, e in ipairs(experiments) do
+    local values, refs = ov.values(e), ov.refs(e)
+    for _, v in ipairs(values) do vmax = math.max(vmax, v) end
+    for _, r in ipairs(refs) do vmax = math.max(vmax, r.value) end
+    lines[k] = { e = e, values = values, refs = refs }
+  end
+  x_max = x_max > 0 and x_max or 1
+  local xstep = nice_step(x_max, 6)
+  x_max = math.ceil(x_max / xstep) * xstep
+  local ticks, f, y_top = {}, function(v) return v end, nil
+  if ov.log then
+    f = log_ms
+    local decade = 1 -- the top grid line: the first power of ten (10 ms or more) at or over the largest value
+    while 10 ^ decade < vmax do decade = decade + 1 end
+    for d = 0, decade do
+      local ms = math.tointeger(10 ^ d) or 10 ^ d
+      ticks[#ticks + 1] = { value = ms, label = seconds_label(ms) }
+    end
+    y_top = log_ms(10 ^ decade)
+  else
+    vmax = vmax > 0 and vmax * 1.05 or 1 -- room above the top line or reference line
+    local ystep = nice_step(vmax, 4)
+    y_top = math.ceil(vmax / ystep) * ystep
+    for v = 0, y_top + ystep / 2, ystep do ticks[#ticks + 1] = { value = v, label = num(v) } end
+  end
+  local function x(t) return LEFT + pw * t / x_max end
+  local function y(v) return TOP + ph * (1 - f(v) / y_top) end
+  local out = {}
+  local function add(s) out[#out + 1] = s end
+  add(string.format('<svg class="chart overlay" viewBox="0 0 %d %d" role="img" data-overlay="all" data-metric="%s" data-scale="%s" data-x-max="%s" data-y-max="%s" aria-label="%s">',
+    W, H, ov.id, ov.log and "log10(ms+1)" or "linear", num(x_max), ov.log and string.format("%.6f", y_top) or num(y_top),
+    esc(ov.title)))
+  add(string.format('<title>%s</title>', esc(ov.title)))
+  for _, t in ipairs(ticks) do
+    add(string.format('<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/><text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>',
+      LEFT, W - RIGHT, y(t.value), y(t.value), LEFT - 6, y(t.value) + 4, esc(t.label)))
+  end
+  for t = 0, x_max + xstep / 2, xstep do
+    add(string.format('<line class="axis" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/><text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>',
+      x(t), x(t), TOP + ph, TOP + ph + 5, x(t), TOP + ph + 18, num(t)))
+  end
+  add(string.format('<line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/><line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/>',
+    LEFT, LEFT, TOP, TOP + ph, LEFT, W - RIGHT, TOP + ph, TOP + ph))
+  add(string.format('<text class="label" x="%.1f" y="%d" text-anchor="middle">time since the start (s)</text>', LEFT + pw / 2, H - 6))
+  add(string.format('<text class="label" transform="translate(14 %.1f) rotate(-90)" text-anchor="middle">%s</text>', TOP + ph / 2,
+    esc(ov.log and "seconds (log scale)" or ov.unit)))
+  -- Reference lines under the data; experiments whose lines coincide share the dashes, in turn, so each colour shows.
+  local same = {}
+  for _, l in ipairs(lines) do
+    for _, r in ipairs(l.refs) do same[r.label .. "=" .. num(r.value)] = (same[r.label .. "=" .. num(r.value)] or 0) + 1 end
+  end
+  local seen = {}
+  for k, l in ipairs(lines) do
+    for _, r in ipairs(l.refs) do
+      local key = r.label .. "=" .. num(r.value)
+      local m, j = same[key], seen[key] or 0
+      seen[key] = j + 1
+      add(string.format('<line class="ref" stroke="%s" stroke-width="1.2" stroke-dasharray="6 %d" stroke-dashoffset="%d" data-experiment="%s" data-ref="%s" data-value="%s" x1="%d" x2="%d" y1="%.1f" y2="%.1f"><title>%s: %s %s</title></line>',
+        colour(k), 10 * m - 6, -10 * j, esc(l.e.name), esc(r.label), num(r.value), LEFT, W - RIGHT, y(r.value), y(r.value), esc(l.e.name),
+        esc(r.label), num(r.value)))
+    end
+  end
+  for k, l in ipairs(lines) do
+    local pts, values = {}, {}
+    for i, v in ipairs(l.values) do
+      pts[i] = string.format("%.1f,%.1f", x(i - 1), y(v))
+      values[i] = num(v)
+    end
+    add(string.format('<polyline fill="none" stroke="%s" stroke-width="1.5" data-series="%s" data-values="%s" points="%s"/>',
+      colour(k), esc(l.e.name), table.concat(values, " "), table.concat(pts, " ")))
+  end
+  add('</svg>')
+  local legend = { '<ul class="legend">' }
+  for k, l in ipairs(lines) do
+    local refs = {}
+    for i, r in ipairs(l.refs) do refs[i] = esc(r.label) .. " " .. num(r.value) end
+    legend[#legend + 1] = string.format('<li><span class="swatch" style="background:%s"></span>%s%s</li>', colour(k),
+      esc(l.e.name), #refs > 0 and ' <span class="unit">(dashed: ' .. table.concat(refs, ", ") .. ')</span>' or "")
+  end
+  legend[#legend + 1] = '</ul>'
+  return string.format('<figure><figcaption>%s <span class="unit">(%s)</span></figcaption>%s%s<p class="read">%s</p></figure>',
+    esc(ov.title), esc(ov.unit), table.concat(out), table.concat(legend), esc(ov.read))
 end
 
 -- --- tables ----------------------------------------------------------------------------------------------
@@ -236,6 +376,7 @@ figure{margin:0;break-inside:avoid}figcaption{font-weight:600;margin:4px 0}
 svg.chart{width:100%;height:auto;display:block}svg .grid{stroke:#eee}svg .axis{stroke:#888}
 svg .tick{font-size:11px;fill:#555}svg .label{font-size:12px;fill:#333}
 ul.legend{list-style:none;padding:0;margin:2px 0 0 64px;font-size:12px}ul.legend li{display:inline-block;margin-right:14px}
+p.read{color:#555;font-size:12px;margin:2px 0 0 64px}
 .swatch{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}
 ul.diagnosis{margin:4px 0 8px;padding-left:20px}.meta{display:flex;flex-wrap:wrap;gap:8px 32px;align-items:flex-start}
 section.experiment{break-before:page}
@@ -263,8 +404,11 @@ function M.html(experiments)
   local function add(s) out[#out + 1] = s end
   add('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">')
   add('<title>shardlab report</title><style>' .. CSS .. '</style></head><body>')
-  add(string.format('<h1>shardlab report</h1><p class="note">%s. Charts of one metric share their axes across experiments; each point is one second.</p>',
+  add(string.format('<h1>shardlab report</h1><p class="note">%s. The first charts draw every experiment together, one line each; below them, charts of one metric share their axes across experiments; each point is one second.</p>',
     plural_experiments(#experiments)))
+  add('<section class="overlays"><h2>All experiments</h2><div class="charts">')
+  for _, ov in ipairs(OVERLAYS) do add(overlay_chart(experiments, ov, x_max)) end
+  add('</div></section>')
   add('<h2>Summary</h2>' .. summary_table(experiments))
   add('<h2>What limited each experiment</h2>')
   for _, e in ipairs(experiments) do add('<h3>' .. esc(e.name) .. '</h3>' .. diagnosis_list(e)) end

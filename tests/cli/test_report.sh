@@ -3,7 +3,9 @@
 # metric per experiment whose data are the JSON output's (recomputed here from the JSON), shares each metric's
 # scale across experiments, marks best and worst, and fetches nothing; the CSV files read back to the JSON's
 # numbers; the terminal table is aligned and ends with the diagnosis; and every example's report renders in
-# headless Chromium with no console error, its screenshot kept under build/reports/ as a CI artifact.
+# headless Chromium with no console error, its screenshot kept under build/reports/ as a CI artifact. The report
+# opens with overlay charts (every experiment on one chart per metric, reference lines at shards x PF and at the
+# write limit), checked the same way, the iterator age's against log10(ms + 1).
 . "$(dirname "$0")/lib.sh"
 out=${SHARDLAB_BUILD_DIR:-$src/build}/reports
 mkdir -p "$out"
@@ -22,9 +24,19 @@ class Charts(HTMLParser):
     def __init__(self):
         super().__init__()
         self.charts, self.cells, self.current, self.cell = {}, {}, None, None
+        self.overlays, self.order = {}, []
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "svg" and "data-metric" in a:
+        if tag == "svg" and "data-overlay" in a:
+            assert a["data-metric"] not in self.overlays, f"two overlay charts for {a['data-metric']}"
+            self.current = self.overlays[a["data-metric"]] = {"scale": a["data-scale"], "series": {}, "refs": []}
+            self.order.append("overlay")
+        elif tag == "line" and self.current is not None and "data-ref" in a:
+            assert a["y1"] == a["y2"], a
+            self.current["refs"].append((a["data-experiment"], a["data-ref"], float(a["data-value"]), float(a["y1"]),
+                                         a.get("stroke-dasharray")))
+        elif tag == "svg" and "data-metric" in a:
+            self.order.append("experiment")
             key = (a["data-experiment"], a["data-metric"])
             assert key not in self.charts, f"two charts for {key}"
             self.current = self.charts[key] = {"y_max": float(a["data-y-max"]), "series": {}}
@@ -83,6 +95,44 @@ for run in runs:
             assert max(values, default=0) <= chart["y_max"]
         y_max.setdefault(metric, set()).add(chart["y_max"])
 assert all(len(v) == 1 for v in y_max.values()), f"a metric's scale differs between experiments: {y_max}"
+# The overlay charts, before the per-experiment ones: one per metric, a line per experiment with the JSON's values,
+# the points an affine decreasing map of the values (of log10(ms + 1) on the iterator-age chart), and dashed
+# reference lines, at the same map, at shards x PF (concurrency) and shards x 1,000 records/s (records put).
+import math
+assert set(p.overlays) == {"concurrency", "iterator_age", "records_in"}, p.overlays.keys()
+assert p.order[:3] == ["overlay"] * 3 and "overlay" not in p.order[3:], p.order
+assert p.overlays["iterator_age"]["scale"] == "log10(ms+1)" and p.overlays["concurrency"]["scale"] == "linear"
+field = {"concurrency": "concurrency", "iterator_age": "iterator_age_ms", "records_in": "records_in"}
+for metric, chart in p.overlays.items():
+    assert list(chart["series"]) == [r["name"] for r in runs], (metric, chart["series"].keys())
+    f = (lambda v: math.log10(v + 1)) if metric == "iterator_age" else (lambda v: v)
+    pairs = []  # (f(value), y) over every line: one map for the whole chart
+    for run in runs:
+        values, points = chart["series"][run["name"]]
+        assert values == [s[field[metric]] for s in run["timeseries"]], (metric, run["name"])
+        assert len(points) == len(values)
+        xs = [x for x, _ in points]
+        assert all(b > a for a, b in zip(xs, xs[1:])), (metric, run["name"])
+        pairs += [(f(v), y) for v, (_, y) in zip(values, points)]
+    (f0, y0), (f1, y1) = min(pairs), max(pairs)
+    assert f1 > f0 and y1 < y0, (metric, f0, f1, y0, y1)
+    scale = (y0 - y1) / (f1 - f0)
+    def y_of(v): return y0 - (f(v) - f0) * scale
+    for fv, y in pairs:
+        assert abs(y0 - (fv - f0) * scale - y) < 0.2, (metric, fv, y)
+    want = []
+    for run in runs:
+        shards, pf = run["config"]["stream"]["shards"], run["config"]["mapping"]["parallelization_factor"]
+        if metric == "concurrency":
+            want.append((run["name"], "shards x PF", shards * pf))
+        elif metric == "records_in" and run["config"]["stream"]["write_limits"]:
+            want.append((run["name"], "write limit", shards * 1000))
+    assert [r[:3] for r in chart["refs"]] == want, (metric, chart["refs"], want)
+    for name, label, value, y, dash in chart["refs"]:
+        assert abs(y_of(value) - y) < 0.2, (metric, name, label, value, y, y_of(value))
+        assert dash, (metric, name, "reference line not dashed")
+assert html.count('<p class="read">') == 3 + 4 * len(runs), "a chart without its line on how to read it"
+assert "the dashed line" in html or "each dashed line" in html
 # The summary table has the JSON's numbers; best and worst are marked where experiments differ.
 for field in ("records_put", "max_concurrency", "max_iterator_age_ms", "invocations"):
     got = [int(v) for v, _ in p.cells[field]]
