@@ -32,20 +32,23 @@ end
 
 -- --- the metrics charted -----------------------------------------------------------------------------------
 
+-- One field of every second of an experiment's series.
+local function column(e, field)
+  local v = {}
+  for i, row in ipairs(e.timeseries) do v[i] = row[field] end
+  return v
+end
+
 -- Each metric: an id, a title, the y unit, and its series for an experiment as {label, values}.
 local METRICS = {
   { id = "concurrency", title = "Concurrent executions", unit = "executions (max per second)",
     series = function(e)
-      local v = {}
-      for i, row in ipairs(e.timeseries) do v[i] = row.concurrency end
-      return { { label = "concurrency", values = v } }
+      return { { label = "concurrency", values = column(e, "concurrency") } }
     end,
     read = "Most batches running at once in each second; shards x PF (see the settings) is the most the mapping allows." },
   { id = "iterator_age", title = "Iterator age", unit = "milliseconds (max per second)",
     series = function(e)
-      local v = {}
-      for i, row in ipairs(e.timeseries) do v[i] = row.iterator_age_ms end
-      return { { label = "iterator age", values = v } }
+      return { { label = "iterator age", values = column(e, "iterator_age_ms") } }
     end,
     read = "Iterator age in each second: the most any batch started then was behind (its newest record's age), on the scale shared by all experiments; a rising line is a backlog growing." },
   { id = "records_in", title = "Records in per shard", unit = "records per second",
@@ -129,9 +132,7 @@ end
 local OVERLAYS = {
   { id = "concurrency", title = "Concurrent executions, all experiments", unit = "executions (max per second)",
     values = function(e)
-      local v = {}
-      for i, row in ipairs(e.timeseries) do v[i] = row.concurrency end
-      return v
+      return column(e, "concurrency")
     end,
     refs = function(e)
       local shards, pf = e.config.stream.shards, e.config.mapping.parallelization_factor
@@ -141,17 +142,13 @@ local OVERLAYS = {
     read = "Most batches running at once in each second, one line per experiment; each dashed line is that experiment's shards x PF (shards at the start), the most it could run." },
   { id = "iterator_age", title = "Iterator age, all experiments", unit = "seconds, log scale (max per second)", log = true,
     values = function(e)
-      local v = {}
-      for i, row in ipairs(e.timeseries) do v[i] = row.iterator_age_ms end
-      return v
+      return column(e, "iterator_age_ms")
     end,
     refs = function() return {} end,
     read = "Iterator age in each second (the most any batch started then was behind), on a log scale (log10 of the age in ms + 1): each grid line is ten times the one below, so a 100 ms curve and a 400 s one both show; a rising line is a backlog growing." },
   { id = "records_in", title = "Records put, all experiments", unit = "records per second",
     values = function(e)
-      local v = {}
-      for i, row in ipairs(e.timeseries) do v[i] = row.records_in end
-      return v
+      return column(e, "records_in")
     end,
     refs = function(e)
       local st = e.config.stream
