@@ -381,7 +381,10 @@ const char *sl_stream_mode_name(sl_stream_mode_t mode) {
 int sl_stream_read_take(sl_stream_t *s, uint32_t shard_index, int64_t now_ms) {
   if (!s->config.read_limits || shard_index >= s->shard_total) return 1;
   sl__shard_entry_t *entry = (sl__shard_entry_t *)s->shards[shard_index];
-  if (sl__read_limit_take(&entry->read_limit, &s->config, now_ms)) return 1;
+  if (sl__read_limit_take(&entry->read_limit, &s->config, now_ms)) {
+    entry->shard.stats.reads++;
+    return 1;
+  }
   entry->shard.stats.read_throttles++;
   return 0;
 }

@@ -49,6 +49,9 @@ typedef struct sl_shard_summary_s {
   uint64_t bytes_in;
   uint64_t distinct_keys;  /* partition keys seen */
   uint32_t lanes_used;     /* slots that ran at least one batch */
+  /* Ordering lanes: the distinct keys of each lane (a key's lane is MD5(key) mod PF, lanes.h), the picture of
+   * why a few keys leave lanes empty or crowded. Zeros with ordering keys, whose slots change hands. */
+  uint32_t lane_keys[10];
 } sl_shard_summary_t;
 
 typedef struct sl_summary_s {

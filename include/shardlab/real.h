@@ -41,9 +41,11 @@ typedef struct sl_real_s sl_real_t;
 int sl_real_create(const sl_real_options_t *o, sl_real_t **out, sl_error_t *err);
 void sl_real_destroy(sl_real_t *rt);
 
-/* From the simulation's invoke callback: runs job for slot on the workers. Returns SL_PENDING (the invoke
- * callback's answer) or SL_ENOMEM (release has then been called). */
-int sl_real_submit(sl_real_t *rt, uint32_t slot, void *job, sl_real_step_fn step, sl_real_release_fn release);
+/* From the simulation's invoke callback: runs job for slot of the run's mapping (its index in the run, 0 for a
+ * run's only mapping) on the workers. Returns SL_PENDING (the invoke callback's answer) or SL_ENOMEM (release
+ * has then been called). */
+int sl_real_submit(sl_real_t *rt, uint32_t mapping, uint32_t slot, void *job, sl_real_step_fn step,
+                   sl_real_release_fn release);
 
 /* Runs sim on the real clock until it is done, stopped by a signal, or failed. SL_OK, or the first error. */
 int sl_real_run(sl_real_t *rt, sl_sim_t *sim, sl_error_t *err);

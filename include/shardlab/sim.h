@@ -51,6 +51,18 @@ typedef struct sl_action_s {
 
 struct sl_sim_s;
 
+/* One of several mappings on the run's stream (DESIGN 4: `mappings = {...}`): its settings, its callbacks and,
+ * resuming, its checkpoints (as the single mapping's fields of sl_sim_config_t). Standard mappings share each
+ * shard's read limits; each has its own concurrency, metrics and results. */
+typedef struct sl_sim_mapping_s {
+  sl_mapping_config_t mapping;
+  sl_invoke_fn invoke;
+  sl_on_failure_fn on_failure;      /* optional */
+  void *ctx;                        /* passed to its invoke and on_failure */
+  const uint64_t *resume_next, *resume_frontier;
+  uint32_t resume_count;
+} sl_sim_mapping_t;
+
 typedef struct sl_sim_config_s {
   sl_stream_config_t stream;        /* created at start_ms */
   const sl_producer_config_t *producers;
@@ -88,6 +100,10 @@ typedef struct sl_sim_config_s {
    * run at its next event as sl_sim_stop does, lets the running invocations end, and ends the run with the
    * summary's interrupted set. */
   volatile sig_atomic_t *stop;
+  /* Optional, several mappings on the stream: mapping_count of them (copied), which replace the single mapping
+   * of `mapping`, invoke, on_failure, ctx and resume_* above (those are then unused). 0: the single one. */
+  const sl_sim_mapping_t *mappings;
+  uint32_t mapping_count;
 } sl_sim_config_t;
 
 /* Defaults for everything but the callbacks, producers and stream name/shards. */
@@ -111,7 +127,8 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err);
 int sl_sim_begin(sl_sim_t *sim, sl_error_t *err);
 /* *next_us: when the next event is due (-1: none). */
 int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *err);
-int sl_sim_complete(sl_sim_t *sim, uint32_t slot, const sl_batch_outcome_t *out, int64_t now_us, sl_error_t *err);
+int sl_sim_complete(sl_sim_t *sim, uint32_t mapping, uint32_t slot, const sl_batch_outcome_t *out, int64_t now_us,
+                    sl_error_t *err);
 void sl_sim_stop(sl_sim_t *sim);
 int sl_sim_finished(const sl_sim_t *sim);
 void sl_sim_end(sl_sim_t *sim);
@@ -121,24 +138,42 @@ void sl_sim_tick(sl_sim_t *sim);
 /* How long the producers run (the configuration's duration_us). */
 int64_t sl_sim_duration_us(const sl_sim_t *sim);
 
-/* The mapping's position in shard i: every record below *next is done, records below *frontier were invoked.
- * 0 when its reader has not started (a child whose parents are not done). */
-int sl_sim_checkpoint(const sl_sim_t *sim, uint32_t shard, uint64_t *next, uint64_t *frontier);
+/* Mapping m's position in shard i (m from 0, in the order of the configuration): every record below *next is
+ * done, records below *frontier were invoked. 0 when its reader has not started (a child whose parents are not
+ * done). */
+int sl_sim_checkpoint(const sl_sim_t *sim, uint32_t mapping, uint32_t shard, uint64_t *next, uint64_t *frontier);
 
 int64_t sl_sim_now(const sl_sim_t *sim);               /* us from the start of the run */
 uint32_t sl_sim_running(const sl_sim_t *sim);          /* invocations in flight */
 int64_t sl_sim_iterator_age_ms(const sl_sim_t *sim);   /* the iterator age of the current (or last) second */
 
+/* The run's summary and series. With several mappings their mapping figures are the mappings' together:
+ * counts added up, max_iterator_age_ms the largest, concurrency what ran across mappings at once (per second
+ * and max_concurrency; mean_concurrency the sum of the mappings' means). Each mapping's own are below. */
 const sl_summary_t *sl_sim_summary(const sl_sim_t *sim);
 size_t sl_sim_seconds(const sl_sim_t *sim);
 const sl_second_t *sl_sim_second(const sl_sim_t *sim, size_t i);
-/* Per shard (every shard ever created, by index) of the run's stream. */
+/* Per shard (every shard ever created, by index) of the run's stream. With several mappings, distinct_keys is
+ * the most any mapping read and lanes_used the slots used in all of them (lane_keys: zeros). */
 const sl_stream_t *sl_sim_stream(const sl_sim_t *sim);
 const sl_shard_summary_t *sl_sim_shard_summary(const sl_sim_t *sim, uint32_t shard);
+
+/* The mappings (1 when the configuration has none of `mappings`), and each one's own figures: its summary
+ * (its mapping figures; the producers' are the run's), its seconds and its shards. With one mapping they are
+ * the run's. */
+uint32_t sl_sim_mapping_count(const sl_sim_t *sim);
+const sl_summary_t *sl_sim_mapping_summary(const sl_sim_t *sim, uint32_t mapping);
+const sl_second_t *sl_sim_mapping_second(const sl_sim_t *sim, uint32_t mapping, size_t i);
+const sl_shard_summary_t *sl_sim_mapping_shard_summary(const sl_sim_t *sim, uint32_t mapping, uint32_t shard);
+const sl_mapping_config_t *sl_sim_mapping_config(const sl_sim_t *sim, uint32_t mapping);
 /* The run's results as JSON (DESIGN 9): the summary object (with "shards") and the per-second series. New
  * references, NULL when out of memory. */
 json_t *sl_sim_summary_json(const sl_sim_t *sim);
 json_t *sl_sim_series_json(const sl_sim_t *sim);
+/* One mapping's own results: its summary (the mapping figures, and its shards) and its series (the mapping's
+ * columns of each second). New references, NULL when out of memory. */
+json_t *sl_sim_mapping_summary_json(const sl_sim_t *sim, uint32_t mapping);
+json_t *sl_sim_mapping_series_json(const sl_sim_t *sim, uint32_t mapping);
 /* What shard took in second i (zeros when nothing, or when the shard did not exist yet). */
 sl_shard_second_t sl_sim_shard_second(const sl_sim_t *sim, uint32_t shard, size_t i);
 

@@ -59,6 +59,7 @@ typedef struct sl_shard_stats_s {
   uint64_t records_throttled;  /* puts refused with ProvisionedThroughputExceededException */
   uint64_t records_trimmed;    /* records dropped by retention */
   uint64_t read_throttles;     /* GetRecords calls refused by the read limits */
+  uint64_t reads;              /* GetRecords calls admitted by the read limits (counted only with read_limits on) */
 } sl_shard_stats_t;
 
 /* A shard, owned by its stream and read-only to everyone else. Closed shards stay in the stream (with their

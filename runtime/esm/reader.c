@@ -59,8 +59,8 @@ static int start_reader(sl_esm_t *esm, sl__reader_t *r) {
 }
 
 /* Counts the distinct partition keys of the shard (by hash: open addressing, 0 marks an empty entry). */
-static int note_key(sl__reader_t *r, sl_hashkey_t h, sl_shard_summary_t *sum) {
-  if (h == 0) h = 1; /* an MD5 of 0 is not a concern */
+static int note_key(const sl_esm_t *esm, sl__reader_t *r, sl_hashkey_t key, sl_shard_summary_t *sum) {
+  sl_hashkey_t h = key != 0 ? key : 1; /* an MD5 of 0 is not a concern */
   if ((r->key_count + 1) * 2 > r->key_cap) {
     size_t cap = r->key_cap ? r->key_cap * 2 : 64;
     sl_hashkey_t *keys = calloc(cap, sizeof *keys);
@@ -81,6 +81,8 @@ static int note_key(sl__reader_t *r, sl_hashkey_t h, sl_shard_summary_t *sum) {
     r->keys[j] = h;
     r->key_count++;
     sum->distinct_keys++;
+    const sl_mapping_config_t *m = &esm->config.mapping;
+    if (m->ordering == SL_ORDERING_LANES) sum->lane_keys[key % m->parallelization_factor]++; /* as lanes.c assigns */
   }
   return SL_OK;
 }
@@ -99,7 +101,7 @@ static int take_record(sl_esm_t *esm, uint32_t shard, const sl_record_t *rec) {
   if (sl__esm_count_events(esm, SL__EVENTS(polled), 1) != SL_OK) return SL_ENOMEM;
   sl_hashkey_t key = sl_record_key_hash(rec);
   /* The shard's keys are those of every record read, filtered out or not. */
-  if (note_key(r, key, &esm->shard_summaries[shard]) != SL_OK) return sl__esm_oom(esm);
+  if (note_key(esm, r, key, &esm->shard_summaries[shard]) != SL_OK) return sl__esm_oom(esm);
   const sl_filter_t *filter = esm->config.mapping.filter;
   if (filter != NULL &&
       !sl_filter_match(filter, SL_RECORD_KEY(rec), rec->key_len, SL_RECORD_DATA(rec), rec->data_len)) {

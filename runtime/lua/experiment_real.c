@@ -114,6 +114,6 @@ int sl_run_invoke_real(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batc
     free_job(j);
     return rc;
   }
-  rc = sl_real_submit(c->rt, b->slot, j, step, release);
+  rc = sl_real_submit(c->rt, 0, b->slot, j, step, release);
   return rc == SL_PENDING ? SL_PENDING : sl_error_set(err, rc, "out of memory handing a batch to a worker");
 }

@@ -100,7 +100,7 @@ void sl_run_store_checkpoint(void *ctx, const sl_sim_t *sim, int final) {
   json_t *shards = json_object();
   for (uint32_t i = 0; i < sl_stream_shard_total(s); i++) {
     uint64_t next, frontier;
-    if (sl_sim_checkpoint(sim, i, &next, &frontier))
+    if (sl_sim_checkpoint(sim, 0, i, &next, &frontier))
       json_object_set_new(shards, sl_stream_shard(s, i)->id,
                           json_pack("{s:I,s:I}", "next", (json_int_t)next, "frontier", (json_int_t)frontier));
   }

@@ -39,7 +39,7 @@ typedef struct task_s {
   sl_task_t base;           /* first: the pool hands back this pointer */
   sl_real_t *rt;
   size_t sim;               /* index of its simulation */
-  uint32_t slot;
+  uint32_t mapping, slot;
   void *job;
   sl_real_step_fn step;
   sl_real_release_fn release;
@@ -148,19 +148,20 @@ static void task_done(sl_task_t *base, void *data) {
   } else {
     sl_error_t err;
     rt->current = sim;
-    if (sl_sim_complete(rt->sims[sim], t->slot, &out, elapsed_us(rt), &err) != SL_OK) fail(rt, &err);
+    if (sl_sim_complete(rt->sims[sim], t->mapping, t->slot, &out, elapsed_us(rt), &err) != SL_OK) fail(rt, &err);
   }
   pump(rt);
 }
 
-int sl_real_submit(sl_real_t *rt, uint32_t slot, void *job, sl_real_step_fn step, sl_real_release_fn release) {
+int sl_real_submit(sl_real_t *rt, uint32_t mapping, uint32_t slot, void *job, sl_real_step_fn step,
+                   sl_real_release_fn release) {
   task_t *t = calloc(1, sizeof *t);
   if (t == NULL) {
     sl_batch_outcome_t none = {0};
     release(job, &none);
     return SL_ENOMEM;
   }
-  *t = (task_t){.rt = rt, .sim = rt->current, .slot = slot, .job = job, .step = step, .release = release};
+  *t = (task_t){.rt = rt, .sim = rt->current, .mapping = mapping, .slot = slot, .job = job, .step = step, .release = release};
   t->base.run = run_task;
   uv_timer_init(&rt->loop, &t->timer);
   t->timer.data = t;

@@ -1,8 +1,8 @@
-/* sim.c - an experiment run: its configuration and checks, the stream and the mapping it hosts (scheduling
- * the mapping's callbacks on its event queue), scripted resharding (an on-demand stream's own scaling is in
- * sim_capacity.c), the event loop of the virtual clock and
- * the steps the real clock drives, and the end of the run (everything delivered after the producers stop, or
- * the drain timeout). Producers are in sim_producers.c, metrics in sim_metrics.c. */
+/* sim.c - an experiment run: its configuration and checks, the stream and the mappings it hosts (scheduling
+ * their callbacks on its event queue), scripted resharding (an on-demand stream's own scaling is in
+ * sim_capacity.c), the event loop of the virtual clock and the steps the real clock drives, and the end of the
+ * run (everything delivered after the producers stop, or the drain timeout). Producers are in sim_producers.c,
+ * the mappings in sim_mappings.c, metrics in sim_metrics.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@ void sl_sim_config_init(sl_sim_config_t *c) {
 }
 
 static int check(const sl_sim_config_t *c, sl_error_t *err) {
-  int rc = sl_mapping_config_check(&c->mapping, err);
+  int rc = c->mapping_count == 0 ? sl_mapping_config_check(&c->mapping, err) : SL_OK;
   if (rc != SL_OK) return rc;
   if (c->duration_us < 1) return sl_error_set(err, SL_EINVAL, "duration must be positive");
   if (c->drain_timeout_us < 0) return sl_error_set(err, SL_EINVAL, "drain_timeout must not be negative");
@@ -34,27 +34,17 @@ static int check(const sl_sim_config_t *c, sl_error_t *err) {
                           i + 1);
   for (uint32_t i = 0; i < c->action_count; i++)
     if (c->actions[i].at_us < 0) return sl_error_set(err, SL_EINVAL, "actions[%u].at must not be negative", i + 1);
-  if (c->produce == NULL || c->invoke == NULL)
+  for (uint32_t i = 0; i < c->mapping_count; i++) {
+    if ((rc = sl_mapping_config_check(&c->mappings[i].mapping, err)) != SL_OK) {
+      char why[sizeof err->message];
+      memcpy(why, err->message, sizeof why);
+      return sl_error_set(err, rc, "mappings[%u]: %s", i + 1, why);
+    }
+    if (c->mappings[i].invoke == NULL) return sl_error_set(err, SL_EINVAL, "mappings[%u] needs an invoke callback", i + 1);
+  }
+  if (c->produce == NULL || (c->mapping_count == 0 && c->invoke == NULL))
     return sl_error_set(err, SL_EINVAL, "the simulation needs produce and invoke callbacks");
   return SL_OK;
-}
-
-/* --- the mapping's host --------------------------------------------------------------------------------- */
-
-static int host_schedule(void *ctx, int64_t at_us, int type, uint32_t arg) {
-  sl_sim_t *sim = ctx;
-  return sl_event_queue_push(&sim->events, at_us, (uint32_t)type, arg);
-}
-
-static sl_second_t *host_second(void *ctx, int64_t at_us) { return sl__sim_second_at(ctx, at_us); }
-
-static int create_mapping(sl_sim_t *sim, sl_error_t *err) {
-  const sl_sim_config_t *c = &sim->config;
-  sl_esm_config_t ec = {c->mapping, c->invoke, c->on_failure, c->ctx, c->start_ms, c->resume_next,
-                        c->resume_frontier, c->resume_count, c->producer_count == 0,
-                        c->existing_stream == NULL || !c->stream_shared};
-  sl_esm_host_t host = {sim, host_schedule, host_second, &sim->summary};
-  return sl_esm_create(&ec, &host, sim->stream, &sim->esm, err);
 }
 
 /* --- creation ------------------------------------------------------------------------------------------- */
@@ -85,7 +75,8 @@ int sl_sim_create(const sl_sim_config_t *c, sl_sim_t **out, sl_error_t *err) {
     sc.created_ms = c->start_ms;
     rc = sl_stream_create(&sc, &sim->stream, err);
   }
-  if (rc == SL_OK) rc = create_mapping(sim, err);
+  if (rc == SL_OK) rc = sl__sim_mappings_create(sim, err);
+  sim->config.mappings = NULL; /* copied into sim->mappings: the caller's array need not outlive the call */
   if (rc != SL_OK) {
     sl_sim_destroy(sim);
     return rc;
@@ -99,7 +90,7 @@ int sl_sim_create(const sl_sim_config_t *c, sl_sim_t **out, sl_error_t *err) {
 void sl_sim_destroy(sl_sim_t *sim) {
   if (sim == NULL) return;
   sl__sim_producers_free(sim);
-  sl_esm_destroy(sim->esm);
+  sl__sim_mappings_free(sim);
   sl__sim_capacity_free(sim);
   sl_event_queue_free(&sim->events);
   if (sim->config.existing_stream == NULL) sl_stream_destroy(sim->stream);
@@ -114,7 +105,7 @@ void sl_sim_destroy(sl_sim_t *sim) {
 /* --- the loop ------------------------------------------------------------------------------------------- */
 
 /* The first error of the run: the simulation's own, or the mapping's. */
-static int failed(const sl_sim_t *sim) { return sim->failed || sl_esm_error(sim->esm) != NULL; }
+static int failed(const sl_sim_t *sim) { return sim->failed || sl__sim_mappings_error(sim) != NULL; }
 
 static int reshard(sl_sim_t *sim, uint32_t action) {
   const sl_action_t *a = &sim->config.actions[action];
@@ -126,7 +117,7 @@ static int reshard(sl_sim_t *sim, uint32_t action) {
     sim->failed = 1;
     return sl_error_set(&sim->error, rc, "actions[%u]: %s", action + 1, err.message);
   }
-  return sl_esm_add_readers(sim->esm, sim->now);
+  return sl__sim_mappings_add_readers(sim);
 }
 
 static int handle(sl_sim_t *sim, const sl_event_t *e) {
@@ -134,19 +125,19 @@ static int handle(sl_sim_t *sim, const sl_event_t *e) {
   case EV_PRODUCE: return sl__sim_produce(sim, e->arg);
   case EV_ACTION: return reshard(sim, e->arg);
   case EV_CAPACITY: return sl__sim_capacity(sim);
-  default: return sl_esm_event(sim->esm, sim->now, (int)e->type, e->arg);
+  default: return sl__sim_mappings_event(sim, e->type, e->arg);
   }
 }
 
 /* The run's first error into *err: the simulation's own, or else the mapping's; rc when neither has one. */
 static int failure(sl_sim_t *sim, int rc, sl_error_t *err) {
-  const sl_error_t *e = !sim->failed && sl_esm_error(sim->esm) != NULL ? sl_esm_error(sim->esm) : &sim->error;
+  const sl_error_t *e = !sim->failed && sl__sim_mappings_error(sim) != NULL ? sl__sim_mappings_error(sim) : &sim->error;
   if (err != NULL) *err = *e;
   return e->code ? e->code : rc;
 }
 
 int sl_sim_begin(sl_sim_t *sim, sl_error_t *err) {
-  int rc = sl_esm_add_readers(sim->esm, sim->now);
+  int rc = sl__sim_mappings_add_readers(sim);
   for (uint32_t p = 0; rc == SL_OK && p < sim->config.producer_count; p++) {
     sim->producers[p].next_i = 1;
     rc = sl_event_queue_push(&sim->events, sl__sim_next_arrival(sim, p, 1, 0), EV_PRODUCE, p);
@@ -164,7 +155,7 @@ int sl_sim_begin(sl_sim_t *sim, sl_error_t *err) {
 /* Done: producers stopped, nothing waits to be put, and the mapping has nothing left (every record put is
  * done, nothing runs, no tumbling window is open). */
 static int done_at(const sl_sim_t *sim, int64_t at_us) {
-  return at_us >= sim->config.duration_us && sl__sim_producers_idle(sim) && sl_esm_idle(sim->esm);
+  return at_us >= sim->config.duration_us && sl__sim_producers_idle(sim) && sl__sim_mappings_idle(sim);
 }
 
 /* Calls the checkpoint callback when the run's second changed since its last call, or when final. */
@@ -176,6 +167,7 @@ static void persist_checkpoints(sl_sim_t *sim, int final) {
 }
 
 void sl_sim_tick(sl_sim_t *sim) {
+  sl__sim_mappings_total(sim, 0); /* several mappings: the run's figures so far */
   if (sim->config.progress != NULL) sim->config.progress(sim->config.progress_ctx, sim);
   persist_checkpoints(sim, 0);
 }
@@ -187,7 +179,7 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
   sl_event_t e;
   while (rc == SL_OK && sl_event_queue_pop(&sim->events, &e)) {
     if (sim->config.stop != NULL && *sim->config.stop && !sim->stopping) sl_sim_stop(sim); /* a signal */
-    if (sim->stopping && sl_esm_running(sim->esm) == 0) break; /* stopped, and what ran has ended */
+    if (sim->stopping && sl__sim_mappings_running(sim) == 0) break; /* stopped, and what ran has ended */
     if (e.at_us > end) {
       sim->now = end;
       break;
@@ -202,6 +194,7 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
     }
     sim->now = e.at_us;
     rc = handle(sim, &e);
+    sl__sim_mappings_note_running(sim);
   }
   if (rc != SL_OK || failed(sim)) return failure(sim, rc, err);
   sl_sim_end(sim);
@@ -213,7 +206,7 @@ int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *
   /* The drain timeout: what has not been delivered by then stays behind, as on the virtual clock. */
   if (sim->now >= sim->config.duration_us + sim->config.drain_timeout_us) {
     sim->stopping = 1;
-    sl_esm_stop(sim->esm);
+    sl__sim_mappings_stop(sim);
   }
   int rc = SL_OK;
   const sl_event_t *next;
@@ -221,6 +214,7 @@ int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *
     sl_event_t e;
     sl_event_queue_pop(&sim->events, &e);
     rc = handle(sim, &e);
+    sl__sim_mappings_note_running(sim);
   }
   if (rc != SL_OK || failed(sim)) return failure(sim, rc, err);
   next = sl_event_queue_peek(&sim->events);
@@ -228,22 +222,28 @@ int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *
   return SL_OK;
 }
 
-int sl_sim_complete(sl_sim_t *sim, uint32_t slot, const sl_batch_outcome_t *out, int64_t now_us, sl_error_t *err) {
+int sl_sim_complete(sl_sim_t *sim, uint32_t mapping, uint32_t slot, const sl_batch_outcome_t *out, int64_t now_us,
+                    sl_error_t *err) {
   int64_t now = now_us > sim->now ? now_us : sim->now;
-  int rc = sl_esm_complete(sim->esm, now, slot, out, err);
+  if (mapping >= sim->mapping_count) {
+    free(out->state_json);
+    return sl_error_set(err, SL_EINVAL, "mapping %u is not one of the run's %u", mapping, sim->mapping_count);
+  }
+  int rc = sl_esm_complete(sim->mappings[mapping].esm, now, slot, out, err);
   if (rc == SL_EINVAL && !failed(sim)) return rc; /* not a running slot: the caller's mistake, *err says which */
   sim->now = now;
+  sl__sim_mappings_note_running(sim);
   return rc != SL_OK || failed(sim) ? failure(sim, rc, err) : SL_OK;
 }
 
 void sl_sim_stop(sl_sim_t *sim) {
   if (!sim->stopping && !done_at(sim, sim->now)) sim->summary.interrupted = 1;
   sim->stopping = 1;
-  sl_esm_stop(sim->esm);
+  sl__sim_mappings_stop(sim);
 }
 
 int sl_sim_finished(const sl_sim_t *sim) {
-  return failed(sim) || (sim->stopping ? sl_esm_running(sim->esm) == 0 : done_at(sim, sim->now));
+  return failed(sim) || (sim->stopping ? sl__sim_mappings_running(sim) == 0 : done_at(sim, sim->now));
 }
 
 void sl_sim_end(sl_sim_t *sim) {
@@ -251,11 +251,7 @@ void sl_sim_end(sl_sim_t *sim) {
   persist_checkpoints(sim, 1);
 }
 
-int sl_sim_checkpoint(const sl_sim_t *sim, uint32_t shard, uint64_t *next, uint64_t *frontier) {
-  return sl_esm_checkpoint(sim->esm, shard, next, frontier);
-}
-
 int64_t sl_sim_now(const sl_sim_t *sim) { return sim->now; }
 int64_t sl_sim_duration_us(const sl_sim_t *sim) { return sim->config.duration_us; }
-uint32_t sl_sim_running(const sl_sim_t *sim) { return sl_esm_running(sim->esm); }
+uint32_t sl_sim_running(const sl_sim_t *sim) { return sl__sim_mappings_running(sim); }
 const sl_stream_t *sl_sim_stream(const sl_sim_t *sim) { return sim->stream; }

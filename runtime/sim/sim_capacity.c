@@ -26,7 +26,7 @@ int sl__sim_capacity(sl_sim_t *sim) {
     sim->failed = 1;
     return sl_error_set(&sim->error, rc, "on-demand scaling: %s", err.message);
   }
-  if (scaled_to > 0 && (rc = sl_esm_add_readers(sim->esm, sim->now)) != SL_OK) return rc;
+  if (scaled_to > 0 && (rc = sl__sim_mappings_add_readers(sim)) != SL_OK) return rc;
   /* Every second while records may still be put: until the producers stop and none waits for its retry. */
   if (sim->now < sim->config.duration_us || !sl__sim_producers_idle(sim))
     return sl_event_queue_push(&sim->events, sim->now + SECOND, EV_CAPACITY, 0);

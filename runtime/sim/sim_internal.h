@@ -9,8 +9,21 @@
 #include "shardlab/sim.h"
 #include "sim/event_queue.h"
 
-/* The simulation's own events; the mapping's (SL_ESM_EV_*) come first. */
-enum { EV_PRODUCE = SL_ESM_EV_TYPES, EV_ACTION, EV_CAPACITY };
+/* The simulation's own events; then mapping m's event t (SL_ESM_EV_*) is EV_MAPPING + m * SL_ESM_EV_TYPES + t. */
+enum { EV_PRODUCE, EV_ACTION, EV_CAPACITY, EV_MAPPING };
+
+/* One mapping the run hosts (sim_mappings.c). With one mapping it writes into the run's summary and seconds;
+ * with several, into its own, which sl__sim_mappings_total adds up into the run's. */
+typedef struct sl__sim_mapping_s {
+  struct sl_sim_s *sim;
+  uint32_t index;
+  sl_sim_mapping_t config;
+  sl_esm_t *esm;
+  sl_summary_t *summary;      /* where it counts: &own or the run's */
+  sl_summary_t own;
+  sl_second_t *seconds;       /* several mappings: its rows (one: NULL, it writes the run's) */
+  size_t second_count, second_cap;
+} sl__sim_mapping_t;
 
 typedef struct sl__producer_s {
   sl_producer_config_t config;
@@ -32,7 +45,12 @@ struct sl_sim_s {
   sl_producer_config_t *producer_configs; /* owned copies */
   sl_action_t *actions;
   sl_stream_t *stream;
-  sl_esm_t *esm;              /* the mapping */
+  sl__sim_mapping_t *mappings; /* the mappings it hosts (at least one) */
+  uint32_t mapping_count;
+  uint32_t running_total;     /* several mappings: invocations running across them (the run's concurrency) */
+  int64_t running_since;      /* when running_total last changed */
+  sl_shard_summary_t *shard_totals; /* several mappings: the shards' figures across mappings (at the end) */
+  uint32_t shard_total_count;
   sl__producer_t *producers;
   sl__shard_series_t *shard_series; /* by shard index */
   size_t shard_series_cap;
@@ -48,6 +66,19 @@ struct sl_sim_s {
   int64_t checkpoint_second;  /* the second the checkpoint callback last ran in */
   struct sl_on_demand_s *on_demand; /* an on-demand stream the run owns: its scaling policy (sim_capacity.c) */
 };
+
+/* sim_mappings.c: the mappings' host */
+int sl__sim_mappings_create(sl_sim_t *sim, sl_error_t *err);
+void sl__sim_mappings_free(sl_sim_t *sim);
+int sl__sim_mappings_event(sl_sim_t *sim, uint32_t type, uint32_t arg);   /* a mapping's event */
+int sl__sim_mappings_add_readers(sl_sim_t *sim);                          /* after a resharding */
+void sl__sim_mappings_records_put(sl_sim_t *sim, uint64_t n);
+void sl__sim_mappings_stop(sl_sim_t *sim);
+int sl__sim_mappings_idle(const sl_sim_t *sim);
+uint32_t sl__sim_mappings_running(const sl_sim_t *sim);
+const sl_error_t *sl__sim_mappings_error(const sl_sim_t *sim);           /* the first mapping's error, or NULL */
+void sl__sim_mappings_note_running(sl_sim_t *sim);                        /* several: the run's concurrency */
+void sl__sim_mappings_total(sl_sim_t *sim, int final);                   /* several: the run's figures */
 
 /* sim_producers.c */
 int64_t sl__sim_next_arrival(sl_sim_t *sim, uint32_t p, uint64_t i, int64_t after);

@@ -33,14 +33,27 @@ int sl__sim_count_shard_write(sl_sim_t *sim, uint32_t shard, size_t bytes) {
 
 void sl__sim_finish_metrics(sl_sim_t *sim) {
   sim->summary.ended_us = sim->now;
-  sl_esm_finish(sim->esm, sim->now);
+  for (uint32_t i = 0; i < sim->mapping_count; i++) sl_esm_finish(sim->mappings[i].esm, sim->now);
+  sl__sim_mappings_total(sim, 1);
   sl__sim_second_at(sim, sim->now > 0 ? sim->now - 1 : 0); /* the series covers the whole run */
+}
+
+/* A mapping's iterator age now: that of this second when a batch started in it, else the last second's. */
+static int64_t age_now(const sl_sim_t *sim, uint32_t mapping, size_t i) {
+  const sl_second_t *s = sl_sim_mapping_second(sim, mapping, i);
+  if (s != NULL && s->invocations > 0) return s->iterator_age_ms;
+  s = i > 0 ? sl_sim_mapping_second(sim, mapping, i - 1) : NULL;
+  return s != NULL ? s->iterator_age_ms : 0;
 }
 
 int64_t sl_sim_iterator_age_ms(const sl_sim_t *sim) {
   size_t i = (size_t)(sim->now / SECOND);
-  if (i < sim->second_count && sim->seconds[i].invocations > 0) return sim->seconds[i].iterator_age_ms;
-  return i > 0 && i - 1 < sim->second_count ? sim->seconds[i - 1].iterator_age_ms : 0;
+  int64_t age = 0;
+  for (uint32_t m = 0; m < sim->mapping_count; m++) {
+    int64_t a = age_now(sim, m, i);
+    if (a > age) age = a;
+  }
+  return age;
 }
 
 const sl_summary_t *sl_sim_summary(const sl_sim_t *sim) { return &sim->summary; }
@@ -49,11 +62,10 @@ const sl_second_t *sl_sim_second(const sl_sim_t *sim, size_t i) { return i < sim
 
 sl_shard_second_t sl_sim_shard_second(const sl_sim_t *sim, uint32_t shard, size_t i) {
   sl_shard_second_t none = {0, 0};
-  if (shard >= sl_esm_shards(sim->esm) || shard >= sim->shard_series_cap || i >= sim->shard_series[shard].cap)
+  uint32_t read = 0; /* shards some mapping reads (a child waiting for its parents has no figures yet) */
+  for (uint32_t m = 0; m < sim->mapping_count; m++)
+    if (sl_esm_shards(sim->mappings[m].esm) > read) read = sl_esm_shards(sim->mappings[m].esm);
+  if (shard >= read || shard >= sim->shard_series_cap || i >= sim->shard_series[shard].cap)
     return none;
   return sim->shard_series[shard].seconds[i];
-}
-
-const sl_shard_summary_t *sl_sim_shard_summary(const sl_sim_t *sim, uint32_t shard) {
-  return sl_esm_shard_summary(sim->esm, shard);
 }

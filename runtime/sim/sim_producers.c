@@ -159,7 +159,7 @@ int sl__sim_produce(sl_sim_t *sim, uint32_t p) {
   if (sl__sim_count_shard_write(sim, put.shard_index, rec.key_len + rec.data_len) != SL_OK) return SL_ENOMEM;
   sim->summary.records_put++;
   count_offered(sim, p, 0, was_pending);
-  sl_esm_records_put(sim->esm, 1);
+  sl__sim_mappings_records_put(sim, 1);
   pr->next_i++;
   int64_t t = sl__sim_next_arrival(sim, p, pr->next_i, sim->now);
   if (t < sim->config.duration_us) return sl_event_queue_push(&sim->events, t, EV_PRODUCE, p);

@@ -179,12 +179,96 @@ static void fan_out_pushes_within_70_ms(void **state) {
   assert_true(standard > 900 && standard <= 1000);
 }
 
+/* Two standard mappings on one shard share its 5 calls a second: by any time t of the run at most 5 + 5 t
+ * calls were admitted between them (a full bucket, then the rate), so 100,001 records, 11 calls of 10,000 for
+ * each mapping, need (22 - 5) / 5 = 3.4 s where one mapping alone takes its 11 calls 200 ms apart (2 s). An
+ * enhanced fan-out mapping beside a standard one takes none of the shard's calls. */
+typedef struct shared_s {
+  const sl_stream_t *stream;
+  int64_t start_ms;
+  int over;                        /* a second in which more calls had been admitted than the limits allow */
+} shared_t;
+
+static void check_reads(void *ctx, const sl_sim_t *sim) {
+  shared_t *s = ctx;
+  double t = (double)sl_sim_now(sim) / 1e6;
+  if ((double)sl_stream_shard(s->stream, 0)->stats.reads > 5 + 5 * t + 1e-9) s->over = 1;
+}
+
+static sl_sim_t *consume_twice(sl_stream_t *stream, world_t w[2], sl_consumer_t second, shared_t *shared) {
+  sl_sim_config_t c;
+  sl_sim_config_init(&c);
+  c.existing_stream = stream;
+  c.start_ms = TEST_EPOCH_MS + 1000;
+  c.duration_us = SECOND;
+  c.drain_timeout_us = 120 * SECOND;
+  c.produce = produce;
+  sl_sim_mapping_t m[2];
+  for (int i = 0; i < 2; i++) {
+    w[i] = (world_t){0, 0, c.start_ms, 0};
+    m[i] = (sl_sim_mapping_t){.invoke = invoke, .ctx = &w[i]};
+    sl_mapping_config_init(&m[i].mapping);
+    m[i].mapping.batch_size = 10000;
+  }
+  m[1].mapping.consumer = second;
+  c.mappings = m;
+  c.mapping_count = 2;
+  *shared = (shared_t){stream, c.start_ms, 0};
+  c.progress = check_reads;
+  c.progress_ctx = shared;
+  return test_sim_run(&c);
+}
+
+static void two_standard_mappings_share_5_reads_a_second(void **state) {
+  (void)state;
+  const size_t n = 100001;
+  double calls = 2.0 * (double)((n + 9999) / 10000), floor_s = (calls - 5) / 5;
+  world_t w[2];
+  shared_t shared;
+  sl_stream_t *stream = backlog(n, 10, 1);
+  sl_sim_t *sim = consume_twice(stream, w, SL_CONSUMER_STANDARD, &shared);
+  assert_int_equal(w[0].delivered, n);
+  assert_int_equal(w[1].delivered, n);
+  int64_t last = w[0].last_first_delivery_us > w[1].last_first_delivery_us ? w[0].last_first_delivery_us
+                                                                          : w[1].last_first_delivery_us;
+  assert_true((double)last / 1e6 >= floor_s - 1e-9);   /* the shared limit allows no faster */
+  assert_true((double)last / 1e6 <= floor_s + 1.0);    /* and the readers keep up with it */
+  assert_false(shared.over);
+  /* Every call the records need, and perhaps a poll of a caught-up mapping while the other still reads. */
+  assert_true(sl_stream_shard(stream, 0)->stats.reads >= (uint64_t)calls);
+  assert_true((double)sl_stream_shard(stream, 0)->stats.reads <= 5 + 5 * (double)sl_sim_now(sim) / 1e6);
+  assert_int_equal(sl_sim_mapping_count(sim), 2);
+  const sl_summary_t *a = sl_sim_mapping_summary(sim, 0), *b = sl_sim_mapping_summary(sim, 1);
+  assert_int_equal(a->records_delivered, n);
+  assert_int_equal(b->records_delivered, n);
+  assert_true(a->read_throttles + b->read_throttles > 0);  /* the two ask for 10 calls a second */
+  const sl_summary_t *s = sl_sim_summary(sim);               /* the run's: the two together */
+  assert_int_equal(s->records_delivered, 2 * n);
+  assert_int_equal(s->read_throttles, a->read_throttles + b->read_throttles);
+  assert_int_equal(s->invocations, a->invocations + b->invocations);
+  assert_int_equal(sl_stream_shard(stream, 0)->stats.read_throttles, s->read_throttles);
+  sl_sim_destroy(sim);
+  sl_stream_destroy(stream);
+
+  /* One standard mapping and one enhanced fan-out: the standard one has the calls to itself. */
+  stream = backlog(n, 10, 1);
+  sim = consume_twice(stream, w, SL_CONSUMER_EFO, &shared);
+  assert_int_equal(w[0].delivered, n);
+  assert_int_equal(w[1].delivered, n);
+  assert_true(w[0].last_first_delivery_us <= 2 * SECOND + SECOND / 10); /* 11 calls, 200 ms apart */
+  assert_true(sl_stream_shard(stream, 0)->stats.reads >= (n + 9999) / 10000);
+  assert_int_equal(sl_sim_summary(sim)->read_throttles, 0);
+  sl_sim_destroy(sim);
+  sl_stream_destroy(stream);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_60_mb_backlog_drains_at_2_mb_per_second),
       cmocka_unit_test(a_call_returns_at_most_10000_records),
       cmocka_unit_test(fan_out_has_its_own_throughput),
       cmocka_unit_test(fan_out_pushes_within_70_ms),
+      cmocka_unit_test(two_standard_mappings_share_5_reads_a_second),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,7 @@ static int real_invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_o
   j->out = *out;
   w->inv[j->inv].start = (int64_t)++ticks;
   w->inv[j->inv].end = INT64_MAX; /* running until released */
-  return sl_real_submit(driver, b->slot, j, step, release);
+  return sl_real_submit(driver, 0, b->slot, j, step, release);
 }
 
 /* Runs the world on the real clock with the given invoke callback (real_invoke or a variant of it). */

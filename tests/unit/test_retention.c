@@ -147,7 +147,7 @@ static void a_mapping_on_a_shared_stream_holds_its_records(void **state) {
   c.ctx = &w;
   sl_sim_t *sim = test_sim_run(&c);
   uint64_t next = 0, frontier = 0;
-  assert_true(sl_sim_checkpoint(sim, 0, &next, &frontier));
+  assert_true(sl_sim_checkpoint(sim, 0, 0, &next, &frontier));
   uint64_t held_from = next; /* the mapping's first record not done: nothing was delivered */
   assert_int_equal(held_from, 0);
   assert_int_equal(sl_stream_trim(stream, TEST_EPOCH_MS + 25 * 3600 * 1000), held_from);
