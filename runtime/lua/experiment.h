@@ -21,6 +21,7 @@ typedef struct sl_experiment_s {
   sl_action_t *actions;
   sl_env_config_t env;            /* the handler's environments */
   char *handler_path;             /* owned: resolved against the experiment file's folder */
+  char *handler;                  /* owned: mapping.handler as the file gives it (the results' config) */
   int report_batch_item_failures; /* mapping.report_batch_item_failures */
   int64_t idle_timeout_us;        /* mapping.idle_timeout */
   uint32_t provisioned_concurrency; /* mapping.provisioned_concurrency: environments initialized up front */

@@ -379,7 +379,8 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   m->retry_blocks_shard = blocks && strcmp(blocks, "shard") == 0;
   if (rc == SL_OK) rc = read_filters(r, idx, e);
   if (rc != SL_OK) return rc;
-  if ((e->handler_path = beside(dir, handler)) == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
+  if ((e->handler_path = beside(dir, handler)) == NULL || (e->handler = strdup(handler)) == NULL)
+    return sl_error_set(r->err, SL_ENOMEM, "out of memory");
   e->env.handler_path = e->handler_path;
   if ((destination && (e->on_failure_path = beside(dir, destination)) == NULL) ||
       (logs && (e->logs_path = beside(dir, logs)) == NULL))
@@ -514,6 +515,7 @@ void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   free(e->producers);
   free(e->actions);
   free(e->handler_path);
+  free(e->handler);
   free(e->on_failure_path);
   free(e->logs_path);
   free(e->on_failure_stream);

@@ -260,12 +260,33 @@ static json_t *config_json(const sl_experiment_t *e) {
   json_object_set_new(json_object_get(c, "stream"), "read_limits", json_boolean(e->sim.stream.read_limits));
   json_object_set_new(json_object_get(c, "mapping"), "consumer",
                       json_string(m->consumer == SL_CONSUMER_EFO ? "efo" : "standard"));
+  json_object_set_new(json_object_get(c, "mapping"), "handler", json_string(e->handler));
+  json_t *rates = json_array(); /* records a second each producer was asked for */
+  for (uint32_t i = 0; i < e->sim.producer_count; i++) json_array_append_new(rates, json_real(e->sim.producers[i].rate));
+  json_object_set_new(c, "producer_rates", rates);
   json_t *actions = json_array(); /* the scripted resharding, in the order the file gives it */
   for (uint32_t i = 0; i < e->sim.action_count; i++)
     json_array_append_new(actions, json_pack("{s:f,s:i}", "at", (double)e->sim.actions[i].at_us / 1e6,
                                              "update_shard_count", (int)e->sim.actions[i].update_shard_count));
   json_object_set_new(c, "actions", actions);
   return c;
+}
+
+/* The partition-key strategies of sl.keys the producers used since the last call, as the keys module
+ * describes them ('per_entity("user", 100)'), and a fresh count (shardlab/keys.lua, keys.take_used); an empty
+ * list when the module was never loaded. A new reference. */
+static json_t *take_key_strategies(lua_State *L) {
+  json_t *list = json_array();
+  int top = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "shardlab.keys") == LUA_TTABLE && lua_getfield(L, -1, "take_used") == LUA_TFUNCTION &&
+      sl_env_pcall(L, 0, 1) == LUA_OK && lua_istable(L, -1))
+    for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+      json_array_append_new(list, json_string(lua_tostring(L, -1)));
+      lua_pop(L, 1);
+    }
+  lua_settop(L, top);
+  return list;
 }
 
 /* The simulation's progress callback, passed on with the experiment's name. */
@@ -337,6 +358,7 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
   }
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) sl_rng_seed(&host->rng, e->sim.seed); /* producers' sl.random: the experiment's seed */
+  json_decref(take_key_strategies(L)); /* what the file's top level or an earlier run used is not this run's */
   if (rc == SL_OK && served != NULL) {
     e->sim.existing_stream = served;
     e->sim.stream_shared = 1; /* clients read it too */
@@ -367,7 +389,9 @@ int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_e
       json_object_set_new(summary, "on_failure_stream",
                           json_pack("{s:s,s:I}", "name", e->on_failure_stream, "records_in",
                                     (json_int_t)sl_stream_shard(dead_letters, 0)->stats.records_in));
-    *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config_json(e), "summary", summary,
+    json_t *config = config_json(e);
+    json_object_set_new(config, "key_strategies", take_key_strategies(c->L));
+    *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config, "summary", summary,
                         "timeseries", sl_sim_series_json(c->sim));
     if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
   }

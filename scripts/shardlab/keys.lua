@@ -10,6 +10,25 @@ local sl = require("shardlab")
 
 local keys = {}
 
+-- The strategies whose keys were asked for since the last keys.take_used(), by description
+-- ('per_entity("user", 100)'): a run's results name the key strategies its producers used.
+local used = {}
+
+-- The descriptions of the strategies used since the last call, sorted, and a fresh start.
+function keys.take_used()
+  local list = {}
+  for desc in pairs(used) do list[#list + 1] = desc end
+  table.sort(list)
+  used = {}
+  return list
+end
+
+local function describe(name, ...)
+  local args = table.pack(...)
+  for i = 1, args.n do args[i] = type(args[i]) == "string" and string.format("%q", args[i]) or tostring(args[i]) end
+  return name .. "(" .. table.concat(args, ", ", 1, args.n) .. ")"
+end
+
 local function check_count(n, what)
   if math.type(n) ~= "integer" or n < 1 then
     error(what .. " must be a whole number >= 1, got " .. tostring(n), 3)
@@ -25,7 +44,11 @@ end
 -- One key for every record: one shard, and at most one batch of it running at a time.
 function keys.constant(k)
   check_key(k, "keys.constant: the key")
-  return function() return k end
+  local desc = describe("constant", k)
+  return function()
+    used[desc] = true
+    return k
+  end
 end
 
 -- A key drawn uniformly from a list for each record.
@@ -33,19 +56,28 @@ function keys.choice(list)
   if type(list) ~= "table" or #list == 0 then error("keys.choice: expects a non-empty list of keys", 2) end
   for i = 1, #list do check_key(list[i], "keys.choice: entry " .. i) end
   local n = #list
-  return function() return list[sl.random.int(1, n)] end
+  local desc = "choice(" .. n .. " keys)"
+  return function()
+    used[desc] = true
+    return list[sl.random.int(1, n)]
+  end
 end
 
 -- n entities ("prefix-1" .. "prefix-n") taking turns: record i belongs to entity ((i - 1) % n) + 1.
 function keys.per_entity(prefix, n)
   check_key(prefix, "keys.per_entity: the prefix")
   check_count(n, "keys.per_entity: the entity count")
-  return function(i) return prefix .. "-" .. ((i - 1) % n + 1) end
+  local desc = describe("per_entity", prefix, n)
+  return function(i)
+    used[desc] = true
+    return prefix .. "-" .. ((i - 1) % n + 1)
+  end
 end
 
 -- A fresh random key for every record (128 random bits in hex), as producers that use UUIDs do.
 function keys.random()
   return function()
+    used["random()"] = true
     return string.format("%016x%016x", sl.random.int(math.mininteger, math.maxinteger),
                          sl.random.int(math.mininteger, math.maxinteger))
   end
@@ -56,7 +88,11 @@ end
 function keys.salted(k, n)
   check_key(k, "keys.salted: the key")
   check_count(n, "keys.salted: the salt count")
-  return function() return k .. "#" .. sl.random.int(0, n - 1) end
+  local desc = describe("salted", k, n)
+  return function()
+    used[desc] = true
+    return k .. "#" .. sl.random.int(0, n - 1)
+  end
 end
 
 -- Records spread evenly over the shards of a new stream of `shards` shards with explicit hash keys: record i
@@ -66,7 +102,9 @@ function keys.balanced(shards)
   check_count(shards, "keys.balanced: the shard count")
   local starts = {}
   for s = 0, shards - 1 do starts[s + 1] = (sl.shard_range(shards, s)) end
+  local desc = describe("balanced", shards)
   return function(i)
+    used[desc] = true
     local s = (i - 1) % shards
     return "balanced-" .. s, starts[s + 1]
   end
@@ -84,7 +122,9 @@ function keys.zipf(prefix, n, s)
     total = total + 1 / k ^ s
     cdf[k] = total
   end
+  local desc = describe("zipf", prefix, n, s)
   return function()
+    used[desc] = true
     local u = sl.random.float() * total
     local lo, hi = 1, n
     while lo < hi do
