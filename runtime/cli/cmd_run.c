@@ -50,7 +50,7 @@ static const struct { const char *label, *field; } rows[] = {
     {"records filtered", "records_filtered"},
     {"max concurrency", "max_concurrency"},   {"mean concurrency", "mean_concurrency"},
     {"max iterator age (ms)", "max_iterator_age_ms"}, {"records expired", "records_expired"},
-    {"windows closed", "windows_closed"},
+    {"windows closed", "windows_closed"},    {"read throttles", "read_throttles"},
     {"cold starts", "cold_starts"},           {"run length (s)", "duration_s"},
 };
 
@@ -103,27 +103,48 @@ static void print_shards(json_t *experiments) {
   }
 }
 
-void sl_cli_print_table(json_t *experiments) {
-  size_t n = json_array_size(experiments), label_w = 0;
+/* A table of columns ({name, summary} each: experiments, or the mappings of one) with a row per summary field of
+ * `rows` that the first column has (a mapping's summary has no producer rows), numbers right-aligned. */
+static void print_columns(json_t *columns) {
+  size_t n = json_array_size(columns), label_w = 0;
+  json_t *first = json_object_get(json_array_get(columns, 0), "summary");
   for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
     if (strlen(rows[r].label) > label_w) label_w = strlen(rows[r].label);
   printf("%-*s", (int)label_w, "");
-  for (size_t i = 0; i < n; i++) { /* columns as wide as their experiment's name, numbers right-aligned */
-    const char *name = json_string_value(json_object_get(json_array_get(experiments, i), "name"));
+  for (size_t i = 0; i < n; i++) { /* columns as wide as their name */
+    const char *name = json_string_value(json_object_get(json_array_get(columns, i), "name"));
     printf("  %*s", (int)(strlen(name) > 12 ? strlen(name) : 12), name);
   }
   printf("\n");
   for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+    if (json_object_get(first, rows[r].field) == NULL) continue;
     printf("%-*s", (int)label_w, rows[r].label);
     for (size_t i = 0; i < n; i++) {
       char buf[32];
-      json_t *e = json_array_get(experiments, i);
+      json_t *e = json_array_get(columns, i);
       size_t w = strlen(json_string_value(json_object_get(e, "name")));
       cell(json_object_get(json_object_get(e, "summary"), rows[r].field), buf, sizeof buf);
       printf("  %*s", (int)(w > 12 ? w : 12), buf);
     }
     printf("\n");
   }
+}
+
+/* Each experiment with several mappings: their own figures side by side. */
+static void print_mappings(json_t *experiments) {
+  size_t i;
+  json_t *e;
+  json_array_foreach(experiments, i, e) {
+    json_t *mappings = json_object_get(e, "mappings");
+    if (json_array_size(mappings) == 0) continue;
+    printf("\n%s: per mapping\n", json_string_value(json_object_get(e, "name")));
+    print_columns(mappings);
+  }
+}
+
+void sl_cli_print_table(json_t *experiments) {
+  print_columns(experiments);
+  print_mappings(experiments);
   print_shards(experiments);
   print_errors(experiments);
 }

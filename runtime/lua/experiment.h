@@ -13,30 +13,42 @@
 #include "shardlab/sim.h"
 #include "shardlab/store.h"
 
+/* One event source mapping of an experiment: `mapping`, or each entry of `mappings` (several mappings on the
+ * stream, DESIGN 4). Its settings, its handler and where its failures and logs go. */
+typedef struct sl_experiment_mapping_s {
+  char name[128];                 /* mappings[i].name or "mapping i"; a lone `mapping`: the experiment's name */
+  char path[32];                  /* how errors name it: "mapping" or "mappings[i]" */
+  sl_mapping_config_t config;
+  sl_env_config_t env;            /* the handler's environments (clock and seed: the experiment's) */
+  char *handler_path;             /* owned: resolved against the experiment file's folder */
+  char *handler;                  /* owned: the handler as the file gives it (the results' config) */
+  int report_batch_item_failures; /* report_batch_item_failures */
+  int64_t idle_timeout_us;        /* idle_timeout */
+  uint32_t provisioned_concurrency; /* environments initialized up front */
+  sl_filter_t *filter;            /* owned: filters compiled */
+  char *on_failure_path;          /* owned: on_failure as a file (or { file = ... }) */
+  char *on_failure_stream;        /* owned: on_failure = { stream = NAME }: a stream of the experiment */
+  char *on_failure_s3;            /* owned: on_failure = { s3 = DIR }: a folder standing for an S3 bucket */
+  char *logs_path;                /* owned: logs, a file for the handlers' log lines (NULL: discarded) */
+} sl_experiment_mapping_t;
+
 typedef struct sl_experiment_s {
   char name[128];                 /* experiment.name, or "experiment N" */
-  sl_sim_config_t sim;            /* everything but the callbacks; arrays below are owned */
+  sl_sim_config_t sim;            /* everything but the callbacks and the mappings; arrays below are owned */
   sl_producer_config_t *producers;
   int *record_refs;               /* registry references of the producers' record functions */
   sl_action_t *actions;
-  sl_env_config_t env;            /* the handler's environments */
-  char *handler_path;             /* owned: resolved against the experiment file's folder */
-  char *handler;                  /* owned: mapping.handler as the file gives it (the results' config) */
-  int report_batch_item_failures; /* mapping.report_batch_item_failures */
-  int64_t idle_timeout_us;        /* mapping.idle_timeout */
-  uint32_t provisioned_concurrency; /* mapping.provisioned_concurrency: environments initialized up front */
-  sl_filter_t *filter;            /* owned: mapping.filters compiled */
-  char *on_failure_path;          /* owned: mapping.on_failure as a file (or { file = ... }) */
-  char *on_failure_stream;        /* owned: mapping.on_failure = { stream = NAME }: a stream of the experiment */
-  char *on_failure_s3;            /* owned: mapping.on_failure = { s3 = DIR }: a folder standing for an S3 bucket */
-  char *logs_path;                /* owned: mapping.logs, a file for the handlers' log lines (NULL: discarded) */
+  sl_experiment_mapping_t *mappings; /* owned: at least one */
+  uint32_t mapping_count;
+  int several;                    /* declared with `mappings = {...}`: results have a section per mapping */
+  sl_env_config_t env;            /* what every mapping's environments share: clock, seed (--clock, --seed) */
   void (*progress)(void *ctx, const char *experiment, const struct sl_sim_s *sim); /* sl_run_settings_t's */
   void *progress_ctx;
   char *data_dir;                 /* owned: stream.data_dir, a durable stream's folder (NULL: in memory) */
   sl_store_config_t store;        /* stream.fsync, stream.fsync_interval (dir set at run time) */
   unsigned workers;               /* real clock: worker threads (0: one per core) */
   int handle_signals;             /* real clock: SIGINT/SIGTERM stop the run cleanly (shardlab run) */
-  int handler_checked;            /* sl_experiment_check passed: sl_experiment_start need not load it again */
+  int handler_checked;            /* sl_experiment_check passed: sl_experiment_start need not load them again */
 } sl_experiment_t;
 
 /* The host of an experiment file's Lua state: sl.now() is the simulation's time while a producer runs,
@@ -69,9 +81,10 @@ int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number, 
                        sl_error_t *err);
 void sl_experiment_free(lua_State *L, sl_experiment_t *e);
 
-/* Loads the experiment's handler once, as a cold start would, and discards it: SL_OK when it initializes;
- * otherwise SL_EINVAL naming the experiment, the handler file and Lua's message (file:line where Lua gives
- * one). sl_experiment_start does it unless handler_checked is set; sets handler_checked when it passes. */
+/* Loads each mapping's handler once, as a cold start would, and discards it: SL_OK when they initialize;
+ * otherwise SL_EINVAL naming the experiment, the mapping, the handler file and Lua's message (file:line where
+ * Lua gives one). sl_experiment_start does it unless handler_checked is set; sets handler_checked when they
+ * pass. */
 int sl_experiment_check(sl_experiment_t *e, sl_error_t *err);
 
 /* A run in two halves, for `shardlab serve --mapping`: start prepares it (handler environments, files,

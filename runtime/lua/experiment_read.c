@@ -232,27 +232,29 @@ static char *beside(const char *dir, const char *path) {
 /* mapping.on_failure: "file.jsonl", { file = "file.jsonl" }, { stream = "name" } (a stream of the
  * experiment that receives the failure records) or { s3 = "dir" } (a folder standing for an S3 bucket,
  * relative to the experiment file). A file name is returned in *file. */
-static int read_destination(reader_t *r, int idx, sl_experiment_t *e, const char **file) {
+static int read_destination(reader_t *r, int idx, sl_experiment_mapping_t *e, const char **file) {
   lua_State *L = r->L;
   static const char *const fields[] = {"file", "stream", "s3", NULL};
+  char on_failure_path[48];
+  snprintf(on_failure_path, sizeof on_failure_path, "%s.on_failure", e->path);
   int t = lua_getfield(L, idx, "on_failure"), rc = SL_OK;
   if (t == LUA_TSTRING) {
     *file = lua_tostring(L, -1);
   } else if (t == LUA_TTABLE) {
     int d = lua_gettop(L);
     const char *stream = NULL, *s3 = NULL;
-    rc = only(r, d, "mapping.on_failure", fields);
-    if (rc == SL_OK) rc = text(r, d, "mapping.on_failure", "file", file);
-    if (rc == SL_OK) rc = text(r, d, "mapping.on_failure", "stream", &stream);
-    if (rc == SL_OK) rc = text(r, d, "mapping.on_failure", "s3", &s3);
+    rc = only(r, d, on_failure_path, fields);
+    if (rc == SL_OK) rc = text(r, d, on_failure_path, "file", file);
+    if (rc == SL_OK) rc = text(r, d, on_failure_path, "stream", &stream);
+    if (rc == SL_OK) rc = text(r, d, on_failure_path, "s3", &s3);
     if (rc == SL_OK && (*file != NULL) + (stream != NULL) + (s3 != NULL) != 1)
-      rc = bad(r, "mapping", "on_failure", "needs exactly one of file, stream and s3");
+      rc = bad(r, e->path, "on_failure", "needs exactly one of file, stream and s3");
     if (rc == SL_OK && stream != NULL && (e->on_failure_stream = malloc(strlen(stream) + 1)) != NULL)
       strcpy(e->on_failure_stream, stream);
     if (rc == SL_OK && s3 != NULL && (e->on_failure_s3 = beside(r->dir, s3)) == NULL)
       rc = sl_error_set(r->err, SL_ENOMEM, "out of memory");
   } else if (t != LUA_TNIL) {
-    rc = bad(r, "mapping", "on_failure", "must be a file name or {file = ...}, {stream = ...} or {s3 = ...}");
+    rc = bad(r, e->path, "on_failure", "must be a file name or {file = ...}, {stream = ...} or {s3 = ...}");
   }
   lua_pop(L, 1); /* *file points into a string the experiment table still holds */
   return rc;
@@ -260,10 +262,10 @@ static int read_destination(reader_t *r, int idx, sl_experiment_t *e, const char
 
 /* mapping.filters: a list of pattern tables, each turned into JSON and compiled; at most mapping.max_filters
  * of them (AWS's quota of filters per event source mapping: 5 by default, up to 10 on request). */
-static int read_filters(reader_t *r, int idx, sl_experiment_t *e) {
+static int read_filters(reader_t *r, int idx, sl_experiment_mapping_t *e) {
   lua_State *L = r->L;
   uint32_t quota = SL_FILTER_DEFAULT_QUOTA;
-  int rc = whole(r, idx, "mapping", "max_filters", 1, SL_FILTER_MAX_PATTERNS, &quota);
+  int rc = whole(r, idx, e->path, "max_filters", 1, SL_FILTER_MAX_PATTERNS, &quota);
   if (rc != SL_OK) return rc;
   int t = lua_getfield(L, idx, "filters");
   if (t == LUA_TNIL) {
@@ -274,14 +276,14 @@ static int read_filters(reader_t *r, int idx, sl_experiment_t *e) {
   size_t n = t == LUA_TTABLE ? lua_rawlen(L, list) : 0;
   if (t != LUA_TTABLE || n == 0) {
     lua_pop(L, 1);
-    return bad(r, "mapping", "filters", "must be a list of patterns such as {data = {type = {\"order\"}}}");
+    return bad(r, e->path, "filters", "must be a list of patterns such as {data = {type = {\"order\"}}}");
   }
   if (n > quota) {
     char what[256];
     snprintf(what, sizeof what, "has %zu patterns, more than the quota of %u filters per event source mapping "
              "(mapping.max_filters; AWS allows 5 by default, up to 10 on request)", n, (unsigned)quota);
     lua_pop(L, 1);
-    return bad(r, "mapping", "filters", what);
+    return bad(r, e->path, "filters", what);
   }
   char *texts[SL_FILTER_MAX_PATTERNS] = {0};
   for (size_t i = 0; i < n && rc == SL_OK; i++) {
@@ -291,32 +293,33 @@ static int read_filters(reader_t *r, int idx, sl_experiment_t *e) {
     lua_pop(L, 1);
     texts[i] = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
-    if (texts[i] == NULL) rc = sl_error_set(r->err, SL_EINVAL, "experiment '%s': mapping.filters[%zu]: %s", e->name, i + 1, why);
+    if (texts[i] == NULL) rc = sl_error_set(r->err, SL_EINVAL, "experiment '%s': %s.filters[%zu]: %s", r->e->name, e->path, i + 1,
+                                      why);
   }
   if (rc == SL_OK) {
     sl_error_t ferr;
     rc = sl_filter_create((const char *const *)texts, n, &e->filter, &ferr);
-    if (rc != SL_OK) rc = sl_error_set(r->err, rc, "experiment '%s': mapping.%s", e->name, ferr.message);
+    if (rc != SL_OK) rc = sl_error_set(r->err, rc, "experiment '%s': %s.%s", r->e->name, e->path, ferr.message);
   }
   for (size_t i = 0; i < n; i++) free(texts[i]);
   lua_pop(L, 1);
-  e->sim.mapping.filter = e->filter;
+  e->config.filter = e->filter;
   return rc;
 }
 
 /* mapping.consumer: "standard" (GetRecords, sharing the shards' read limits) or "efo" (enhanced fan-out). */
-static int read_consumer(reader_t *r, int idx, sl_mapping_config_t *m) {
+static int read_consumer(reader_t *r, int idx, const char *path, sl_mapping_config_t *m) {
   const char *consumer = NULL;
-  int rc = text(r, idx, "mapping", "consumer", &consumer);
+  int rc = text(r, idx, path, "consumer", &consumer);
   if (rc != SL_OK || consumer == NULL || strcmp(consumer, "standard") == 0) return rc;
   if (strcmp(consumer, "efo") == 0) {
     m->consumer = SL_CONSUMER_EFO;
     return SL_OK;
   }
-  return bad(r, "mapping", "consumer", "must be \"standard\" or \"efo\" (enhanced fan-out)");
+  return bad(r, path, "consumer", "must be \"standard\" or \"efo\" (enhanced fan-out)");
 }
 
-static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
+static int read_mapping(reader_t *r, int idx, sl_experiment_mapping_t *e) {
   const char *dir = r->dir;
   static const char *const fields[] = {
       "handler", "batch_size", "batching_window", "parallelization_factor", "ordering", "reserved_concurrency",
@@ -324,56 +327,62 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_t *e) {
       "init_overhead", "idle_timeout", "report_batch_item_failures", "retry_backoff", "poll_interval",
       "function_name", "provisioned_concurrency", "maximum_retry_attempts", "maximum_record_age",
       "bisect_on_error", "retry_blocks", "on_failure", "filters", "max_filters", "tumbling_window", "logs",
-      "consumer", NULL};
-  sl_mapping_config_t *m = &e->sim.mapping;
+      "consumer", "name", NULL};
+  sl_mapping_config_t *m = &e->config;
   const char *handler = NULL, *ordering = NULL, *position = NULL, *blocks = NULL, *destination = NULL, *logs = NULL;
   double retries = -1, max_age = -1;
   double start_ts = 0;
-  int rc = only(r, idx, "mapping", fields);
-  if (rc == SL_OK) rc = text(r, idx, "mapping", "handler", &handler);
-  if (rc == SL_OK && handler == NULL) rc = bad(r, "mapping", "handler", "is required (a Lua file)");
-  if (rc == SL_OK) rc = whole(r, idx, "mapping", "batch_size", 1, 10000, &m->batch_size);
-  if (rc == SL_OK) rc = whole_seconds(r, idx, "mapping", "batching_window", "MaximumBatchingWindowInSeconds", 300,
+  int rc = only(r, idx, e->path, fields);
+  if (rc == SL_OK && strcmp(e->path, "mapping") == 0) {
+    int named = lua_getfield(r->L, idx, "name") != LUA_TNIL;
+    lua_pop(r->L, 1);
+    if (named) return bad(r, "mapping", "name", "is for the entries of mappings = {...}: a lone mapping has the "
+                          "experiment's name");
+  }
+  if (rc == SL_OK) rc = text(r, idx, e->path, "handler", &handler);
+  if (rc == SL_OK && handler == NULL) rc = bad(r, e->path, "handler", "is required (a Lua file)");
+  if (rc == SL_OK) rc = whole(r, idx, e->path, "batch_size", 1, 10000, &m->batch_size);
+  if (rc == SL_OK) rc = whole_seconds(r, idx, e->path, "batching_window", "MaximumBatchingWindowInSeconds", 300,
                                            &m->batching_window_us);
-  if (rc == SL_OK) rc = whole(r, idx, "mapping", "parallelization_factor", 1, SL_PF_MAX, &m->parallelization_factor);
-  if (rc == SL_OK) rc = text(r, idx, "mapping", "ordering", &ordering);
+  if (rc == SL_OK) rc = whole(r, idx, e->path, "parallelization_factor", 1, SL_PF_MAX, &m->parallelization_factor);
+  if (rc == SL_OK) rc = text(r, idx, e->path, "ordering", &ordering);
   if (rc == SL_OK && ordering && sl_ordering_parse(ordering, &m->ordering, NULL) != SL_OK)
-    rc = bad(r, "mapping", "ordering", "must be \"lanes\" or \"keys\"");
-  if (rc == SL_OK) rc = read_consumer(r, idx, m);
-  if (rc == SL_OK) rc = whole(r, idx, "mapping", "reserved_concurrency", 1, 1e6, &m->reserved_concurrency);
-  if (rc == SL_OK) rc = whole(r, idx, "mapping", "account_concurrency", 1, 1e6, &m->account_concurrency);
-  if (rc == SL_OK) rc = text(r, idx, "mapping", "starting_position", &position);
+    rc = bad(r, e->path, "ordering", "must be \"lanes\" or \"keys\"");
+  if (rc == SL_OK) rc = read_consumer(r, idx, e->path, m);
+  if (rc == SL_OK) rc = whole(r, idx, e->path, "reserved_concurrency", 1, 1e6, &m->reserved_concurrency);
+  if (rc == SL_OK) rc = whole(r, idx, e->path, "account_concurrency", 1, 1e6, &m->account_concurrency);
+  if (rc == SL_OK) rc = text(r, idx, e->path, "starting_position", &position);
   if (rc == SL_OK && position) {
     if (strcmp(position, "TRIM_HORIZON") == 0) m->starting_position = SL_ITER_TRIM_HORIZON;
     else if (strcmp(position, "LATEST") == 0) m->starting_position = SL_ITER_LATEST;
     else if (strcmp(position, "AT_TIMESTAMP") == 0) m->starting_position = SL_ITER_AT_TIMESTAMP;
-    else rc = bad(r, "mapping", "starting_position", "must be TRIM_HORIZON, LATEST or AT_TIMESTAMP");
+    else rc = bad(r, e->path, "starting_position", "must be TRIM_HORIZON, LATEST or AT_TIMESTAMP");
   }
-  if (rc == SL_OK) rc = number(r, idx, "mapping", "starting_timestamp", 0, 1e11, &start_ts);
+  if (rc == SL_OK) rc = number(r, idx, e->path, "starting_timestamp", 0, 1e11, &start_ts);
   m->starting_timestamp_ms = (int64_t)llround(start_ts * 1000);
-  if (rc == SL_OK) rc = whole(r, idx, "mapping", "memory_mb", 1, 10240, &e->env.memory_mb);
-  if (rc == SL_OK) rc = number(r, idx, "mapping", "timeout", 0.001, 900, &e->env.timeout_s);
-  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "overhead", 0, 900, &e->env.overhead_us);
-  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "init_overhead", 0, 900, &e->env.init_overhead_us);
-  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "idle_timeout", 0.001, 1e7, &e->idle_timeout_us);
-  if (rc == SL_OK) rc = boolean(r, idx, "mapping", "report_batch_item_failures", &e->report_batch_item_failures);
-  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "retry_backoff", 0, 3600, &m->retry_backoff_us);
-  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "poll_interval", 0.001, 60, &m->poll_interval_us);
-  if (rc == SL_OK) rc = text(r, idx, "mapping", "function_name", &e->env.function_name);
-  if (rc == SL_OK) rc = whole(r, idx, "mapping", "provisioned_concurrency", 0, 10000, &e->provisioned_concurrency);
+  if (rc == SL_OK) rc = whole(r, idx, e->path, "memory_mb", 1, 10240, &e->env.memory_mb);
+  if (rc == SL_OK) rc = number(r, idx, e->path, "timeout", 0.001, 900, &e->env.timeout_s);
+  if (rc == SL_OK) rc = seconds(r, idx, e->path, "overhead", 0, 900, &e->env.overhead_us);
+  if (rc == SL_OK) rc = seconds(r, idx, e->path, "init_overhead", 0, 900, &e->env.init_overhead_us);
+  if (rc == SL_OK) rc = seconds(r, idx, e->path, "idle_timeout", 0.001, 1e7, &e->idle_timeout_us);
+  if (rc == SL_OK) rc = boolean(r, idx, e->path, "report_batch_item_failures", &e->report_batch_item_failures);
+  if (rc == SL_OK) rc = seconds(r, idx, e->path, "retry_backoff", 0, 3600, &m->retry_backoff_us);
+  if (rc == SL_OK) rc = seconds(r, idx, e->path, "poll_interval", 0.001, 60, &m->poll_interval_us);
+  if (rc == SL_OK) rc = text(r, idx, e->path, "function_name", &e->env.function_name);
+  if (rc == SL_OK) rc = whole(r, idx, e->path, "provisioned_concurrency", 0, 10000, &e->provisioned_concurrency);
   /* AWS's ranges: MaximumRetryAttempts -1..10000, MaximumRecordAgeInSeconds -1 or 60..604800. */
-  if (rc == SL_OK) rc = number(r, idx, "mapping", "maximum_retry_attempts", -1, 10000, &retries);
-  if (rc == SL_OK && retries != floor(retries)) rc = bad(r, "mapping", "maximum_retry_attempts", "must be a whole number");
-  if (rc == SL_OK) rc = number(r, idx, "mapping", "maximum_record_age", -1, 604800, &max_age);
+  if (rc == SL_OK) rc = number(r, idx, e->path, "maximum_retry_attempts", -1, 10000, &retries);
+  if (rc == SL_OK && retries != floor(retries)) rc = bad(r, e->path, "maximum_retry_attempts", "must be a whole number");
+  if (rc == SL_OK) rc = number(r, idx, e->path, "maximum_record_age", -1, 604800, &max_age);
   if (rc == SL_OK && max_age != -1 && max_age < 60)
-    rc = bad(r, "mapping", "maximum_record_age", "must be -1 (no limit) or between 60 and 604800 seconds");
-  if (rc == SL_OK) rc = boolean(r, idx, "mapping", "bisect_on_error", &m->bisect_on_error);
-  if (rc == SL_OK) rc = text(r, idx, "mapping", "retry_blocks", &blocks);
+    rc = bad(r, e->path, "maximum_record_age", "must be -1 (no limit) or between 60 and 604800 seconds");
+  if (rc == SL_OK) rc = boolean(r, idx, e->path, "bisect_on_error", &m->bisect_on_error);
+  if (rc == SL_OK) rc = text(r, idx, e->path, "retry_blocks", &blocks);
   if (rc == SL_OK && blocks && strcmp(blocks, "lane") != 0 && strcmp(blocks, "shard") != 0)
-    rc = bad(r, "mapping", "retry_blocks", "must be \"lane\" or \"shard\"");
+    rc = bad(r, e->path, "retry_blocks", "must be \"lane\" or \"shard\"");
   if (rc == SL_OK) rc = read_destination(r, idx, e, &destination);
-  if (rc == SL_OK) rc = text(r, idx, "mapping", "logs", &logs);
-  if (rc == SL_OK) rc = seconds(r, idx, "mapping", "tumbling_window", 0, 900, &m->tumbling_window_us);
+  if (rc == SL_OK) rc = text(r, idx, e->path, "logs", &logs);
+  if (rc == SL_OK) rc = seconds(r, idx, e->path, "tumbling_window", 0, 900, &m->tumbling_window_us);
   m->maximum_retry_attempts = (int32_t)retries;
   m->maximum_record_age_us = max_age < 0 ? -1 : (int64_t)llround(max_age * 1e6);
   m->retry_blocks_shard = blocks && strcmp(blocks, "shard") == 0;
@@ -464,6 +473,61 @@ static int read_actions(reader_t *r, int idx, sl_experiment_t *e) {
   return SL_OK;
 }
 
+/* A mapping's defaults: AWS's settings, the experiment's environment settings, its name and path. */
+static void mapping_init(const sl_experiment_t *e, sl_experiment_mapping_t *m, const char *path, const char *name) {
+  memset(m, 0, sizeof *m);
+  sl_mapping_config_init(&m->config);
+  m->env = e->env;
+  m->idle_timeout_us = SL_ENV_IDLE_TIMEOUT_DEFAULT_US;
+  snprintf(m->path, sizeof m->path, "%s", path);
+  snprintf(m->name, sizeof m->name, "%s", name);
+}
+
+/* mapping = {...}: the experiment's one mapping, named after it. */
+static int read_lone_mapping(reader_t *r, int idx, sl_experiment_t *e) {
+  if ((e->mappings = calloc(1, sizeof *e->mappings)) == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
+  e->mapping_count = 1;
+  mapping_init(e, &e->mappings[0], "mapping", e->name);
+  return read_mapping(r, idx, &e->mappings[0]);
+}
+
+/* mappings = { {...}, ... }: several mappings on the stream, each with a name of its own (default "mapping N"),
+ * which names its results and its checkpoints. */
+static int read_mappings(reader_t *r, int idx, sl_experiment_t *e) {
+  lua_State *L = r->L;
+  size_t n = lua_rawlen(L, idx);
+  if (n == 0) return bad(r, "", "mappings", "must be a list of mappings { {handler = ...}, {handler = ...} }");
+  if ((e->mappings = calloc(n, sizeof *e->mappings)) == NULL) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
+  e->several = 1;
+  int rc = SL_OK;
+  for (size_t i = 0; i < n && rc == SL_OK; i++) {
+    char path[32], name[32];
+    snprintf(path, sizeof path, "mappings[%zu]", i + 1);
+    snprintf(name, sizeof name, "mapping %zu", i + 1);
+    sl_experiment_mapping_t *m = &e->mappings[i];
+    mapping_init(e, m, path, name);
+    e->mapping_count = (uint32_t)i + 1;
+    if (lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      return bad(r, "", path, "must be a table {name = ..., handler = ..., ...}");
+    }
+    const char *given = NULL;
+    rc = text(r, lua_gettop(L), path, "name", &given);
+    if (rc == SL_OK && given != NULL && (given[0] == '\0' || strlen(given) >= sizeof m->name))
+      rc = bad(r, path, "name", "must be a non-empty string of at most 127 bytes");
+    if (rc == SL_OK && given != NULL) snprintf(m->name, sizeof m->name, "%s", given);
+    for (size_t k = 0; rc == SL_OK && k < i; k++)
+      if (strcmp(e->mappings[k].name, m->name) == 0) {
+        char what[256];
+        snprintf(what, sizeof what, "\"%s\" is the name of mappings[%zu] too: each mapping needs its own", m->name, k + 1);
+        rc = bad(r, path, "name", what);
+      }
+    if (rc == SL_OK) rc = read_mapping(r, lua_gettop(L), m);
+    lua_pop(L, 1);
+  }
+  return rc;
+}
+
 /* Runs fn on the sub-table `field` of idx when present (a table), or refuses another type. */
 static int sub(reader_t *r, int idx, const char *field, int required,
                int (*fn)(reader_t *, int, sl_experiment_t *), sl_experiment_t *e) {
@@ -485,15 +549,14 @@ int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number_,
   sl_sim_config_init(&e->sim);
   sl_store_config_init(&e->store);
   sl_env_config_init(&e->env);
-  e->idle_timeout_us = SL_ENV_IDLE_TIMEOUT_DEFAULT_US;
   e->sim.stream.shard_count = 1;
   e->sim.stream.name = "shardlab-stream";
   snprintf(e->name, sizeof e->name, "experiment %u", number_);
   reader_t r = {L, e, dir, err};
   if (lua_getfield(L, idx, "name") == LUA_TSTRING) snprintf(e->name, sizeof e->name, "%s", lua_tostring(L, -1));
   lua_pop(L, 1);
-  static const char *const fields[] = {"name", "duration", "seed", "stream", "producers", "mapping", "actions",
-                                       "drain_timeout", "producer_backoff", NULL};
+  static const char *const fields[] = {"name", "duration", "seed", "stream", "producers", "mapping", "mappings",
+                                       "actions", "drain_timeout", "producer_backoff", NULL};
   double seed = 1;
   int rc = only(&r, idx, "", fields);
   if (rc == SL_OK) rc = seconds(&r, idx, "", "duration", 0.001, 1e7, &e->sim.duration_us);
@@ -504,7 +567,12 @@ int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number_,
   if (rc == SL_OK) rc = seconds(&r, idx, "", "producer_backoff", 0.001, 60, &e->sim.producer_backoff_us);
   if (rc == SL_OK) rc = sub(&r, idx, "stream", 0, read_stream, e);
   if (rc == SL_OK) rc = sub(&r, idx, "producers", 0, read_producers, e);
-  if (rc == SL_OK) rc = sub(&r, idx, "mapping", 1, read_mapping, e);
+  int several = lua_getfield(L, idx, "mappings") != LUA_TNIL, lone = lua_getfield(L, idx, "mapping") != LUA_TNIL;
+  lua_pop(L, 2);
+  if (rc == SL_OK && several && lone)
+    rc = bad(&r, "", "mappings", "cannot be given with mapping: one mapping is mapping = {...}, several are "
+             "mappings = { {...}, {...} }");
+  if (rc == SL_OK) rc = several ? sub(&r, idx, "mappings", 1, read_mappings, e) : sub(&r, idx, "mapping", 1, read_lone_mapping, e);
   if (rc == SL_OK) rc = sub(&r, idx, "actions", 0, read_actions, e);
   return rc;
 }
@@ -514,13 +582,17 @@ void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   free(e->record_refs);
   free(e->producers);
   free(e->actions);
-  free(e->handler_path);
-  free(e->handler);
-  free(e->on_failure_path);
-  free(e->logs_path);
-  free(e->on_failure_stream);
-  free(e->on_failure_s3);
+  for (uint32_t i = 0; i < e->mapping_count; i++) {
+    sl_experiment_mapping_t *m = &e->mappings[i];
+    free(m->handler_path);
+    free(m->handler);
+    free(m->on_failure_path);
+    free(m->logs_path);
+    free(m->on_failure_stream);
+    free(m->on_failure_s3);
+    sl_filter_destroy(m->filter);
+  }
+  free(e->mappings);
   free(e->data_dir);
-  sl_filter_destroy(e->filter);
   memset(e, 0, sizeof *e);
 }

@@ -10,7 +10,7 @@
 #include "lua/experiment_ctx.h"
 
 typedef struct job_s {
-  run_ctx_t *c;
+  run_mapping_t *rm;           /* the mapping the batch is of */
   sl_env_t *env;               /* the slot's environment, this job's alone while it runs */
   sl_invocation_t inv;
   sl_event_source_t src;
@@ -55,14 +55,14 @@ static int step(void *job, sl_batch_outcome_t *out, int64_t *sleep_us) {
 static void release(void *job, const sl_batch_outcome_t *out) {
   (void)out;
   job_t *j = job;
-  sl_env_pool_note(j->c->pool, &j->res);
-  sl_run_note_error(j->c, &j->res); /* here, on the loop thread: c->errors is the loop's alone */
-  sl_run_note_timeout(j->c, j->slot, j->shard_id, j->lane, &j->res);
+  sl_env_pool_note(j->rm->pool, &j->res);
+  sl_run_note_error(j->rm, &j->res); /* here, on the loop thread: the mapping's errors are the loop's alone */
+  sl_run_note_timeout(j->rm, j->slot, j->shard_id, j->lane, &j->res);
   free_job(j);
 }
 
 /* Copies the batch: the worker must not read the shard log or the simulation while the loop changes them. */
-static job_t *copy_batch(run_ctx_t *c, const sl_batch_t *b) {
+static job_t *copy_batch(const sl_batch_t *b) {
   job_t *j = calloc(1, sizeof *j);
   if (j == NULL) return NULL;
   size_t n = b->count ? b->count : 1, bytes = 1;
@@ -101,19 +101,20 @@ static job_t *copy_batch(run_ctx_t *c, const sl_batch_t *b) {
 
 int sl_run_invoke_real(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err) {
   (void)out; /* comes back through the driver */
-  run_ctx_t *c = ctx;
-  job_t *j = copy_batch(c, b);
+  run_mapping_t *rm = ctx;
+  run_ctx_t *c = rm->c;
+  job_t *j = copy_batch(b);
   if (j == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory handing a batch to a worker");
-  j->c = c;
+  j->rm = rm;
   j->src = (sl_event_source_t){j->shard_id, c->e->sim.stream.region, c->stream_arn, c->role_arn};
   int64_t now_us = c->e->sim.start_ms * 1000 + start_us;
-  j->inv = (sl_invocation_t){&j->src, j->records, b->count, NULL, c->e->report_batch_item_failures, now_us,
+  j->inv = (sl_invocation_t){&j->src, j->records, b->count, NULL, rm->m->report_batch_item_failures, now_us,
                              b->window ? &j->window : NULL};
-  int rc = sl_env_pool_acquire(c->pool, b->slot, now_us, &j->env, err);
+  int rc = sl_env_pool_acquire(rm->pool, b->slot, now_us, &j->env, err);
   if (rc != SL_OK) {
     free_job(j);
     return rc;
   }
-  rc = sl_real_submit(c->rt, 0, b->slot, j, step, release);
+  rc = sl_real_submit(c->rt, rm->index, b->slot, j, step, release);
   return rc == SL_PENDING ? SL_PENDING : sl_error_set(err, rc, "out of memory handing a batch to a worker");
 }

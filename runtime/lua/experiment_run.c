@@ -121,146 +121,16 @@ void sl_run_outcome(sl_invoke_result_t *res, sl_batch_outcome_t *out) {
   out->timed_out = res->status == SL_INVOKE_FUNCTION_ERROR && strcmp(res->error_type, "Sandbox.Timedout") == 0;
 }
 
-static int invoke(void *ctx, const sl_batch_t *b, int64_t start_us, sl_batch_outcome_t *out, sl_error_t *err) {
-  run_ctx_t *c = ctx;
-  if (b->count > c->records_cap) {
-    size_t cap = b->count * 2;
-    sl_event_record_t *r = realloc(c->records, cap * sizeof *r);
-    if (r != NULL) c->records = r;
-    char(*s)[SL_SEQNUM_DECIMAL_SIZE] = realloc(c->seqs, cap * sizeof *s);
-    if (s != NULL) c->seqs = s;
-    if (r == NULL || s == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
-    c->records_cap = cap;
-  }
-  sl_run_event_records(b, c->records, c->seqs);
-  sl_event_source_t src = {b->shard->id, c->e->sim.stream.region, c->stream_arn, c->role_arn};
-  int64_t now_us = c->e->sim.start_ms * 1000 + start_us;
-  sl_invocation_t inv = {&src, c->records, b->count, NULL, c->e->report_batch_item_failures, now_us, b->window};
-  sl_invoke_result_t res;
-  int rc = sl_env_pool_invoke(c->pool, b->slot, now_us, &inv, &res, err);
-  if (rc != SL_OK) return rc;
-  sl_run_note_error(c, &res);
-  sl_run_note_timeout(c, b->slot, b->shard->id, b->lane, &res);
-  sl_run_outcome(&res, out);
-  sl_invoke_result_clear(&res);
-  return SL_OK;
-}
-
-/* Where a message or a stack trace line starts "FILE:LINE:", FILE:LINE into out; 0 when it does not. */
-static int position(const char *s, char *out, size_t size) {
-  const char *nl = strchr(s, '\n');
-  for (const char *p = strchr(s, ':'); p != NULL && (nl == NULL || p < nl); p = strchr(p + 1, ':')) {
-    const char *q = p + 1;
-    while (isdigit((unsigned char)*q)) q++;
-    if (q > p + 1 && *q == ':' && p > s) {
-      snprintf(out, size, "%.*s", (int)(q - s), s);
-      return 1;
-    }
-  }
-  return 0;
-}
-
-/* FILE:LINE of a function error (Lambda's JSON form): its message's, else the first Lua frame of its trace. */
-static json_t *where_of(const json_t *error) {
-  char where[512];
-  const char *msg = json_string_value(json_object_get(error, "errorMessage"));
-  if (msg != NULL && position(msg, where, sizeof where)) return json_string(where);
-  size_t i;
-  json_t *line;
-  json_array_foreach(json_object_get(error, "stackTrace"), i, line) {
-    const char *t = json_string_value(line);
-    if (t != NULL && strncmp(t, "[C]", 3) != 0 && position(t, where, sizeof where)) return json_string(where);
-  }
-  return json_null();
-}
-
-void sl_run_note_error(run_ctx_t *c, const sl_invoke_result_t *res) {
-  if (res->status != SL_INVOKE_FUNCTION_ERROR || c->errors == NULL) return;
-  const char *type = res->error_type[0] != '\0' ? res->error_type : "Unknown";
-  json_t *entry = json_object_get(c->errors, type);
-  if (entry != NULL) {
-    json_object_set_new(entry, "count", json_integer(json_integer_value(json_object_get(entry, "count")) + 1));
-    return;
-  }
-  json_t *error = res->error_json != NULL ? json_loads(res->error_json, 0, NULL) : NULL;
-  const char *msg = json_string_value(json_object_get(error, "errorMessage"));
-  json_object_set_new(c->errors, type, json_pack("{s:I,s:s,s:o}", "count", (json_int_t)1, "first_message",
-                                                 msg != NULL ? msg : "", "where", where_of(error)));
-  json_decref(error);
-}
-
-#define WARNED 255
-
-void sl_run_note_timeout(run_ctx_t *c, uint32_t slot, const char *shard_id, uint32_t lane,
-                         const sl_invoke_result_t *res) {
-  int timed_out = res->status == SL_INVOKE_FUNCTION_ERROR && strcmp(res->error_type, "Sandbox.Timedout") == 0;
-  if (slot >= c->timeouts_cap) {
-    if (!timed_out) return;
-    size_t cap = (size_t)slot * 2 + 8;
-    unsigned char *t = realloc(c->timeouts_in_row, cap);
-    if (t == NULL) return; /* out of memory: no warning, nothing else lost */
-    memset(t + c->timeouts_cap, 0, cap - c->timeouts_cap);
-    c->timeouts_in_row = t;
-    c->timeouts_cap = cap;
-  }
-  unsigned char *n = &c->timeouts_in_row[slot];
-  if (*n == WARNED) return;
-  if (!timed_out) {
-    *n = 0;
-    return;
-  }
-  if (++*n < 3) return;
-  *n = WARNED;
-  json_t *error = res->error_json != NULL ? json_loads(res->error_json, 0, NULL) : NULL, *where = where_of(error);
-  fprintf(stderr, /* on a terminal, over the progress line, which is drawn again after */
-          "%sshardlab: warning: experiment '%s': %s lane %u timed out 3 times in a row (timeout %g s), stopped at %s "
-          "each time: a handler that does not return makes every retry last the whole timeout, in real time\n",
-          isatty(STDERR_FILENO) ? "\r\033[K" : "", c->e->name, shard_id, lane, c->e->env.timeout_s,
-          json_is_string(where) ? json_string_value(where) : c->e->handler_path);
-  json_decref(where);
-  json_decref(error);
-}
-
-int sl_experiment_check(sl_experiment_t *e, sl_error_t *err) {
-  sl_invoke_result_t res;
-  int rc = sl_env_check(&e->env, e->sim.start_ms * 1000, &res, err);
-  if (rc == SL_EINVAL) {
-    json_t *error = res.error_json != NULL ? json_loads(res.error_json, 0, NULL) : NULL;
-    const char *msg = json_string_value(json_object_get(error, "errorMessage"));
-    rc = sl_error_set(err, SL_EINVAL, "experiment '%s': mapping.handler %s cannot be loaded (%s): %s", e->name,
-                      e->handler_path, res.error_type, msg != NULL ? msg : "(no message)");
-    json_decref(error);
-  }
-  sl_invoke_result_clear(&res);
-  e->handler_checked = rc == SL_OK;
-  return rc;
-}
-
-/* Failed batches go to the mapping's on-failure destination (destination.h). */
-static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
-  run_ctx_t *c = ctx;
-  return sl_destination_send(c->destination, f, err);
-}
-
+/* The experiment's settings (DESIGN 9's "config"): with several mappings, "mapping" is the first one's and
+ * "mappings" lists them all, each with its name. */
 static json_t *config_json(const sl_experiment_t *e) {
-  const sl_mapping_config_t *m = &e->sim.mapping;
-  static const char *const positions[] = {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER",
-                                          "AT_TIMESTAMP"};
-  json_t *c = json_pack("{s:s,s:f,s:I,s:{s:s,s:i,s:b},s:i,s:{s:i,s:f,s:i,s:s,s:i,s:i,s:s,s:i,s:f}}", "clock",
+  json_t *c = json_pack("{s:s,s:f,s:I,s:{s:s,s:i,s:b},s:i,s:o}", "clock",
                         e->env.clock == SL_CLOCK_REAL ? "real" : "virtual", "duration",
                         (double)e->sim.duration_us / 1e6, "seed", (json_int_t)e->sim.seed, "stream", "name",
                         e->sim.stream.name, "shards", (int)e->sim.stream.shard_count, "write_limits",
-                        e->sim.stream.write_limits, "producers", (int)e->sim.producer_count, "mapping", "batch_size",
-                        (int)m->batch_size, "batching_window", (double)m->batching_window_us / 1e6,
-                        "parallelization_factor", (int)m->parallelization_factor, "ordering",
-                        m->ordering == SL_ORDERING_KEYS ? "keys" : "lanes", "reserved_concurrency",
-                        (int)m->reserved_concurrency, "account_concurrency", (int)m->account_concurrency,
-                        "starting_position", positions[m->starting_position], "memory_mb", (int)e->env.memory_mb,
-                        "timeout", e->env.timeout_s);
+                        e->sim.stream.write_limits, "producers", (int)e->sim.producer_count, "mapping",
+                        sl_run_mapping_config_json(&e->mappings[0]));
   json_object_set_new(json_object_get(c, "stream"), "read_limits", json_boolean(e->sim.stream.read_limits));
-  json_object_set_new(json_object_get(c, "mapping"), "consumer",
-                      json_string(m->consumer == SL_CONSUMER_EFO ? "efo" : "standard"));
-  json_object_set_new(json_object_get(c, "mapping"), "handler", json_string(e->handler));
   json_t *rates = json_array(); /* records a second each producer was asked for */
   for (uint32_t i = 0; i < e->sim.producer_count; i++) json_array_append_new(rates, json_real(e->sim.producers[i].rate));
   json_object_set_new(c, "producer_rates", rates);
@@ -269,6 +139,15 @@ static json_t *config_json(const sl_experiment_t *e) {
     json_array_append_new(actions, json_pack("{s:f,s:i}", "at", (double)e->sim.actions[i].at_us / 1e6,
                                              "update_shard_count", (int)e->sim.actions[i].update_shard_count));
   json_object_set_new(c, "actions", actions);
+  if (e->several) {
+    json_t *all = json_array();
+    for (uint32_t i = 0; i < e->mapping_count; i++) {
+      json_t *m = sl_run_mapping_config_json(&e->mappings[i]);
+      json_object_set_new(m, "name", json_string(e->mappings[i].name));
+      json_array_append_new(all, m);
+    }
+    json_object_set_new(c, "mappings", all);
+  }
   return c;
 }
 
@@ -295,14 +174,6 @@ static void show_progress(void *ctx, const sl_sim_t *sim) {
   e->progress(e->progress_ctx, e->name, sim);
 }
 
-static void write_log(void *data, const char *line, size_t len) {
-  run_ctx_t *c = data;
-  pthread_mutex_lock(&c->log_lock);
-  fwrite(line, 1, len, c->logs);
-  fputc('\n', c->logs);
-  pthread_mutex_unlock(&c->log_lock);
-}
-
 int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_stream_t *served,
                         sl_experiment_run_t **out, sl_error_t *err) {
   *out = NULL;
@@ -312,17 +183,15 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
   c->L = L;
   c->e = e;
   e->sim.produce = produce;
-  e->sim.invoke = invoke;
   e->sim.ctx = c;
-  pthread_mutex_init(&c->log_lock, NULL);
   *out = run; /* from here on sl_experiment_finish cleans up, whatever fails */
-  c->errors = json_object();
-  int rc = c->errors == NULL ? sl_error_set(err, SL_ENOMEM, "out of memory")
-           : e->handler_checked ? SL_OK : sl_experiment_check(e, err); /* before anything runs */
   if (e->env.clock == SL_CLOCK_REAL || shared != NULL) { /* records arrive, and handlers see sl.now(), at today's time */
     e->env.clock = SL_CLOCK_REAL;
     e->sim.start_ms = sl_clock_wall_ms();
-    e->sim.invoke = sl_run_invoke_real;
+  }
+  int rc = sl_run_mappings_create(c, err);
+  if (rc == SL_OK && !e->handler_checked) rc = sl_experiment_check(e, err); /* before anything runs */
+  if (rc == SL_OK && e->env.clock == SL_CLOCK_REAL) {
     c->rt = shared;
     if (shared == NULL) {
       sl_real_options_t options;
@@ -333,25 +202,9 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
       c->owns_rt = rc == SL_OK;
     }
   }
-  sl_arn_function(c->function_arn, sizeof c->function_arn, e->env.region, e->env.account_id, e->env.function_name);
   sl_arn_stream(c->stream_arn, sizeof c->stream_arn, e->sim.stream.region, e->sim.stream.account_id,
                 served ? sl_stream_name(served) : e->sim.stream.name);
   snprintf(c->role_arn, sizeof c->role_arn, "arn:aws:iam::%s:role/shardlab-role", e->sim.stream.account_id);
-  if (rc == SL_OK && (e->on_failure_path != NULL || e->on_failure_stream != NULL || e->on_failure_s3 != NULL)) {
-    sl_destination_config_t dc = {.file = e->on_failure_path, .stream = e->on_failure_stream,
-                                  .s3_dir = e->on_failure_s3, .function_arn = c->function_arn,
-                                  .stream_arn = c->stream_arn, .region = e->sim.stream.region,
-                                  .role_arn = c->role_arn, .mapping_name = e->name, .start_ms = e->sim.start_ms,
-                                  .seed = e->sim.seed};
-    rc = sl_destination_open(&dc, &c->destination, err);
-  }
-  e->sim.on_failure = c->destination != NULL ? on_failure : NULL; /* without one, failed records are dropped */
-  if (rc == SL_OK && e->logs_path != NULL && (c->logs = fopen(e->logs_path, "w")) == NULL)
-    rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot open %s for writing", e->logs_path);
-  if (c->logs != NULL) {
-    e->env.log = write_log;
-    e->env.log_data = c;
-  }
   if (e->progress != NULL) {
     e->sim.progress = show_progress;
     e->sim.progress_ctx = e;
@@ -364,12 +217,33 @@ int sl_experiment_start(lua_State *L, sl_experiment_t *e, sl_real_t *shared, sl_
     e->sim.stream_shared = 1; /* clients read it too */
   }
   else if (rc == SL_OK && e->data_dir != NULL) rc = sl_run_store_open(c, err);
-  if (rc == SL_OK) rc = sl_env_pool_create(&e->env, e->idle_timeout_us, &c->pool, err);
-  if (rc == SL_OK && e->provisioned_concurrency > 0)
-    rc = sl_env_pool_provision(c->pool, e->provisioned_concurrency, e->sim.start_ms * 1000, err);
+  if (rc == SL_OK) rc = sl_run_mappings_start(c, err); /* pools, destinations, logs */
   if (rc == SL_OK) rc = sl_sim_create(&e->sim, &c->sim, err);
   if (rc == SL_OK && shared != NULL) rc = sl_real_add(shared, c->sim, err);
   return rc;
+}
+
+/* {"name", "config", "summary", "timeseries"} and, with several mappings, "mappings": each one's own. */
+static json_t *results_json(run_ctx_t *c) {
+  sl_experiment_t *e = c->e;
+  json_t *summary = sl_sim_summary_json(c->sim);
+  json_object_set_new(summary, "errors_by_type", sl_run_errors_json(c));
+  if (c->store != NULL) json_object_set_new(summary, "storage", sl_run_store_summary(c));
+  json_t *config = config_json(e);
+  json_object_set_new(config, "key_strategies", take_key_strategies(c->L));
+  json_t *mappings = NULL;
+  if (e->several) {
+    mappings = json_array();
+    for (uint32_t i = 0; i < c->map_count; i++) json_array_append_new(mappings, sl_run_mapping_result(c, i));
+  } else { /* the lone mapping's dead letters */
+    json_t *one = sl_run_mapping_result(c, 0), *stream = json_object_get(json_object_get(one, "summary"), "on_failure_stream");
+    if (stream != NULL) json_object_set(summary, "on_failure_stream", stream);
+    json_decref(one);
+  }
+  json_t *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config, "summary", summary,
+                             "timeseries", sl_sim_series_json(c->sim));
+  if (mappings != NULL) json_object_set_new(result, "mappings", mappings);
+  return result;
 }
 
 sl_sim_t *sl_experiment_sim(sl_experiment_run_t *run) { return run->sim; }
@@ -380,44 +254,23 @@ int sl_experiment_finish(sl_experiment_run_t *run, int rc, json_t **result, sl_e
   if (run == NULL) return rc;
   run_ctx_t *c = run;
   sl_experiment_t *e = c->e;
-  if (rc == SL_OK) {
-    json_t *summary = sl_sim_summary_json(c->sim);
-    json_object_set(summary, "errors_by_type", c->errors);
-    if (c->store != NULL) json_object_set_new(summary, "storage", sl_run_store_summary(c));
-    const sl_stream_t *dead_letters = sl_destination_stream(c->destination);
-    if (dead_letters != NULL)
-      json_object_set_new(summary, "on_failure_stream",
-                          json_pack("{s:s,s:I}", "name", e->on_failure_stream, "records_in",
-                                    (json_int_t)sl_stream_shard(dead_letters, 0)->stats.records_in));
-    json_t *config = config_json(e);
-    json_object_set_new(config, "key_strategies", take_key_strategies(c->L));
-    *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config, "summary", summary,
-                        "timeseries", sl_sim_series_json(c->sim));
-    if (*result == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
-  }
+  if (rc == SL_OK && (*result = results_json(c)) == NULL)
+    rc = sl_error_set(err, SL_ENOMEM, "out of memory building the results");
   if (e->progress != NULL) e->progress(e->progress_ctx, e->name, NULL); /* the run has ended */
-  sl_error_t dest_err;
-  if (sl_destination_close(c->destination, &dest_err) != SL_OK && rc == SL_OK) {
-    if (err != NULL) *err = dest_err;
-    rc = dest_err.code;
-  }
-  sl_env_pool_destroy(c->pool); /* before the log file closes: nothing logs after this */
-  if (c->logs != NULL && fclose(c->logs) != 0 && rc == SL_OK)
-    rc = sl_error_set(err, SL_EIO, "mapping.logs: cannot write %s", e->logs_path);
   sl_sim_destroy(c->sim);
+  rc = sl_run_mappings_free(c, rc, err); /* destinations, environments, logs */
   if (c->store != NULL) {
     sl_error_t close_err;
     if (sl_run_store_close(c, &close_err) != SL_OK && rc == SL_OK)
       rc = sl_error_set(err, close_err.code, "stream.data_dir: %s", close_err.message);
   }
   if (c->owns_rt) sl_real_destroy(c->rt);
-  pthread_mutex_destroy(&c->log_lock);
-  json_decref(c->errors);
-  free(c->timeouts_in_row);
   free(c->buf);
-  free(c->records);
-  free(c->seqs);
   free(c);
+  if (rc != SL_OK) {
+    json_decref(*result);
+    *result = NULL;
+  }
   return rc;
 }
 
