@@ -85,6 +85,7 @@ void sl_run_note_timeout(run_mapping_t *rm, uint32_t slot, const char *shard_id,
 int sl_run_mappings_create(run_ctx_t *c, sl_error_t *err);
 int sl_run_mappings_start(run_ctx_t *c, sl_error_t *err);
 json_t *sl_run_mapping_result(const run_ctx_t *c, uint32_t i);
+json_t *sl_run_dead_letters_json(const run_mapping_t *rm); /* on_failure = {stream}: {name, records_in}, or NULL */
 json_t *sl_run_mapping_config_json(const sl_experiment_mapping_t *m);
 json_t *sl_run_errors_json(const run_ctx_t *c);
 int sl_run_mappings_free(run_ctx_t *c, int rc, sl_error_t *err);

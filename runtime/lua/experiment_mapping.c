@@ -254,16 +254,20 @@ json_t *sl_run_mapping_config_json(const sl_experiment_mapping_t *em) {
   return j;
 }
 
+json_t *sl_run_dead_letters_json(const run_mapping_t *rm) {
+  const sl_stream_t *dead_letters = sl_destination_stream(rm->destination);
+  if (dead_letters == NULL) return NULL;
+  return json_pack("{s:s,s:I}", "name", rm->m->on_failure_stream, "records_in",
+                   (json_int_t)sl_stream_shard(dead_letters, 0)->stats.records_in);
+}
+
 json_t *sl_run_mapping_result(const run_ctx_t *c, uint32_t i) {
   const run_mapping_t *rm = &c->maps[i];
   json_t *summary = sl_sim_mapping_summary_json(c->sim, i);
   if (summary == NULL) return NULL;
   json_object_set(summary, "errors_by_type", rm->errors);
-  const sl_stream_t *dead_letters = sl_destination_stream(rm->destination);
-  if (dead_letters != NULL)
-    json_object_set_new(summary, "on_failure_stream",
-                        json_pack("{s:s,s:I}", "name", rm->m->on_failure_stream, "records_in",
-                                  (json_int_t)sl_stream_shard(dead_letters, 0)->stats.records_in));
+  json_t *dead_letters = sl_run_dead_letters_json(rm);
+  if (dead_letters != NULL) json_object_set_new(summary, "on_failure_stream", dead_letters);
   json_t *config = sl_run_mapping_config_json(rm->m);
   json_object_set_new(config, "name", json_string(rm->m->name));
   return json_pack("{s:s,s:o,s:o,s:o}", "name", rm->m->name, "config", config, "summary", summary, "timeseries",

@@ -2,20 +2,17 @@
  * state, batches delivered to handler environments (one per slot, from a pool), failed batches to the
  * destination (destination.h), and the result put together (DESIGN 9: {"name", "config", "summary",
  * "timeseries"}; the summary and series come from sim_json.c). */
-#include <ctype.h>
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "shardlab/arn.h"
 #include "shardlab/clock.h"
 #include "lua/env_internal.h" /* sl_env_pcall */
-#include "shardlab/destination.h"
 #include "lua/experiment.h"
 #include "lua/experiment_ctx.h"
-#include "lua/lua_event.h"
 #include "lua/lua_json.h"
 
 static int grow_buf(run_ctx_t *c, size_t need) {
@@ -236,9 +233,8 @@ static json_t *results_json(run_ctx_t *c) {
     mappings = json_array();
     for (uint32_t i = 0; i < c->map_count; i++) json_array_append_new(mappings, sl_run_mapping_result(c, i));
   } else { /* the lone mapping's dead letters */
-    json_t *one = sl_run_mapping_result(c, 0), *stream = json_object_get(json_object_get(one, "summary"), "on_failure_stream");
-    if (stream != NULL) json_object_set(summary, "on_failure_stream", stream);
-    json_decref(one);
+    json_t *dead_letters = sl_run_dead_letters_json(&c->maps[0]);
+    if (dead_letters != NULL) json_object_set_new(summary, "on_failure_stream", dead_letters);
   }
   json_t *result = json_pack("{s:s,s:o,s:o,s:o}", "name", e->name, "config", config, "summary", summary,
                              "timeseries", sl_sim_series_json(c->sim));

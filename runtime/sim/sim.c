@@ -34,14 +34,7 @@ static int check(const sl_sim_config_t *c, sl_error_t *err) {
                           i + 1);
   for (uint32_t i = 0; i < c->action_count; i++)
     if (c->actions[i].at_us < 0) return sl_error_set(err, SL_EINVAL, "actions[%u].at must not be negative", i + 1);
-  for (uint32_t i = 0; i < c->mapping_count; i++) {
-    if ((rc = sl_mapping_config_check(&c->mappings[i].mapping, err)) != SL_OK) {
-      char why[sizeof err->message];
-      memcpy(why, err->message, sizeof why);
-      return sl_error_set(err, rc, "mappings[%u]: %s", i + 1, why);
-    }
-    if (c->mappings[i].invoke == NULL) return sl_error_set(err, SL_EINVAL, "mappings[%u] needs an invoke callback", i + 1);
-  }
+  /* Each of several mappings is checked as it is created (sl__sim_mappings_create names which). */
   if (c->produce == NULL || (c->mapping_count == 0 && c->invoke == NULL))
     return sl_error_set(err, SL_EINVAL, "the simulation needs produce and invoke callbacks");
   return SL_OK;

@@ -48,7 +48,6 @@ struct sl_sim_s {
   sl__sim_mapping_t *mappings; /* the mappings it hosts (at least one) */
   uint32_t mapping_count;
   uint32_t running_total;     /* several mappings: invocations running across them (the run's concurrency) */
-  int64_t running_since;      /* when running_total last changed */
   sl_shard_summary_t *shard_totals; /* several mappings: the shards' figures across mappings (at the end) */
   uint32_t shard_total_count;
   sl__producer_t *producers;
@@ -76,6 +75,7 @@ void sl__sim_mappings_records_put(sl_sim_t *sim, uint64_t n);
 void sl__sim_mappings_stop(sl_sim_t *sim);
 int sl__sim_mappings_idle(const sl_sim_t *sim);
 uint32_t sl__sim_mappings_running(const sl_sim_t *sim);
+uint32_t sl__sim_mappings_shards(const sl_sim_t *sim);                   /* shards some mapping reads */
 const sl_error_t *sl__sim_mappings_error(const sl_sim_t *sim);           /* the first mapping's error, or NULL */
 void sl__sim_mappings_note_running(sl_sim_t *sim);                        /* several: the run's concurrency */
 void sl__sim_mappings_total(sl_sim_t *sim, int final);                   /* several: the run's figures */

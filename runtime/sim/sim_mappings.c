@@ -113,6 +113,13 @@ uint32_t sl__sim_mappings_running(const sl_sim_t *sim) {
   return n;
 }
 
+uint32_t sl__sim_mappings_shards(const sl_sim_t *sim) {
+  uint32_t n = 0; /* a child waiting for its parents has no reader yet */
+  for (uint32_t i = 0; i < sim->mapping_count; i++)
+    if (sl_esm_shards(sim->mappings[i].esm) > n) n = sl_esm_shards(sim->mappings[i].esm);
+  return n;
+}
+
 const sl_error_t *sl__sim_mappings_error(const sl_sim_t *sim) {
   for (uint32_t i = 0; i < sim->mapping_count; i++)
     if (sl_esm_error(sim->mappings[i].esm) != NULL) return sl_esm_error(sim->mappings[i].esm);
@@ -189,9 +196,7 @@ static void total_seconds(sl_sim_t *sim) {
 
 /* Each shard across mappings: the most keys any mapping read, the slots used in all of them. */
 static void total_shards(sl_sim_t *sim) {
-  uint32_t n = 0;
-  for (uint32_t k = 0; k < sim->mapping_count; k++)
-    if (sl_esm_shards(sim->mappings[k].esm) > n) n = sl_esm_shards(sim->mappings[k].esm);
+  uint32_t n = sl__sim_mappings_shards(sim);
   free(sim->shard_totals);
   sim->shard_total_count = 0;
   sim->shard_totals = calloc(n + 1, sizeof *sim->shard_totals);

@@ -62,10 +62,7 @@ const sl_second_t *sl_sim_second(const sl_sim_t *sim, size_t i) { return i < sim
 
 sl_shard_second_t sl_sim_shard_second(const sl_sim_t *sim, uint32_t shard, size_t i) {
   sl_shard_second_t none = {0, 0};
-  uint32_t read = 0; /* shards some mapping reads (a child waiting for its parents has no figures yet) */
-  for (uint32_t m = 0; m < sim->mapping_count; m++)
-    if (sl_esm_shards(sim->mappings[m].esm) > read) read = sl_esm_shards(sim->mappings[m].esm);
-  if (shard >= read || shard >= sim->shard_series_cap || i >= sim->shard_series[shard].cap)
+  if (shard >= sl__sim_mappings_shards(sim) || shard >= sim->shard_series_cap || i >= sim->shard_series[shard].cap)
     return none;
   return sim->shard_series[shard].seconds[i];
 }
