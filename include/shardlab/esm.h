@@ -123,6 +123,9 @@ typedef struct sl_esm_host_s {
   /* The run's row of the second that holds at_us; NULL when out of memory. */
   sl_second_t *(*second)(void *ctx, int64_t at_us);
   sl_summary_t *summary;   /* the run's summary: the mapping counts its invocations and records here */
+  /* Optional: the mapping's checkpoint in shard moved to next (every record below it is done), so a host whose
+   * mappings are the stream's only readers can free what all of them have passed (sl_stream_release). */
+  void (*passed)(void *ctx, uint32_t shard, uint64_t next);
 } sl_esm_host_t;
 
 typedef struct sl_esm_config_s {
@@ -139,8 +142,9 @@ typedef struct sl_esm_config_s {
   /* Records are put by clients the host does not see (a served stream): every record read is one more for
    * the mapping to finish, rather than the ones the host reports with sl_esm_records_put. */
   int count_reads;
-  /* The mapping is the stream's only reader: records its checkpoint has passed are freed (sl_stream_release),
-   * so memory follows what is left to consume. Off for a served stream, which clients read too. */
+  /* The mapping is the stream's only reader: it holds nothing against the stream's retention (the host frees
+   * what it has passed, host.passed). Off for a served stream, which clients read too, and beside other
+   * mappings. */
   int only_reader;
 } sl_esm_config_t;
 

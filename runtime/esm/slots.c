@@ -36,8 +36,7 @@ int sl__slot_finish(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, size_t n) {
   s->invoked = s->invoked > n ? s->invoked - n : 0;
   r->outstanding -= n;
   esm->outstanding -= n;
-  /* When the mapping is the stream's only reader, what its checkpoint has passed can go. */
-  if (esm->config.only_reader) sl_stream_release(esm->stream, r->it.shard->index, sl_checkpoint_next(&r->checkpoint));
+  if (esm->host.passed != NULL) esm->host.passed(esm->host.ctx, r->it.shard->index, sl_checkpoint_next(&r->checkpoint));
   return SL_OK;
 }
 

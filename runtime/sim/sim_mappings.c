@@ -29,6 +29,21 @@ static sl_second_t *host_second(void *ctx, int64_t at_us) {
   return &rows[i];
 }
 
+/* A mapping's checkpoint in shard moved to next: what every mapping of the run has passed is freed. A mapping
+ * whose reader of the shard has not started (a child whose parents it is still reading) keeps everything. */
+static void host_passed(void *ctx, uint32_t shard, uint64_t next) {
+  sl__sim_mapping_t *m = ctx;
+  sl_sim_t *sim = m->sim;
+  uint64_t cut = next;
+  for (uint32_t i = 0; i < sim->mapping_count; i++) {
+    uint64_t other, frontier;
+    if (i == m->index) continue;
+    if (sim->mappings[i].esm == NULL || !sl_esm_checkpoint(sim->mappings[i].esm, shard, &other, &frontier)) return;
+    if (other < cut) cut = other;
+  }
+  sl_stream_release(sim->stream, shard, cut);
+}
+
 /* The mappings of the configuration: `mappings`, or the single one of its fields. */
 static void mapping_configs(const sl_sim_config_t *c, sl__sim_mapping_t *out) {
   if (c->mapping_count == 0) {
@@ -52,12 +67,14 @@ int sl__sim_mappings_create(sl_sim_t *sim, sl_error_t *err) {
     m->index = i;
     m->summary = n == 1 ? &sim->summary : &m->own;
     const sl_sim_mapping_t *mc = &m->config;
-    /* The only reader of a stream the run owns frees what it has consumed; with other readers (clients of a
-     * served stream, or other mappings) each holds what it still needs against the retention instead. */
-    int only_reader = n == 1 && (c->existing_stream == NULL || !c->stream_shared);
+    /* The mappings of a stream the run owns free what all of them have consumed (host_passed), so memory
+     * follows what is left to read. With other readers (clients of a served stream, or other mappings) each
+     * holds what it still needs against the retention. */
+    int owns_stream = c->existing_stream == NULL || !c->stream_shared;
+    int only_reader = n == 1 && owns_stream;
     sl_esm_config_t ec = {mc->mapping, mc->invoke, mc->on_failure, mc->ctx, c->start_ms, mc->resume_next,
                           mc->resume_frontier, mc->resume_count, c->producer_count == 0, only_reader};
-    sl_esm_host_t host = {m, host_schedule, host_second, m->summary};
+    sl_esm_host_t host = {m, host_schedule, host_second, m->summary, owns_stream ? host_passed : NULL};
     int rc = sl_esm_create(&ec, &host, sim->stream, &m->esm, err);
     if (rc != SL_OK) {
       if (n > 1) {

@@ -1,7 +1,8 @@
 /* sim_world.h - the test world of the dispatcher's property tests, shared by test_sim.c (virtual clock) and
  * test_real.c (real clock): a C producer with numbered records and keys, a C handler that records every batch
- * and fails at random or on a poison record, an on-failure destination, random configurations, and the
- * invariants every run must keep. Static functions: included by one test file each. */
+ * and fails at random or on a poison record, an on-failure destination, random configurations (up to three
+ * mappings on the stream, each with its own world), and the invariants every run and every mapping must keep.
+ * Static functions: included by one test file each. */
 #ifndef SHARDLAB_SIM_WORLD_H
 #define SHARDLAB_SIM_WORLD_H
 
@@ -11,7 +12,7 @@
 
 #include "shardlab/sim.h"
 
-enum { MAX_RECORDS = 20000, MAX_INVOCATIONS = 40000 };
+enum { MAX_RECORDS = 20000, MAX_INVOCATIONS = 40000, MAX_MAPPINGS = 3 };
 
 typedef struct invocation_s {
   uint32_t shard, slot;
@@ -23,6 +24,8 @@ typedef struct invocation_s {
 } invocation_t;
 
 typedef struct world_s {
+  uint32_t mapping;            /* its mapping's index in the run */
+  const struct world_s *producer; /* the world whose producer wrote the records (NULL: this one) */
   uint32_t keys;               /* producers draw keys key-0 .. key-(keys-1) */
   int random_keys;             /* at random rather than round robin */
   double fail_rate;            /* chance an invocation fails */
@@ -139,6 +142,15 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_outcom
   return SL_OK;
 }
 
+/* The settings of a second or third mapping on the stream (the first one's are run_t's own). */
+typedef struct mapping_run_s {
+  uint32_t pf, batch_size, reserved;
+  sl_ordering_t ordering;
+  int64_t window_us;
+  int32_t max_retries;
+  int bisect, efo;
+} mapping_run_t;
+
 typedef struct run_s {
   uint32_t shards, pf, batch_size, reserved, keys;
   sl_ordering_t ordering;
@@ -149,7 +161,38 @@ typedef struct run_s {
   int bisect;
   int no_read_limits;   /* the stream's read limits off (0: on, the default) */
   int efo;              /* the mapping reads through enhanced fan-out */
+  uint32_t extra_mappings;                /* more mappings on the stream, each with its own world */
+  mapping_run_t extra[MAX_MAPPINGS - 1];
 } run_t;
+
+/* The settings of mapping m of the run. */
+static mapping_run_t mapping_run_of(const run_t *r, uint32_t m) {
+  if (m > 0) return r->extra[m - 1];
+  return (mapping_run_t){r->pf, r->batch_size, r->reserved, r->ordering, r->window_us, r->max_retries, r->bisect,
+                         r->efo};
+}
+
+/* Makes a configuration of one mapping (run_config_of's, with its callbacks set) one of several: the first
+ * mapping is the configuration's own, the others take its settings with their own from r and their own worlds
+ * (extra[i] for mapping i + 1) as contexts. maps must outlive sl_sim_create. */
+static void add_mappings(sl_sim_config_t *c, const run_t *r, world_t *extra, sl_sim_mapping_t *maps) {
+  if (r->extra_mappings == 0) return;
+  for (uint32_t m = 0; m <= r->extra_mappings; m++) {
+    mapping_run_t mr = mapping_run_of(r, m);
+    sl_sim_mapping_t *s = &maps[m];
+    *s = (sl_sim_mapping_t){c->mapping, c->invoke, c->on_failure, m ? &extra[m - 1] : c->ctx, NULL, NULL, 0};
+    s->mapping.parallelization_factor = mr.pf;
+    s->mapping.batch_size = mr.batch_size;
+    s->mapping.reserved_concurrency = mr.reserved;
+    s->mapping.ordering = mr.ordering;
+    s->mapping.batching_window_us = mr.window_us;
+    s->mapping.maximum_retry_attempts = mr.max_retries;
+    s->mapping.bisect_on_error = mr.bisect;
+    s->mapping.consumer = mr.efo ? SL_CONSUMER_EFO : SL_CONSUMER_STANDARD;
+  }
+  c->mappings = maps;
+  c->mapping_count = r->extra_mappings + 1;
+}
 
 /* The configuration of a property run. producer and action are the caller's and must outlive sl_sim_create. */
 static sl_sim_config_t run_config_of(world_t *w, const run_t *r, uint64_t seed, sl_producer_config_t *producer,
@@ -205,9 +248,21 @@ static int cmp_start(const void *a, const void *b) {
   return (x->start > y->start) - (x->start < y->start);
 }
 
+/* Consumed records are freed: once every mapping has everything, the logs hold nothing. */
+static void check_logs_empty(sl_sim_t *sim, uint64_t seed) {
+  const sl_stream_t *stream = sl_sim_stream(sim);
+  for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++)
+    if (sl_shard_log_count(sl_stream_shard(stream, i)->log) != 0)
+      fail_msg("seed %llu: shard %u still holds %zu consumed records", (unsigned long long)seed, i,
+               (size_t)sl_shard_log_count(sl_stream_shard(stream, i)->log));
+}
+
+/* The invariants of one mapping of a run, with its own world: its summary's and its invocations'. */
 static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t seed) {
-  const sl_summary_t *s = sl_sim_summary(sim);
-  uint64_t puts = s->records_put;
+  const sl_summary_t *s = sl_sim_mapping_summary(sim, w->mapping);
+  const world_t *producer = w->producer ? w->producer : w;
+  mapping_run_t mr = mapping_run_of(r, w->mapping);
+  uint64_t puts = sl_sim_summary(sim)->records_put; /* the stream's: a mapping's summary has its own figures */
   if (puts > MAX_RECORDS) fail_msg("seed %llu: too many records for the test", (unsigned long long)seed);
   /* Every record delivered successfully exactly once (the simulation removes a record once delivered), none
    * invented; per key, first deliveries in put order. */
@@ -224,7 +279,7 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
       if (put < 1 || put > puts) fail_msg("seed %llu: delivered record %llu was never put", (unsigned long long)seed, (unsigned long long)put);
       if (delivered[put]) fail_msg("seed %llu: record %llu delivered successfully twice", (unsigned long long)seed, (unsigned long long)put);
       delivered[put] = 1;
-      if (w->key_of_put[put] != key) fail_msg("seed %llu: record %llu has the wrong key", (unsigned long long)seed, (unsigned long long)put);
+      if (producer->key_of_put[put] != key) fail_msg("seed %llu: record %llu has the wrong key", (unsigned long long)seed, (unsigned long long)put);
       if (put < last_put_of_key[key])
         fail_msg("seed %llu: key %llu: record %llu delivered after record %llu", (unsigned long long)seed,
                  (unsigned long long)key, (unsigned long long)put, (unsigned long long)last_put_of_key[key]);
@@ -237,13 +292,8 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
     if (delivered[p] && w->failed[p])
       fail_msg("seed %llu: record %llu both delivered and failed", (unsigned long long)seed, (unsigned long long)p);
   }
-  /* Consumed records are freed: once everything is delivered the logs hold nothing. */
-  const sl_stream_t *stream = sl_sim_stream(sim);
-  for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++)
-    if (sl_shard_log_count(sl_stream_shard(stream, i)->log) != 0)
-      fail_msg("seed %llu: shard %u still holds consumed records", (unsigned long long)seed, i);
   /* Overlapping invocations: same shard never share a key; a slot never runs two; limits hold. */
-  uint32_t cap = r->reserved ? r->reserved : 1000;
+  uint32_t cap = mr.reserved ? mr.reserved : 1000;
   for (size_t i = 0; i < w->inv_count; i++) {
     uint32_t running = 1, per_shard = 1;
     for (size_t j = 0; j < w->inv_count; j++) {
@@ -259,10 +309,41 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
                      (unsigned long long)w->batch_keys[w->inv[i].first_rec + a], w->inv[i].shard);
     }
     if (running > cap) fail_msg("seed %llu: %u running, limit %u", (unsigned long long)seed, running, cap);
-    if (per_shard > r->pf) fail_msg("seed %llu: %u running on one shard, PF %u", (unsigned long long)seed, per_shard, r->pf);
+    if (per_shard > mr.pf) fail_msg("seed %llu: %u running on one shard, PF %u", (unsigned long long)seed, per_shard, mr.pf);
   }
   free(delivered);
   free(last_put_of_key);
+  if (sl_sim_mapping_count(sim) == 1) check_logs_empty(sim, seed);
+}
+
+/* The invariants of a run of several mappings: each mapping's own (check_invariants with its world; worlds[0]
+ * is the first mapping's and the producer's), the run's figures the mappings' together, and the standard
+ * mappings' reads of a shard within its 5 a second between them (KDS quotas: GetRecords, 5 per shard per
+ * second, https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html). */
+static void check_run_invariants(world_t *first, world_t *extra, sl_sim_t *sim, const run_t *r, uint64_t seed) {
+  uint32_t n = sl_sim_mapping_count(sim);
+  assert_int_equal(n, r->extra_mappings + 1);
+  const sl_summary_t *total = sl_sim_summary(sim);
+  uint64_t invocations = 0, delivered = 0, max_concurrency = 0;
+  for (uint32_t m = 0; m < n; m++) {
+    world_t *w = m ? &extra[m - 1] : first;
+    check_invariants(w, sim, r, seed);
+    const sl_summary_t *s = sl_sim_mapping_summary(sim, m);
+    invocations += s->invocations;
+    delivered += s->records_delivered;
+    max_concurrency += s->max_concurrency;
+    if (total->max_concurrency < s->max_concurrency) fail_msg("seed %llu: run's max concurrency below a mapping's", (unsigned long long)seed);
+  }
+  check_logs_empty(sim, seed);
+  assert_int_equal(total->invocations, invocations);
+  assert_int_equal(total->records_delivered, delivered);
+  if (total->max_concurrency > max_concurrency) fail_msg("seed %llu: run's max concurrency above the mappings' sum", (unsigned long long)seed);
+  if (r->no_read_limits) return;
+  const sl_stream_t *stream = sl_sim_stream(sim);
+  for (uint32_t i = 0; i < sl_stream_shard_total(stream); i++)
+    if ((double)sl_stream_shard(stream, i)->stats.reads > 5 + 5 * (double)sl_sim_now(sim) / 1e6)
+      fail_msg("seed %llu: shard %u admitted %llu reads in %.1f s", (unsigned long long)seed, i,
+               (unsigned long long)sl_stream_shard(stream, i)->stats.reads, (double)sl_sim_now(sim) / 1e6);
 }
 
 
@@ -291,6 +372,36 @@ static run_t random_run(world_t *w, uint64_t seed, double time_scale) {
   r.no_read_limits = test_rand(&rng) % 3 == 0; /* how the mapping reads: polled under limits, all, or pushed */
   r.efo = !r.no_read_limits && test_rand(&rng) % 2;
   return r;
+}
+
+/* For a third of the seeds, one or two more mappings on the run's stream (DESIGN 4: `mappings`), each with
+ * its own settings and its own world (extra[i], initialised here; world_free them), reading first's records.
+ * Drawn from their own generator, so the first mapping's configuration is random_run's for every seed.
+ * Returns how many worlds it initialised. */
+static uint32_t random_mappings(run_t *r, world_t *first, world_t *extra, uint64_t seed, double time_scale) {
+  uint64_t rng = seed * 7919 + 3;
+  r->extra_mappings = test_rand(&rng) % 3 == 0 ? 1 + (uint32_t)(test_rand(&rng) % 2) : 0;
+  for (uint32_t m = 1; m <= r->extra_mappings; m++) {
+    mapping_run_t *mr = &r->extra[m - 1];
+    mr->pf = 1 + (uint32_t)(test_rand(&rng) % 10);
+    mr->batch_size = 1 + (uint32_t)(test_rand(&rng) % 50);
+    mr->reserved = test_rand(&rng) % 3 == 0 ? 1 + (uint32_t)(test_rand(&rng) % 6) : 0;
+    mr->ordering = test_rand(&rng) % 2 ? SL_ORDERING_KEYS : SL_ORDERING_LANES;
+    mr->window_us = test_rand(&rng) % 3 == 0 ? (int64_t)((double)(test_rand(&rng) % 2000000) * time_scale) : 0;
+    mr->max_retries = test_rand(&rng) % 2 ? (int32_t)(test_rand(&rng) % 3) : -1;
+    mr->bisect = (int)(test_rand(&rng) % 2);
+    mr->efo = !r->no_read_limits && test_rand(&rng) % 2;
+    world_t *w = &extra[m - 1];
+    world_init(w, seed * 101 + m);
+    w->mapping = m;
+    w->producer = first;
+    w->keys = first->keys;
+    w->fail_rate = test_rand(&rng) % 2 ? 0.1 : 0;
+    w->partial_rate = test_rand(&rng) % 2 ? 0.1 : 0;
+    w->handler_us = (int64_t)((double)(10000 + (int64_t)(test_rand(&rng) % 500000)) * time_scale);
+    if (w->handler_us < 1) w->handler_us = 1;
+  }
+  return r->extra_mappings;
 }
 
 #endif

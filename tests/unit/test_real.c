@@ -49,18 +49,21 @@ static int real_invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_o
   j->out = *out;
   w->inv[j->inv].start = (int64_t)++ticks;
   w->inv[j->inv].end = INT64_MAX; /* running until released */
-  return sl_real_submit(driver, 0, b->slot, j, step, release);
+  return sl_real_submit(driver, w->mapping, b->slot, j, step, release);
 }
 
 /* Runs the world on the real clock with the given invoke callback (real_invoke or a variant of it). */
-static sl_sim_t *run_real(world_t *w, const run_t *r, uint64_t seed, unsigned workers, sl_invoke_fn invoker) {
+static sl_sim_t *run_real_mappings(world_t *w, world_t *extra, const run_t *r, uint64_t seed, unsigned workers,
+                                   sl_invoke_fn invoker) {
   sl_producer_config_t producer;
   sl_action_t action;
+  sl_sim_mapping_t maps[MAX_MAPPINGS];
   sl_sim_config_t c = run_config_of(w, r, seed, &producer, &action);
   c.invoke = invoker;
   c.mapping.retry_backoff_us = 20000;
   c.mapping.poll_interval_us = 20000;
   c.drain_timeout_us = 30000000;
+  add_mappings(&c, r, extra, maps);
   sl_real_options_t o;
   sl_real_options_init(&o);
   o.workers = workers;
@@ -74,21 +77,30 @@ static sl_sim_t *run_real(world_t *w, const run_t *r, uint64_t seed, unsigned wo
   return sim;
 }
 
+static sl_sim_t *run_real(world_t *w, const run_t *r, uint64_t seed, unsigned workers, sl_invoke_fn invoker) {
+  return run_real_mappings(w, NULL, r, seed, workers, invoker);
+}
+
 /* The dispatcher's and failure handling's invariants hold on the real clock too. */
 static void invariants_on_the_real_clock(void **state) {
   (void)state;
+  int several = 0; /* runs with more than one mapping */
   for (uint64_t seed = 1; seed <= 8; seed++) {
-    world_t w;
+    world_t w, extra[MAX_MAPPINGS - 1];
     world_init(&w, seed);
     run_t r = random_run(&w, seed, 0.05); /* 1 s runs, handlers of 0.5 to 25 ms */
-    sl_sim_t *sim = run_real(&w, &r, seed, 2, real_invoke);
+    uint32_t n = random_mappings(&r, &w, extra, seed, 0.05);
+    several += n > 0;
+    sl_sim_t *sim = run_real_mappings(&w, extra, &r, seed, 2, real_invoke);
     const sl_summary_t *s = sl_sim_summary(sim);
     assert_false(s->interrupted);
     assert_true(s->records_put > 0);
-    check_invariants(&w, sim, &r, seed);
+    check_run_invariants(&w, extra, sim, &r, seed);
     sl_sim_destroy(sim);
     world_free(&w);
+    for (uint32_t m = 0; m < n; m++) world_free(&extra[m]);
   }
+  assert_true(several >= 2);
 }
 
 /* Sleeping invocations hold their slots, not threads: 10 of them overlap on one worker thread. */
@@ -98,7 +110,8 @@ static void sleepers_do_not_hold_threads(void **state) {
   world_init(&w, 3);
   w.keys = 10;
   w.handler_us = 300000;
-  run_t r = {1, 10, 1, 0, 0, SL_ORDERING_KEYS, 0, 100000, 400, 0, -1, 0, 0, 0};
+  run_t r = {.shards = 1, .pf = 10, .batch_size = 1, .ordering = SL_ORDERING_KEYS, .duration_us = 100000,
+             .rate = 400, .max_retries = -1};
   sl_sim_t *sim = run_real(&w, &r, 3, 1, real_invoke);
   const sl_summary_t *s = sl_sim_summary(sim);
   assert_int_equal(s->records_delivered, s->records_put);
@@ -122,7 +135,8 @@ static void stop_lets_running_invocations_finish(void **state) {
   world_init(&w, 4);
   w.keys = 5;
   w.handler_us = 100000;
-  run_t r = {1, 1, 10, 0, 0, SL_ORDERING_LANES, 0, 2000000, 200, 0, -1, 0, 0, 0};
+  run_t r = {.shards = 1, .pf = 1, .batch_size = 10, .ordering = SL_ORDERING_LANES, .duration_us = 2000000,
+             .rate = 200, .max_retries = -1};
   sl_sim_t *sim = run_real(&w, &r, 4, 0, stop_after_first);
   const sl_summary_t *s = sl_sim_summary(sim);
   assert_true(s->interrupted);

@@ -5,16 +5,20 @@
  * seed question's numbers (1 key -> 1, 3 keys -> at most 3, 100 keys -> what MD5 says). */
 #include "sim_world.h"
 
-static sl_sim_t *run(world_t *w, const run_t *r, uint64_t seed) {
+static sl_sim_t *run_mappings(world_t *w, world_t *extra, const run_t *r, uint64_t seed) {
   sl_producer_config_t producer;
   sl_action_t action;
+  sl_sim_mapping_t maps[MAX_MAPPINGS];
   sl_sim_config_t c = run_config_of(w, r, seed, &producer, &action);
+  add_mappings(&c, r, extra, maps);
   sl_sim_t *sim;
   sl_error_t err;
   if (sl_sim_create(&c, &sim, &err) != SL_OK) fail_msg("sl_sim_create: %s", err.message);
   if (sl_sim_run(sim, &err) != SL_OK) fail_msg("sl_sim_run: %s", err.message);
   return sim;
 }
+
+static sl_sim_t *run(world_t *w, const run_t *r, uint64_t seed) { return run_mappings(w, NULL, r, seed); }
 
 /* A configuration for the test world: one stream, one producer (fixed arrivals) and the C callbacks. The
  * producer struct is the caller's and must live until the simulation is created. */
@@ -45,20 +49,26 @@ static sl_sim_t *run_config(const sl_sim_config_t *c) {
 
 static void invariants_over_many_seeds(void **state) {
   (void)state;
+  int several = 0; /* runs with more than one mapping */
   for (uint64_t seed = 1; seed <= 60; seed++) {
-    world_t w;
+    world_t w, extra[MAX_MAPPINGS - 1];
     world_init(&w, seed);
     run_t r = random_run(&w, seed, 1.0);
-    sl_sim_t *sim = run(&w, &r, seed);
-    check_invariants(&w, sim, &r, seed);
+    uint32_t n = random_mappings(&r, &w, extra, seed, 1.0);
+    several += n > 0;
+    sl_sim_t *sim = run_mappings(&w, extra, &r, seed);
+    check_run_invariants(&w, extra, sim, &r, seed);
     sl_sim_destroy(sim);
     world_free(&w);
+    for (uint32_t m = 0; m < n; m++) world_free(&extra[m]);
   }
+  assert_true(several >= 10);
 }
 
 static void same_seed_same_run(void **state) {
   (void)state;
-  run_t r = {4, 10, 100, 0, 0, SL_ORDERING_LANES, 0, 10000000, 300, 8, -1, 0, 0, 0};
+  run_t r = {.shards = 4, .pf = 10, .batch_size = 100, .ordering = SL_ORDERING_LANES, .duration_us = 10000000,
+             .rate = 300, .reshard_to = 8, .max_retries = -1};
   sl_summary_t first;
   size_t seconds = 0;
   sl_second_t series[64];
