@@ -365,18 +365,6 @@ int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_err
   return sl__stream_changed(s, err);
 }
 
-void sl_stream_set_mode(sl_stream_t *s, sl_stream_mode_t mode) { s->config.mode = mode; }
-
-int sl_stream_mode_parse(const char *text, sl_stream_mode_t *out) {
-  if (text != NULL && strcmp(text, "PROVISIONED") == 0) *out = SL_STREAM_PROVISIONED;
-  else if (text != NULL && strcmp(text, "ON_DEMAND") == 0) *out = SL_STREAM_ON_DEMAND;
-  else return SL_EINVAL;
-  return SL_OK;
-}
-
-const char *sl_stream_mode_name(sl_stream_mode_t mode) {
-  return mode == SL_STREAM_ON_DEMAND ? "ON_DEMAND" : "PROVISIONED";
-}
 
 int sl_stream_read_take(sl_stream_t *s, uint32_t shard_index, int64_t now_ms) {
   if (!s->config.read_limits || shard_index >= s->shard_total) return 1;

@@ -29,6 +29,7 @@ struct sl_stream_s {
   const sl_stream_observer_t *observer; /* a durable backend, or NULL */
   int64_t *scalings;                  /* when UpdateShardCount scaled the stream in the last 24 h (reshard.c) */
   uint32_t scaling_count, scaling_cap;
+  int64_t mode_switched_ms[2];        /* the last two capacity-mode switches, older first (0: none; stream_mode.c) */
   const sl_stream_hold_t **holds;     /* readers whose records retention must keep (sl_stream_add_hold) */
   size_t hold_count, hold_cap;
 };

@@ -125,9 +125,10 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
  * decrease must not lengthen it; 24..8760 hours), with AWS's messages. */
 int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_error_t *err);
 
-/* Switches the capacity mode (API UpdateStreamMode); the shards stay as they are. Parses "PROVISIONED" and
- * "ON_DEMAND" (SL_EINVAL otherwise). */
-void sl_stream_set_mode(sl_stream_t *s, sl_stream_mode_t mode);
+/* Switches the capacity mode (API UpdateStreamMode); the shards stay as they are. SL_ELIMIT after two switches
+ * in the last 24 hours (KDG); the same mode again is no switch. Parses "PROVISIONED" and "ON_DEMAND"
+ * (SL_EINVAL otherwise). */
+int sl_stream_set_mode(sl_stream_t *s, sl_stream_mode_t mode, int64_t now_ms, sl_error_t *err);
 int sl_stream_mode_parse(const char *text, sl_stream_mode_t *out);
 const char *sl_stream_mode_name(sl_stream_mode_t mode); /* "PROVISIONED", "ON_DEMAND" */
 
@@ -193,6 +194,16 @@ int sl_stream_restore_record(sl_stream_t *s, uint32_t shard_index, uint64_t coun
 /* An empty stream (no shards) to restore into; sl_stream_restore_done rebuilds the open-shard index. */
 int sl_stream_create_empty(const sl_stream_config_t *c, sl_stream_t **out, sl_error_t *err);
 int sl_stream_restore_done(sl_stream_t *s, sl_error_t *err);
+
+/* What the stream remembers of its callers' capacity changes, for AWS's limits on them: a durable store
+ * saves it and restores it (copied), so a restart does not reset the limits. */
+typedef struct sl_stream_history_s {
+  const int64_t *scalings;        /* when UpdateShardCount scaled it in the last 24 hours (ms) */
+  uint32_t scaling_count;
+  int64_t mode_switched_ms[2];    /* the last two capacity-mode switches, older first (0: none) */
+} sl_stream_history_t;
+void sl_stream_history(const sl_stream_t *s, sl_stream_history_t *out);
+int sl_stream_restore_history(sl_stream_t *s, const sl_stream_history_t *h, sl_error_t *err); /* SL_ENOMEM */
 
 /* Sequence number of a shard's record with this counter and arrival time. */
 void sl_shard_seqnum(const sl_shard_t *shard, uint64_t counter, int64_t arrival_ms, sl_seqnum_t *out);

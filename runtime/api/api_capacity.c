@@ -6,7 +6,6 @@
 
 #include "api/api_internal.h"
 
-#define DAY_MS INT64_C(86400000)
 
 int sl__api_stream_mode(api_request_t *r, int required, sl_stream_mode_t *out) {
   json_t *details = json_object_get(r->body, "StreamModeDetails");
@@ -45,19 +44,7 @@ static api_stream_t *by_arn(api_request_t *r, const char *arn) {
   return NULL;
 }
 
-/* Mode switches in the 24 hours before now_ms (at most the two remembered). */
-static uint32_t switches_in_day(const api_stream_t *st, int64_t now_ms) {
-  uint32_t n = 0;
-  if (st->mode_switches >= 1 && now_ms - st->mode_switched_ms[1] < DAY_MS) n++;
-  if (st->mode_switches >= 2 && now_ms - st->mode_switched_ms[0] < DAY_MS) n++;
-  return n;
-}
-
-/* API UpdateStreamMode. KDG ("Choose the data stream capacity mode"): "You can switch between on-demand and
- * provisioned capacity modes for each data stream in your account twice within 24 hours", and the stream
- * "retains whatever shard count it had before the transition" either way. The LimitExceededException text
- * is shardlab's own (AWS's is not recorded anywhere shardlab could find); asking for the mode the stream
- * already has succeeds and is not counted as a switch (shardlab's choice). */
+/* API UpdateStreamMode: the stream keeps AWS's limit of two switches in 24 hours (stream_mode.c). */
 void sl__api_update_stream_mode(api_request_t *r) {
   const char *arn = sl__api_string(r, "StreamARN", "streamARN", 1, 1, 2048);
   if (sl__api_validation_failed(r)) return;
@@ -65,21 +52,13 @@ void sl__api_update_stream_mode(api_request_t *r) {
   if (sl__api_stream_mode(r, 1, &mode) < 0) return;
   api_stream_t *st = by_arn(r, arn);
   if (st == NULL) return;
-  if (sl_stream_config(st->stream)->mode == mode) {
-    sl__api_ok(r, NULL);
+  int switching = sl_stream_config(st->stream)->mode != mode;
+  sl_error_t err;
+  if (sl_stream_set_mode(st->stream, mode, r->now_ms, &err) != SL_OK) {
+    sl__api_fail_code(r, &err);
     return;
   }
-  if (switches_in_day(st, r->now_ms) >= 2) {
-    sl__api_fail(r, 400, "LimitExceededException", "Stream %s under account %s has switched its capacity mode twice "
-                 "in the last 24 hours: at most two switches are allowed within 24 hours.",
-                 sl_stream_name(st->stream), r->api->account_id);
-    return;
-  }
-  st->mode_switched_ms[0] = st->mode_switched_ms[1];
-  st->mode_switched_ms[1] = r->now_ms;
-  st->mode_switches++;
-  sl_stream_set_mode(st->stream, mode);
-  if (mode == SL_STREAM_ON_DEMAND) sl_on_demand_attach(&st->on_demand, st->stream); /* a peak from now on */
+  if (switching && mode == SL_STREAM_ON_DEMAND) sl_on_demand_attach(&st->on_demand, st->stream); /* a peak from now on */
   sl__api_ok(r, NULL);
 }
 

@@ -15,8 +15,6 @@ typedef struct api_stream_s {
   int pinned;            /* a mapping consumes it: it cannot be deleted */
   sl_store_t *store;     /* with a data_dir: the store that owns the stream */
   sl_on_demand_t on_demand;  /* an on-demand stream's scaling policy (api_capacity.c; attached on first use) */
-  uint32_t mode_switches;    /* UpdateStreamMode calls that switched the mode */
-  int64_t mode_switched_ms[2]; /* when the last two did (the first min(mode_switches, 2) are valid) */
 } api_stream_t;
 
 struct sl_api_s {

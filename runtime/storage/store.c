@@ -300,6 +300,8 @@ static int recover(sl_store_t *st, const char *meta_path, sl_store_recovery_t *r
   if (rc == SL_OK && grow_shards(st, meta.shard_count) != SL_OK) rc = sl_error_set(err, SL_ENOMEM, "out of memory");
   for (uint32_t i = 0; rc == SL_OK && i < meta.shard_count; i++) rc = recover_shard(st, &meta.shards[i], rec, err);
   if (rc == SL_OK) rc = sl_stream_restore_done(st->stream, err);
+  sl_stream_history_t history = {meta.scalings, meta.scaling_count, {meta.mode_switched_ms[0], meta.mode_switched_ms[1]}};
+  if (rc == SL_OK) rc = sl_stream_restore_history(st->stream, &history, err);
   sl_store_meta_free(&meta);
   rec->existed = 1;
   return rc;

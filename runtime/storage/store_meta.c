@@ -1,6 +1,7 @@
 /* store_meta.c - stream.json: the settings a stream was created with and every shard (range, lineage, open or
- * closed, times, end counter), hash keys as decimal text. Loading checks every field and names the one at
- * fault. */
+ * closed, times, end counter), hash keys as decimal text, and the capacity mode with the history of its
+ * callers' capacity changes (the limits on UpdateShardCount and UpdateStreamMode survive a restart). Loading
+ * checks every field and names the one at fault; fields added since format 1 are optional. */
 #include "storage/store_meta.h"
 
 #include <jansson.h>
@@ -31,7 +32,20 @@ int sl_store_meta_save(const sl_stream_t *s, const char *path, sl_error_t *err) 
                           "bytes_per_second", (int)c->bytes_per_second, "max_record_size_kib",
                           (int)c->max_record_size_kib, "account_id", c->account_id, "region", c->region,
                           "created_ms", (json_int_t)c->created_ms, "shards", shards);
-  if (doc != NULL) json_object_set_new(doc, "read_limits", json_boolean(c->read_limits));
+  if (doc != NULL) {
+    json_object_set_new(doc, "read_limits", json_boolean(c->read_limits));
+    sl_stream_history_t h;
+    sl_stream_history(s, &h);
+    json_t *scalings = json_array();
+    for (uint32_t i = 0; i < h.scaling_count; i++) json_array_append_new(scalings, json_integer((json_int_t)h.scalings[i]));
+    json_object_set_new(doc, "capacity", json_pack("{s:s,s:i,s:i,s:i,s:o,s:[I,I]}", "mode",
+                                                   sl_stream_mode_name(c->mode), "on_demand_scale_delay_s",
+                                                   (int)c->on_demand_scale_delay_s, "on_demand_peak_window_s",
+                                                   (int)c->on_demand_peak_window_s, "update_shard_count_per_day",
+                                                   (int)c->update_shard_count_per_day, "scalings_ms", scalings,
+                                                   "mode_switched_ms", (json_int_t)h.mode_switched_ms[0],
+                                                   (json_int_t)h.mode_switched_ms[1]));
+  }
   char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(doc);
   if (text == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory writing %s", path);
@@ -83,6 +97,40 @@ static int load_shard(const char *path, json_t *shards, size_t i, sl_shard_t *sh
   return SL_OK;
 }
 
+/* The "capacity" object (absent in files written before it: a provisioned stream with no history). */
+static int load_capacity(const char *path, json_t *capacity, sl_store_meta_t *meta, sl_error_t *err) {
+  if (capacity == NULL) return SL_OK;
+  json_error_t jerr;
+  const char *mode;
+  int delay, window, per_day;
+  json_t *scalings;
+  json_int_t switched[2];
+  if (json_unpack_ex(capacity, &jerr, 0, "{s:s,s:i,s:i,s:i,s:o,s:[I,I]}", "mode", &mode, "on_demand_scale_delay_s",
+                     &delay, "on_demand_peak_window_s", &window, "update_shard_count_per_day", &per_day,
+                     "scalings_ms", &scalings, "mode_switched_ms", &switched[0], &switched[1]) != 0) {
+    char what[256];
+    snprintf(what, sizeof what, "capacity: %s", jerr.text);
+    return bad(path, what, err);
+  }
+  if (sl_stream_mode_parse(mode, &meta->config.mode) != SL_OK) return bad(path, "capacity.mode is unknown", err);
+  if (delay < 0 || window < 0 || per_day < 0 || !json_is_array(scalings))
+    return bad(path, "capacity: a count is negative or scalings_ms is not a list", err);
+  meta->config.on_demand_scale_delay_s = (uint32_t)delay;
+  meta->config.on_demand_peak_window_s = (uint32_t)window;
+  meta->config.update_shard_count_per_day = (uint32_t)per_day;
+  meta->scaling_count = (uint32_t)json_array_size(scalings);
+  meta->scalings = calloc(meta->scaling_count ? meta->scaling_count : 1, sizeof *meta->scalings);
+  if (meta->scalings == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory reading %s", path);
+  for (uint32_t i = 0; i < meta->scaling_count; i++) {
+    json_t *at = json_array_get(scalings, i);
+    if (!json_is_integer(at)) return bad(path, "capacity.scalings_ms holds something other than a time", err);
+    meta->scalings[i] = (int64_t)json_integer_value(at);
+  }
+  meta->mode_switched_ms[0] = (int64_t)switched[0];
+  meta->mode_switched_ms[1] = (int64_t)switched[1];
+  return SL_OK;
+}
+
 int sl_store_meta_load(const char *path, sl_store_meta_t *meta, sl_error_t *err) {
   memset(meta, 0, sizeof *meta);
   json_error_t jerr;
@@ -118,9 +166,10 @@ int sl_store_meta_load(const char *path, sl_store_meta_t *meta, sl_error_t *err)
   meta->config.bytes_per_second = (uint32_t)bps;
   meta->config.max_record_size_kib = (uint32_t)kib;
   meta->config.created_ms = created;
+  int rc = load_capacity(path, json_object_get(doc, "capacity"), meta, err);
   size_t n = json_array_size(shards);
   meta->shards = calloc(n ? n : 1, sizeof *meta->shards);
-  int rc = meta->shards ? SL_OK : sl_error_set(err, SL_ENOMEM, "out of memory reading %s", path);
+  if (rc == SL_OK && meta->shards == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory reading %s", path);
   for (size_t i = 0; rc == SL_OK && i < n; i++) rc = load_shard(path, shards, i, &meta->shards[i], err);
   meta->shard_count = (uint32_t)n;
   json_decref(doc);
@@ -131,4 +180,6 @@ int sl_store_meta_load(const char *path, sl_store_meta_t *meta, sl_error_t *err)
 void sl_store_meta_free(sl_store_meta_t *meta) {
   free(meta->shards);
   meta->shards = NULL;
+  free(meta->scalings);
+  meta->scalings = NULL;
 }

@@ -14,6 +14,9 @@ typedef struct sl_store_meta_s {
   char name[SL_STREAM_NAME_MAX + 1], account_id[32], region[32];
   sl_shard_t *shards;   /* metadata only: no logs, no stats */
   uint32_t shard_count;
+  int64_t *scalings;    /* the stream's history (sl_stream_history_t), owned */
+  uint32_t scaling_count;
+  int64_t mode_switched_ms[2];
 } sl_store_meta_t;
 
 int sl_store_meta_load(const char *path, sl_store_meta_t *meta, sl_error_t *err);

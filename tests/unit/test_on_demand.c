@@ -136,7 +136,7 @@ static void step_scales_the_stream(void **state) {
   assert_int_equal(sl_on_demand_step(&p, s, S(3), &to, &err), SL_OK); /* nothing written: 2 x 3,000 holds */
   assert_int_equal(to, 0);
   /* A provisioned stream is fed but never scaled. */
-  sl_stream_set_mode(s, SL_STREAM_PROVISIONED);
+  assert_int_equal(sl_stream_set_mode(s, SL_STREAM_PROVISIONED, S(4), &err), SL_OK);
   assert_int_equal(put_many(s, S(4), 6000, 1) > 5000, 1);
   assert_int_equal(sl_on_demand_step(&p, s, S(5), &to, &err), SL_OK);
   assert_int_equal(to, 0);
