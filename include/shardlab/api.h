@@ -51,9 +51,10 @@ typedef struct sl_api_response_s {
 void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
                    int64_t now_ms, sl_api_response_t *out);
 
-/* Creates a stream as CreateStream does (or finds the one of that name), and pins it: DeleteStream refuses it
+/* Creates a stream as CreateStream does, with want's name, shards, capacity mode and on-demand settings (or
+ * finds the one of that name: SL_EINVAL if its mode is not want's), and pins it: DeleteStream refuses it
  * (ResourceInUseException) because a mapping consumes it (`shardlab serve --mapping`). */
-int sl_api_pin_stream(sl_api_t *api, const char *name, uint32_t shards, int64_t now_ms, struct sl_stream_s **out,
+int sl_api_pin_stream(sl_api_t *api, const struct sl_stream_config_s *want, int64_t now_ms, struct sl_stream_s **out,
                       sl_error_t *err);
 
 /* The streams it serves (by name), e.g. for a mapping to consume. NULL when there is none of that name. */

@@ -57,23 +57,23 @@ sl_stream_t *sl_api_find_stream(sl_api_t *api, const char *name) {
   return NULL;
 }
 
-int sl_api_pin_stream(sl_api_t *api, const char *name, uint32_t shards, int64_t now_ms, sl_stream_t **out,
+int sl_api_pin_stream(sl_api_t *api, const sl_stream_config_t *want, int64_t now_ms, sl_stream_t **out,
                       sl_error_t *err) {
-  if (sl_api_find_stream(api, name) == NULL) {
-    char body[256], target[] = "Kinesis_20131202.CreateStream";
-    int n = snprintf(body, sizeof body, "{\"StreamName\":\"%.128s\",\"ShardCount\":%u}", name, shards);
-    sl_api_response_t res;
-    sl_api_handle(api, target, sizeof target - 1, body, (size_t)n, now_ms, &res);
-    int ok = res.status == 200;
-    if (!ok) sl_error_set(err, SL_EINVAL, "stream %s: %.400s", name, res.body ? res.body : "out of memory");
-    free(res.body);
-    if (!ok) return SL_EINVAL;
-  }
+  api_stream_t *st = NULL;
   for (size_t i = 0; i < api->count; i++)
-    if (strcmp(sl_stream_name(api->streams[i].stream), name) == 0) {
-      api->streams[i].pinned = 1;
-      *out = api->streams[i].stream;
-    }
+    if (strcmp(sl_stream_name(api->streams[i].stream), want->name) == 0) st = &api->streams[i];
+  if (st != NULL && sl_stream_config(st->stream)->mode != want->mode)
+    return sl_error_set(err, SL_EINVAL, "stream %s exists as an %s stream, not %s (UpdateStreamMode switches it)",
+                        want->name, sl_stream_mode_name(sl_stream_config(st->stream)->mode),
+                        sl_stream_mode_name(want->mode));
+  if (st == NULL) {
+    sl_stream_config_t c = *want;
+    if (c.mode == SL_STREAM_ON_DEMAND) c.shard_count = SL_STREAM_ON_DEMAND_SHARDS; /* as CreateStream's */
+    int rc = sl__api_add_stream(api, &c, now_ms, &st, err);
+    if (rc != SL_OK) return rc;
+  }
+  st->pinned = 1;
+  *out = st->stream;
   return SL_OK;
 }
 

@@ -56,6 +56,10 @@ api_stream_t *sl__api_stream(api_request_t *r, const char *name);
 size_t sl__api_stream_arn(const sl_stream_t *s, char *buf, size_t size);
 
 /* Durable streams (api_store.c): a new stream's store in DIR/NAME, reopening them all, removing one. */
+/* A new stream with want's name, shards, mode and on-demand settings (api_streams.c); the account, region,
+ * limits and creation time are the server's. SL_ELIMIT over the account's shards (AWS's message). */
+int sl__api_add_stream(sl_api_t *api, const sl_stream_config_t *want, int64_t now_ms, api_stream_t **out,
+                       sl_error_t *err);
 int sl__api_store_create(sl_api_t *api, const sl_stream_config_t *c, api_stream_t *st, sl_error_t *err);
 int sl__api_store_reopen_all(sl_api_t *api, sl_error_t *err);
 void sl__api_store_release(sl_api_t *api, api_stream_t *st, int remove_files);

@@ -43,6 +43,37 @@ static json_t *description(const sl_stream_t *s) {
                    "EnhancedMonitoring", "ShardLevelMetrics", "EncryptionType", "NONE");
 }
 
+/* A new stream with want's name, shards, mode and on-demand settings; the account, region, limits and creation
+ * time are the server's. */
+int sl__api_add_stream(sl_api_t *api, const sl_stream_config_t *want, int64_t now_ms, api_stream_t **out,
+                       sl_error_t *err) {
+  sl_stream_config_t c = *want;
+  c.account_id = api->account_id;
+  c.region = api->region;
+  c.write_limits = api->config.write_limits;
+  c.read_limits = api->config.read_limits;
+  c.created_ms = now_ms;
+  if (c.shard_count > SL_STREAM_MAX_SHARDS)
+    return sl_error_set(err, SL_ELIMIT, "This request would exceed the shard limit for the account %s in %s. "
+                        "Current shard count for the account: 0. Limit: %u.", api->account_id, api->region,
+                        SL_STREAM_MAX_SHARDS);
+  if (api->count == api->cap) {
+    size_t cap = api->cap ? api->cap * 2 : 8;
+    api_stream_t *grown = realloc(api->streams, cap * sizeof *grown);
+    if (grown == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
+    api->streams = grown;
+    api->cap = cap;
+  }
+  api_stream_t *st = &api->streams[api->count];
+  memset(st, 0, sizeof *st);
+  int rc = api->data_dir[0] ? sl__api_store_create(api, &c, st, err) : sl_stream_create(&c, &st->stream, err);
+  if (rc != SL_OK) return rc;
+  st->tags = json_object();
+  api->count++;
+  *out = st;
+  return SL_OK;
+}
+
 void sl__api_create_stream(api_request_t *r) {
   const char *name = sl__api_stream_name(r, 1);
   long long shards = 1;
@@ -68,36 +99,12 @@ void sl__api_create_stream(api_request_t *r) {
   c.name = name;
   c.shard_count = (uint32_t)shards;
   c.mode = mode;
-  c.account_id = r->api->account_id;
-  c.region = r->api->region;
-  c.write_limits = r->api->config.write_limits;
-  c.read_limits = r->api->config.read_limits;
-  c.created_ms = r->now_ms;
-  if (shards > SL_STREAM_MAX_SHARDS) {
-    sl__api_fail(r, 400, "LimitExceededException", "This request would exceed the shard limit for the account %s in %s. "
-             "Current shard count for the account: 0. Limit: %u.", r->api->account_id, r->api->region,
-             SL_STREAM_MAX_SHARDS);
-    return;
-  }
-  if (r->api->count == r->api->cap) {
-    size_t cap = r->api->cap ? r->api->cap * 2 : 8;
-    api_stream_t *grown = realloc(r->api->streams, cap * sizeof *grown);
-    if (grown == NULL) {
-      sl__api_fail(r, 500, "InternalFailure", "out of memory");
-      return;
-    }
-    r->api->streams = grown;
-    r->api->cap = cap;
-  }
   sl_error_t err;
-  api_stream_t *st = &r->api->streams[r->api->count];
-  memset(st, 0, sizeof *st);
-  if ((r->api->data_dir[0] ? sl__api_store_create(r->api, &c, st, &err) : sl_stream_create(&c, &st->stream, &err)) != SL_OK) {
+  api_stream_t *st;
+  if (sl__api_add_stream(r->api, &c, r->now_ms, &st, &err) != SL_OK) {
     sl__api_fail_code(r, &err);
     return;
   }
-  st->tags = json_object();
-  r->api->count++;
   sl__api_ok(r, NULL);
 }
 

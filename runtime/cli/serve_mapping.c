@@ -13,6 +13,7 @@
 #include "cli/cli_report.h"
 #include "cli/serve_mapping.h"
 #include "lua/experiment_file.h"
+#include "shardlab/clock.h"
 #include "shardlab/real.h"
 
 typedef struct hooks_s {
@@ -86,7 +87,7 @@ static int start_mappings(sl_api_t *api, sl_experiment_file_t *x, int n, sl_real
     sl_experiment_info_t info;
     sl_error_t err;
     sl_experiment_file_info(x, (size_t)i, &info);
-    rc = sl_api_pin_stream(api, info.stream.name, info.stream.shard_count, 0, &stream, &err);
+    rc = sl_api_pin_stream(api, &info.stream, sl_clock_wall_ms(), &stream, &err);
     if (rc == SL_OK) rc = sl_experiment_file_serve(x, (size_t)i, rt, stream, &err);
     if (rc != SL_OK) fprintf(stderr, "shardlab serve: %s: %s\n", file, err.message);
   }

@@ -3,7 +3,8 @@
 # records to a served stream, and a Lua handler of the mapping receives every one of them exactly once, in
 # per-key order, with the sequence numbers the producer was given; a boto3 reader then still gets all 300 from
 # TRIM_HORIZON (the mapping is not the stream's only reader); SIGTERM then stops the server, which prints the
-# mapping's summary and exits 0.
+# mapping's summary and exits 0. A file may declare its stream on-demand: it is created so (boto3 sees
+# ON_DEMAND and the 4 shards AWS's 4,000 records/s start with), and a durable stream of another mode is refused.
 . "$(dirname "$0")/lib.sh"
 cp "$src"/tests/data/serve/* "$src"/tests/data/handlers/delivery_log.lua "$tmp/"
 cd "$tmp" || exit 1
@@ -32,4 +33,19 @@ for key, data, seq in got:
     last[key] = seq
 print("300 records from boto3 delivered once each, in per-key order")
 PY
+# On-demand: created in that mode, durably; a file declaring it provisioned is then refused, naming both.
+start_server --mapping on_demand.lua --data "$tmp/data"
+HOME=$tmp /usr/bin/python3 - "$port" <<'PY' || fail "the on-demand served stream"
+import sys, boto3
+k = boto3.client("kinesis", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1",
+                 aws_access_key_id="x", aws_secret_access_key="x")
+s = k.describe_stream_summary(StreamName="orders")["StreamDescriptionSummary"]
+assert s["StreamModeDetails"]["StreamMode"] == "ON_DEMAND", s
+assert s["OpenShardCount"] == 4, s  # KDG: a new on-demand stream writes 4,000 records/s, 1,000 a shard
+PY
+stop_server TERM
+if "$shardlab" serve --port 0 --mapping mapping.lua --data "$tmp/data" >out 2>err; then
+  fail "a provisioned mapping file on an on-demand durable stream was accepted"
+fi
+grep -q "orders exists as an ON_DEMAND stream, not PROVISIONED" err || fail "the mode conflict: $(cat err)"
 finish
