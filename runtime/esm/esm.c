@@ -59,6 +59,10 @@ static uint64_t first_held(void *ctx, uint32_t shard) {
   return sl_checkpoint_next(&esm->readers[shard].checkpoint);
 }
 
+void sl__esm_passed(sl_esm_t *esm, const sl__reader_t *r) {
+  if (esm->host.passed != NULL) esm->host.passed(esm->host.ctx, r->it.shard->index, sl_checkpoint_next(&r->checkpoint));
+}
+
 int sl_esm_create(const sl_esm_config_t *c, const sl_esm_host_t *host, sl_stream_t *stream, sl_esm_t **out,
                   sl_error_t *err) {
   *out = NULL;

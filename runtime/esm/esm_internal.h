@@ -82,6 +82,8 @@ struct sl_esm_s {
 
 /* esm.c */
 int sl__esm_oom(sl_esm_t *esm);                           /* records "out of memory", returns SL_ENOMEM */
+/* The reader's checkpoint moved: tells the host (host.passed), which may free what every reader has passed. */
+void sl__esm_passed(sl_esm_t *esm, const sl__reader_t *r);
 int sl__esm_callback_failed(sl_esm_t *esm);               /* a callback filled esm->error: stop, return its code */
 sl__reader_t *sl__esm_reader_of(sl_esm_t *esm, uint32_t slot, uint32_t *lane);
 int sl__esm_schedule(sl_esm_t *esm, int64_t at_us, int type, uint32_t arg);

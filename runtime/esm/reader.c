@@ -91,6 +91,7 @@ static int note_key(const sl_esm_t *esm, sl__reader_t *r, sl_hashkey_t key, sl_s
 static int pass_over(sl_esm_t *esm, sl__reader_t *r, const sl_record_t *rec) {
   if (sl_checkpoint_done(&r->checkpoint, rec->counter) != SL_OK) return sl__esm_oom(esm);
   esm->outstanding--;
+  sl__esm_passed(esm, r);
   return SL_OK;
 }
 

@@ -36,7 +36,7 @@ int sl__slot_finish(sl_esm_t *esm, sl__reader_t *r, sl__slot_t *s, size_t n) {
   s->invoked = s->invoked > n ? s->invoked - n : 0;
   r->outstanding -= n;
   esm->outstanding -= n;
-  if (esm->host.passed != NULL) esm->host.passed(esm->host.ctx, r->it.shard->index, sl_checkpoint_next(&r->checkpoint));
+  sl__esm_passed(esm, r);
   return SL_OK;
 }
 

@@ -1,8 +1,9 @@
 /* sim_world.h - the test world of the dispatcher's property tests, shared by test_sim.c (virtual clock) and
- * test_real.c (real clock): a C producer with numbered records and keys, a C handler that records every batch
- * and fails at random or on a poison record, an on-failure destination, random configurations (up to three
- * mappings on the stream, each with its own world), and the invariants every run and every mapping must keep.
- * Static functions: included by one test file each. */
+ * test_real.c (real clock): a C producer with numbered records ({"n":N,"k":"odd"|"even"}) and keys, a C
+ * handler that records every batch and fails at random or on a poison record, an on-failure destination,
+ * random configurations (up to three mappings on the stream, each with its own world and perhaps a filter;
+ * on the virtual clock a poison record retried until the stream's retention takes it), and the invariants
+ * every run and every mapping must keep. Static functions: included by one test file each. */
 #ifndef SHARDLAB_SIM_WORLD_H
 #define SHARDLAB_SIM_WORLD_H
 
@@ -10,6 +11,7 @@
 
 #include <stdlib.h>
 
+#include "shardlab/filter.h"
 #include "shardlab/sim.h"
 
 enum { MAX_RECORDS = 20000, MAX_INVOCATIONS = 40000, MAX_MAPPINGS = 3 };
@@ -48,13 +50,17 @@ typedef struct world_s {
   sl_failure_t first_failure;  /* the first one (records not kept) */
   int all_age_exceeded;        /* every failure had the RecordAgeExceeded condition */
   int64_t first_failure_us;    /* when an invocation first failed (-1: never) */
+  sl_filter_t *filter;         /* its mapping keeps only the even records (NULL: no filter) */
 } world_t;
 
-static uint64_t put_number(const sl_record_t *r) {
+/* The put number of a record's data, {"n":<put number>,...} (the log's bytes are not NUL-terminated). */
+static uint64_t data_number(const char *bytes, size_t len) {
   char data[32];
-  snprintf(data, sizeof data, "%.*s", (int)r->data_len, SL_RECORD_DATA(r));
-  return strtoull(data, NULL, 10);
+  snprintf(data, sizeof data, "%.*s", (int)(len < sizeof data - 1 ? len : sizeof data - 1), bytes);
+  return strtoull(data + 5, NULL, 10);
 }
+
+static uint64_t put_number(const sl_record_t *r) { return data_number(SL_RECORD_DATA(r), r->data_len); }
 
 static int on_failure(void *ctx, const sl_failure_t *f, sl_error_t *err) {
   (void)err;
@@ -85,9 +91,9 @@ static int produce(void *ctx, uint32_t producer, uint64_t i, int64_t now_us, sl_
   uint64_t k = w->random_keys ? test_rand(&w->rng) % w->keys : (i - 1) % w->keys;
   if (i <= MAX_RECORDS) w->key_of_put[i] = k;
   snprintf(w->key, sizeof w->key, "key-%llu", (unsigned long long)k);
-  snprintf(w->data, sizeof w->data, "%llu", (unsigned long long)i);
+  snprintf(w->data, sizeof w->data, "{\"n\":%llu,\"k\":\"%s\"}", (unsigned long long)i, i % 2 ? "odd" : "even");
   *out = (sl_produced_t){w->key, strlen(w->key), w->data, strlen(w->data), NULL};
-  if (i == w->huge) { /* "<i>" followed by spaces up to 7 MB: still parses as its put number */
+  if (i == w->huge) { /* the data followed by spaces up to 7 MB: still JSON, still its put number */
     size_t n = 7u << 20;
     w->huge_data = realloc(w->huge_data, n);
     memset(w->huge_data, ' ', n);
@@ -116,10 +122,9 @@ static int invoke(void *ctx, const sl_batch_t *b, int64_t start, sl_batch_outcom
   v->count = (uint32_t)b->count;
   for (size_t i = 0; i < b->count; i++) {
     const sl_record_t *r = b->records[i];
-    char key[32], data[32]; /* the log's bytes are not NUL-terminated */
+    char key[32]; /* the log's bytes are not NUL-terminated */
     snprintf(key, sizeof key, "%.*s", (int)r->key_len, SL_RECORD_KEY(r));
-    snprintf(data, sizeof data, "%.*s", (int)r->data_len, SL_RECORD_DATA(r));
-    w->batch_index[w->batch_len] = strtoull(data, NULL, 10); /* data is "<put number>" */
+    w->batch_index[w->batch_len] = put_number(r);
     w->batch_keys[w->batch_len++] = strtoull(key + 4, NULL, 10);   /* key is "key-<n>" */
   }
   double u = (double)(test_rand(&w->rng) >> 11) * 0x1.0p-53;
@@ -189,6 +194,7 @@ static void add_mappings(sl_sim_config_t *c, const run_t *r, world_t *extra, sl_
     s->mapping.maximum_retry_attempts = mr.max_retries;
     s->mapping.bisect_on_error = mr.bisect;
     s->mapping.consumer = mr.efo ? SL_CONSUMER_EFO : SL_CONSUMER_STANDARD;
+    s->mapping.filter = ((world_t *)s->ctx)->filter;
   }
   c->mappings = maps;
   c->mapping_count = r->extra_mappings + 1;
@@ -212,15 +218,18 @@ static sl_sim_config_t run_config_of(world_t *w, const run_t *r, uint64_t seed, 
   c.mapping.ordering = r->ordering;
   c.mapping.reserved_concurrency = r->reserved;
   c.mapping.batching_window_us = r->window_us;
-  c.mapping.retry_backoff_us = 200000;
+  /* A poison record retried without end waits out the 24-hour retention: a minute between its retries keeps
+   * that to about 1,440 invocations. */
+  c.mapping.retry_backoff_us = w->poison && r->max_retries < 0 ? INT64_C(60000000) : 200000;
   c.mapping.maximum_retry_attempts = r->max_retries;
   c.mapping.bisect_on_error = r->bisect;
+  c.mapping.filter = w->filter;
   c.on_failure = on_failure;
   *action = (sl_action_t){r->duration_us / 2, r->reshard_to};
   c.actions = action;
   c.action_count = r->reshard_to ? 1 : 0;
   c.duration_us = r->duration_us;
-  c.drain_timeout_us = INT64_C(3600000000);
+  c.drain_timeout_us = INT64_C(30) * 3600 * 1000000; /* past the 24-hour retention a poison record waits for */
   c.seed = seed;
   c.produce = produce;
   c.invoke = invoke;
@@ -236,7 +245,15 @@ static void world_init(world_t *w, uint64_t seed) {
   w->handler_us = 300000;
 }
 
+/* A filter keeping the even records only, for w's mapping. */
+static void world_filter_even(world_t *w) {
+  const char *pattern = "{\"data\": {\"k\": [\"even\"]}}";
+  sl_error_t err;
+  if (sl_filter_create(&pattern, 1, &w->filter, &err) != SL_OK) fail_msg("sl_filter_create: %s", err.message);
+}
+
 static void world_free(world_t *w) {
+  sl_filter_destroy(w->filter);
   free(w->huge_data);
   free(w->inv);
   free(w->batch_keys);
@@ -267,9 +284,12 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
   /* Every record delivered successfully exactly once (the simulation removes a record once delivered), none
    * invented; per key, first deliveries in put order. */
   unsigned char *delivered = calloc(puts + 1, 1);
-  assert_int_equal(s->records_delivered + s->records_failed, puts); /* nothing lost, nothing invented */
-  /* Every delivery beyond a record's first is counted as a duplicate. */
-  assert_int_equal(s->deliveries - s->duplicate_deliveries, puts);
+  /* Nothing lost, nothing invented: each record delivered, sent away, filtered out or expired. */
+  assert_int_equal(s->records_delivered + s->records_failed + s->records_filtered + s->records_expired, puts);
+  /* Every delivery beyond a record's first is counted as a duplicate; filtered records are never delivered,
+   * expired ones perhaps not (they may wait behind a poison record until the retention takes them). */
+  if (s->records_expired == 0) assert_int_equal(s->deliveries - s->duplicate_deliveries, puts - s->records_filtered);
+  else assert_true(s->deliveries - s->duplicate_deliveries <= puts - s->records_filtered);
   uint64_t *last_put_of_key = calloc(w->keys, sizeof *last_put_of_key);
   qsort(w->inv, w->inv_count, sizeof *w->inv, cmp_start);
   for (size_t i = 0; i < w->inv_count; i++) {
@@ -286,12 +306,28 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
       last_put_of_key[key] = put;
     }
   }
+  /* What is neither delivered nor sent away was filtered out (odd records under a filter) or expired. */
+  uint64_t filtered = 0, expired = 0;
   for (uint64_t p = 1; p <= puts; p++) {
-    if (!delivered[p] && !w->failed[p])
-      fail_msg("seed %llu: record %llu of %llu neither delivered nor failed", (unsigned long long)seed, (unsigned long long)p, (unsigned long long)puts);
+    int odd_filtered = w->filter != NULL && p % 2 == 1;
+    if ((delivered[p] || w->failed[p]) && odd_filtered)
+      fail_msg("seed %llu: record %llu passed the filter", (unsigned long long)seed, (unsigned long long)p);
+    if (!delivered[p] && !w->failed[p]) {
+      if (odd_filtered) filtered++;
+      else expired++;
+    }
     if (delivered[p] && w->failed[p])
       fail_msg("seed %llu: record %llu both delivered and failed", (unsigned long long)seed, (unsigned long long)p);
   }
+  if (filtered != s->records_filtered || expired != s->records_expired)
+    fail_msg("seed %llu: %llu records filtered and %llu expired, the summary says %llu and %llu", (unsigned long long)seed,
+             (unsigned long long)filtered, (unsigned long long)expired, (unsigned long long)s->records_filtered,
+             (unsigned long long)s->records_expired);
+  /* Records expire only behind a poison record retried without end, and that one always does. */
+  if (expired > 0 && !(w->poison && mr.max_retries < 0))
+    fail_msg("seed %llu: %llu records expired with nothing stalled", (unsigned long long)seed, (unsigned long long)expired);
+  if (w->poison && mr.max_retries < 0 && w->poison <= puts && (delivered[w->poison] || w->failed[w->poison]))
+    fail_msg("seed %llu: the poison record %llu did not expire", (unsigned long long)seed, (unsigned long long)w->poison);
   /* Overlapping invocations: same shard never share a key; a slot never runs two; limits hold. */
   uint32_t cap = mr.reserved ? mr.reserved : 1000;
   for (size_t i = 0; i < w->inv_count; i++) {
@@ -371,6 +407,10 @@ static run_t random_run(world_t *w, uint64_t seed, double time_scale) {
   if (w->handler_us < 1) w->handler_us = 1;
   r.no_read_limits = test_rand(&rng) % 3 == 0; /* how the mapping reads: polled under limits, all, or pushed */
   r.efo = !r.no_read_limits && test_rand(&rng) % 2;
+  if (test_rand(&rng) % 4 == 0) world_filter_even(w);
+  /* On the virtual clock, a poison record: sent away after its retries, or retried until the stream's 24-hour
+   * retention takes it and the records behind it (Lambda: "until the records expire"). */
+  if (time_scale == 1.0 && test_rand(&rng) % 6 == 0) w->poison = 1 + test_rand(&rng) % 20;
   return r;
 }
 
@@ -400,6 +440,7 @@ static uint32_t random_mappings(run_t *r, world_t *first, world_t *extra, uint64
     w->partial_rate = test_rand(&rng) % 2 ? 0.1 : 0;
     w->handler_us = (int64_t)((double)(10000 + (int64_t)(test_rand(&rng) % 500000)) * time_scale);
     if (w->handler_us < 1) w->handler_us = 1;
+    if (test_rand(&rng) % 3 == 0) world_filter_even(w);
   }
   return r->extra_mappings;
 }

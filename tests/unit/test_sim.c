@@ -1,8 +1,9 @@
 /* test_sim.c - the dispatcher on the virtual clock, checked as invariants over many seeds and random
- * configurations (shards, PF, both orderings, batch sizes, windows, limits, failures, resharding): every record
- * is delivered, per partition key first deliveries keep put order, no two running batches of a shard share a
- * key, concurrency stays within min(shards x PF, reserved) and PF per shard, runs are reproducible; and the
- * seed question's numbers (1 key -> 1, 3 keys -> at most 3, 100 keys -> what MD5 says). */
+ * configurations (shards, PF, both orderings, batch sizes, windows, limits, failures, resharding, read limits
+ * and fan-out, filters, several mappings, records expiring behind a poison record): every record is delivered,
+ * filtered, sent away or expired exactly once, per partition key first deliveries keep put order, no two running
+ * batches of a shard share a key, concurrency stays within min(shards x PF, reserved) and PF per shard, runs are
+ * reproducible; and the seed question's numbers (1 key -> 1, 3 keys -> at most 3, 100 keys -> what MD5 says). */
 #include "sim_world.h"
 
 static sl_sim_t *run_mappings(world_t *w, world_t *extra, const run_t *r, uint64_t seed) {
@@ -49,7 +50,7 @@ static sl_sim_t *run_config(const sl_sim_config_t *c) {
 
 static void invariants_over_many_seeds(void **state) {
   (void)state;
-  int several = 0; /* runs with more than one mapping */
+  int several = 0, expired = 0, filtered = 0; /* runs with more than one mapping, with records expired, filtered */
   for (uint64_t seed = 1; seed <= 60; seed++) {
     world_t w, extra[MAX_MAPPINGS - 1];
     world_init(&w, seed);
@@ -58,11 +59,15 @@ static void invariants_over_many_seeds(void **state) {
     several += n > 0;
     sl_sim_t *sim = run_mappings(&w, extra, &r, seed);
     check_run_invariants(&w, extra, sim, &r, seed);
+    expired += sl_sim_summary(sim)->records_expired > 0;
+    filtered += sl_sim_summary(sim)->records_filtered > 0;
     sl_sim_destroy(sim);
     world_free(&w);
     for (uint32_t m = 0; m < n; m++) world_free(&extra[m]);
   }
-  assert_true(several >= 10);
+  printf("%d of 60 runs with several mappings, %d with records expired, %d with records filtered\n", several, expired,
+         filtered);
+  assert_true(several >= 10 && expired >= 3 && filtered >= 10);
 }
 
 static void same_seed_same_run(void **state) {
