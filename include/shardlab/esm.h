@@ -126,6 +126,10 @@ typedef struct sl_esm_host_s {
   /* Optional: the mapping's checkpoint in shard moved to next (every record below it is done), so a host whose
    * mappings are the stream's only readers can free what all of them have passed (sl_stream_release). */
   void (*passed)(void *ctx, uint32_t shard, uint64_t next);
+  /* Optional: nonzero when the account has room for one more invocation of this mapping (several mappings
+   * share one account's concurrency); a batch that finds none waits as at the mapping's own limit, until the
+   * host calls sl_esm_wake. */
+  int (*account_room)(void *ctx);
 } sl_esm_host_t;
 
 typedef struct sl_esm_config_s {
@@ -165,6 +169,8 @@ int sl_esm_event(sl_esm_t *esm, int64_t now_us, int type, uint32_t arg);
 /* The end of an invocation whose invoke callback returned SL_PENDING. SL_EINVAL (in *err, the mapping goes on)
  * when slot has no invocation running. */
 int sl_esm_complete(sl_esm_t *esm, int64_t now_us, uint32_t slot, const sl_batch_outcome_t *out, sl_error_t *err);
+/* Batches waiting for room start if there is room now (another mapping of the account finished one). */
+int sl_esm_wake(sl_esm_t *esm, int64_t now_us);
 /* The host's producers put n records into the stream. */
 void sl_esm_records_put(sl_esm_t *esm, uint64_t n);
 /* No new batches from now on (running invocations still complete). */

@@ -168,7 +168,7 @@ int sl__batch_try_start(sl_esm_t *esm, uint32_t slot) {
   int ready;
   if (settle_batch(esm, r, s, slot, &ready) != SL_OK) return SL_ENOMEM;
   if (!ready || sl__retry_blocked(esm, r, s)) return SL_OK;
-  if (esm->running >= esm->limit) return sl__slot_wait(esm, s, slot);
+  if (!sl__esm_may_start(esm)) return sl__slot_wait(esm, s, slot);
   s->waiting = 0;
   return invoke(esm, r, s, lane, slot);
 }

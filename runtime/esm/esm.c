@@ -221,6 +221,15 @@ static int batch_done(sl_esm_t *esm, uint32_t slot) {
   return after_invocation(esm, slot);
 }
 
+int sl_esm_wake(sl_esm_t *esm, int64_t now_us) {
+  advance(esm, now_us);
+  return sl__slots_wake(esm);
+}
+
+int sl__esm_may_start(const sl_esm_t *esm) {
+  return esm->running < esm->limit && (esm->host.account_room == NULL || esm->host.account_room(esm->host.ctx));
+}
+
 int sl_esm_event(sl_esm_t *esm, int64_t now_us, int type, uint32_t arg) {
   advance(esm, now_us);
   uint32_t lane;

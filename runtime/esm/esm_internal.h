@@ -82,6 +82,8 @@ struct sl_esm_s {
 
 /* esm.c */
 int sl__esm_oom(sl_esm_t *esm);                           /* records "out of memory", returns SL_ENOMEM */
+/* Room for one more invocation: under the mapping's limit and, with a shared account, the account's. */
+int sl__esm_may_start(const sl_esm_t *esm);
 /* The reader's checkpoint moved: tells the host (host.passed), which may free what every reader has passed. */
 void sl__esm_passed(sl_esm_t *esm, const sl__reader_t *r);
 int sl__esm_callback_failed(sl_esm_t *esm);               /* a callback filled esm->error: stop, return its code */

@@ -1,7 +1,8 @@
 /* slots.c - the mapping's concurrency slots (DESIGN 4): each shard has parallelization_factor of them, each
  * with its queue of pending records in sequence order, of which the head is the batch it runs; records done
  * leave the queue, their slot (lanes.h: the ordering model) and enter the checkpoint; a slot that is ready
- * while the mapping is at its concurrency limit waits in a FIFO and is counted as a throttle. */
+ * while the mapping is at its concurrency limit (or its account is, beside other mappings) waits in a FIFO and is
+ * counted as a throttle. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,7 @@ int sl__slot_wait(sl_esm_t *esm, sl__slot_t *s, uint32_t slot) {
 }
 
 int sl__slots_wake(sl_esm_t *esm) {
-  while (esm->waiting_count > 0 && esm->running < esm->limit) {
+  while (esm->waiting_count > 0 && sl__esm_may_start(esm)) {
     uint32_t next = esm->waiting[esm->waiting_head++], lane;
     esm->waiting_count--;
     sl__esm_reader_of(esm, next, &lane)->slots[lane].waiting = 0;

@@ -491,6 +491,28 @@ static int read_lone_mapping(reader_t *r, int idx, sl_experiment_t *e) {
   return read_mapping(r, idx, &e->mappings[0]);
 }
 
+/* Several mappings are functions of one account (docs/semantics.md "Several mappings"): one
+ * account_concurrency, and what they reserve must leave some of it to those that reserve nothing. The
+ * simulation checks the same; here it is found with the file's other mistakes, before anything runs. */
+static int check_account(reader_t *r, sl_experiment_t *e) {
+  uint32_t account = e->mappings[0].config.account_concurrency, reserved = 0, unreserved = 0;
+  char what[256];
+  for (uint32_t i = 0; i < e->mapping_count; i++) {
+    const sl_mapping_config_t *m = &e->mappings[i].config;
+    if (m->account_concurrency != account) {
+      snprintf(what, sizeof what, "%u differs from mappings[1]'s %u: the mappings share one account",
+               m->account_concurrency, account);
+      return bad(r, e->mappings[i].path, "account_concurrency", what);
+    }
+    reserved += m->reserved_concurrency;
+    unreserved += m->reserved_concurrency == 0;
+  }
+  if (unreserved == 0 || reserved < account) return SL_OK;
+  snprintf(what, sizeof what, "adds up to %u of account_concurrency %u, which leaves nothing for the mappings "
+           "without it", reserved, account);
+  return bad(r, "mappings", "reserved_concurrency", what);
+}
+
 /* mappings = { {...}, ... }: several mappings on the stream, each with a name of its own (default "mapping N"),
  * which names its results and its checkpoints. */
 static int read_mappings(reader_t *r, int idx, sl_experiment_t *e) {
@@ -525,7 +547,7 @@ static int read_mappings(reader_t *r, int idx, sl_experiment_t *e) {
     if (rc == SL_OK) rc = read_mapping(r, lua_gettop(L), m);
     lua_pop(L, 1);
   }
-  return rc;
+  return rc == SL_OK ? check_account(r, e) : rc;
 }
 
 /* Runs fn on the sub-table `field` of idx when present (a table), or refuses another type. */

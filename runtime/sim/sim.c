@@ -187,7 +187,7 @@ int sl_sim_run(sl_sim_t *sim, sl_error_t *err) {
     }
     sim->now = e.at_us;
     rc = handle(sim, &e);
-    sl__sim_mappings_note_running(sim);
+    if (rc == SL_OK) rc = sl__sim_mappings_note_running(sim);
   }
   if (rc != SL_OK || failed(sim)) return failure(sim, rc, err);
   sl_sim_end(sim);
@@ -207,7 +207,7 @@ int sl_sim_advance(sl_sim_t *sim, int64_t now_us, int64_t *next_us, sl_error_t *
     sl_event_t e;
     sl_event_queue_pop(&sim->events, &e);
     rc = handle(sim, &e);
-    sl__sim_mappings_note_running(sim);
+    if (rc == SL_OK) rc = sl__sim_mappings_note_running(sim);
   }
   if (rc != SL_OK || failed(sim)) return failure(sim, rc, err);
   next = sl_event_queue_peek(&sim->events);
@@ -225,7 +225,7 @@ int sl_sim_complete(sl_sim_t *sim, uint32_t mapping, uint32_t slot, const sl_bat
   int rc = sl_esm_complete(sim->mappings[mapping].esm, now, slot, out, err);
   if (rc == SL_EINVAL && !failed(sim)) return rc; /* not a running slot: the caller's mistake, *err says which */
   sim->now = now;
-  sl__sim_mappings_note_running(sim);
+  if (rc == SL_OK) rc = sl__sim_mappings_note_running(sim);
   return rc != SL_OK || failed(sim) ? failure(sim, rc, err) : SL_OK;
 }
 

@@ -48,6 +48,8 @@ struct sl_sim_s {
   sl__sim_mapping_t *mappings; /* the mappings it hosts (at least one) */
   uint32_t mapping_count;
   uint32_t running_total;     /* several mappings: invocations running across them (the run's concurrency) */
+  uint32_t wake_next;         /* several mappings: which one the account's freed room goes to first next */
+  uint32_t unreserved_pool;   /* several mappings: the account's concurrency less what mappings reserve */
   sl_shard_summary_t *shard_totals; /* several mappings: the shards' figures across mappings (at the end) */
   uint32_t shard_total_count;
   sl__producer_t *producers;
@@ -77,7 +79,7 @@ int sl__sim_mappings_idle(const sl_sim_t *sim);
 uint32_t sl__sim_mappings_running(const sl_sim_t *sim);
 uint32_t sl__sim_mappings_shards(const sl_sim_t *sim);                   /* shards some mapping reads */
 const sl_error_t *sl__sim_mappings_error(const sl_sim_t *sim);           /* the first mapping's error, or NULL */
-void sl__sim_mappings_note_running(sl_sim_t *sim);                        /* several: the run's concurrency */
+int sl__sim_mappings_note_running(sl_sim_t *sim); /* several: the run's concurrency, waking mappings (SL_ENOMEM) */
 void sl__sim_mappings_total(sl_sim_t *sim, int final);                   /* several: the run's figures */
 
 /* sim_producers.c */

@@ -44,6 +44,39 @@ static void host_passed(void *ctx, uint32_t shard, uint64_t next) {
   sl_stream_release(sim->stream, shard, cut);
 }
 
+/* Several mappings are functions of one account. AWS Lambda guide, "Configuring reserved concurrency for a
+ * function": "When a function has reserved concurrency, no other function can use that concurrency." A mapping
+ * with reserved concurrency has room up to it (its own limit); the others share what the account has left. */
+static int host_account_room(void *ctx) {
+  sl__sim_mapping_t *m = ctx;
+  sl_sim_t *sim = m->sim;
+  if (m->config.mapping.reserved_concurrency > 0) return 1;
+  uint32_t unreserved = 0;
+  for (uint32_t i = 0; i < sim->mapping_count; i++)
+    if (sim->mappings[i].config.mapping.reserved_concurrency == 0 && sim->mappings[i].esm != NULL)
+      unreserved += sl_esm_running(sim->mappings[i].esm);
+  return unreserved < sim->unreserved_pool;
+}
+
+/* Several mappings: one account concurrency for all, and some of it left after what they reserve. */
+static int account_pool(sl_sim_t *sim, sl_error_t *err) {
+  const sl__sim_mapping_t *first = &sim->mappings[0];
+  uint32_t account = first->config.mapping.account_concurrency, reserved = 0, unreserved_mappings = 0;
+  for (uint32_t i = 0; i < sim->mapping_count; i++) {
+    const sl_mapping_config_t *mc = &sim->mappings[i].config.mapping;
+    if (mc->account_concurrency != account)
+      return sl_error_set(err, SL_EINVAL, "mappings[%u]: account_concurrency %u differs from mappings[1]'s %u: the "
+                          "mappings share one account", i + 1, mc->account_concurrency, account);
+    reserved += mc->reserved_concurrency;
+    unreserved_mappings += mc->reserved_concurrency == 0;
+  }
+  if (unreserved_mappings > 0 && reserved >= account)
+    return sl_error_set(err, SL_EINVAL, "mappings: reserved_concurrency adds up to %u of account_concurrency %u, "
+                        "which leaves nothing for the mappings without it", reserved, account);
+  sim->unreserved_pool = reserved < account ? account - reserved : 0;
+  return SL_OK;
+}
+
 /* The mappings of the configuration: `mappings`, or the single one of its fields. */
 static void mapping_configs(const sl_sim_config_t *c, sl__sim_mapping_t *out) {
   if (c->mapping_count == 0) {
@@ -61,6 +94,10 @@ int sl__sim_mappings_create(sl_sim_t *sim, sl_error_t *err) {
   if (sim->mappings == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
   sim->mapping_count = n;
   mapping_configs(c, sim->mappings);
+  if (n > 1) {
+    int rc = account_pool(sim, err);
+    if (rc != SL_OK) return rc;
+  }
   for (uint32_t i = 0; i < n; i++) {
     sl__sim_mapping_t *m = &sim->mappings[i];
     m->sim = sim;
@@ -74,7 +111,8 @@ int sl__sim_mappings_create(sl_sim_t *sim, sl_error_t *err) {
     int only_reader = n == 1 && owns_stream;
     sl_esm_config_t ec = {mc->mapping, mc->invoke, mc->on_failure, mc->ctx, c->start_ms, mc->resume_next,
                           mc->resume_frontier, mc->resume_count, c->producer_count == 0, only_reader};
-    sl_esm_host_t host = {m, host_schedule, host_second, m->summary, owns_stream ? host_passed : NULL};
+    sl_esm_host_t host = {m, host_schedule, host_second, m->summary, owns_stream ? host_passed : NULL,
+                          n > 1 ? host_account_room : NULL};
     int rc = sl_esm_create(&ec, &host, sim->stream, &m->esm, err);
     if (rc != SL_OK) {
       if (n > 1) {
@@ -145,14 +183,23 @@ const sl_error_t *sl__sim_mappings_error(const sl_sim_t *sim) {
 
 /* --- the run's figures across several mappings ---------------------------------------------------------- */
 
-void sl__sim_mappings_note_running(sl_sim_t *sim) {
-  if (sim->mapping_count == 1) return; /* the mapping counts its own */
+int sl__sim_mappings_note_running(sl_sim_t *sim) {
+  if (sim->mapping_count == 1) return SL_OK; /* the mapping counts its own */
   uint32_t running = sl__sim_mappings_running(sim);
-  if (running == sim->running_total) return;
+  if (running < sim->running_total) { /* room in the account again: waiting mappings start, each first in turn */
+    uint32_t n = sim->mapping_count, first = sim->wake_next++ % n;
+    for (uint32_t i = 0; i < n; i++) {
+      int rc = sl_esm_wake(sim->mappings[(first + i) % n].esm, sim->now);
+      if (rc != SL_OK) return rc;
+    }
+    running = sl__sim_mappings_running(sim);
+  }
+  if (running == sim->running_total) return SL_OK;
   sim->running_total = running;
   sl_second_t *row = sl__sim_second_at(sim, sim->now);
   if (row != NULL && row->concurrency < running) row->concurrency = running;
   if (running > sim->summary.max_concurrency) sim->summary.max_concurrency = running;
+  return SL_OK;
 }
 
 static void add_events(sl_event_counts_t *to, const sl_event_counts_t *e) {

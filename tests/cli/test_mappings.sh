@@ -73,6 +73,8 @@ check_bad range "mappings[2].batch_size 0 is out of range"
 check_bad handler "mappings[2].handler ./missing.lua cannot be loaded"
 check_bad lone_name "mapping.name is for the entries of mappings"
 check_bad not_table "mappings[2] must be a table"
+check_bad accounts "mappings[2].account_concurrency 20 differs from mappings[1]'s 1000: the mappings share one account"
+check_bad reserved "mappings.reserved_concurrency adds up to 10 of account_concurrency 10, which leaves nothing"
 
 # A durable stream: a checkpoint file per mapping; the second run resumes each, delivering only new records.
 "$shardlab" run durable.lua --json d1.json >/dev/null 2>err.txt || fail "durable.lua exited $?: $(cat err.txt)"

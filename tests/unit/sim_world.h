@@ -167,6 +167,7 @@ typedef struct run_s {
   int no_read_limits;   /* the stream's read limits off (0: on, the default) */
   int efo;              /* the mapping reads through enhanced fan-out */
   uint32_t extra_mappings;                /* more mappings on the stream, each with its own world */
+  uint32_t account;                       /* their account's concurrency (0: the default 1,000) */
   mapping_run_t extra[MAX_MAPPINGS - 1];
 } run_t;
 
@@ -195,6 +196,7 @@ static void add_mappings(sl_sim_config_t *c, const run_t *r, world_t *extra, sl_
     s->mapping.bisect_on_error = mr.bisect;
     s->mapping.consumer = mr.efo ? SL_CONSUMER_EFO : SL_CONSUMER_STANDARD;
     s->mapping.filter = ((world_t *)s->ctx)->filter;
+    if (r->account) s->mapping.account_concurrency = r->account;
   }
   c->mappings = maps;
   c->mapping_count = r->extra_mappings + 1;
@@ -329,7 +331,7 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
   if (w->poison && mr.max_retries < 0 && w->poison <= puts && (delivered[w->poison] || w->failed[w->poison]))
     fail_msg("seed %llu: the poison record %llu did not expire", (unsigned long long)seed, (unsigned long long)w->poison);
   /* Overlapping invocations: same shard never share a key; a slot never runs two; limits hold. */
-  uint32_t cap = mr.reserved ? mr.reserved : 1000;
+  uint32_t cap = mr.reserved ? mr.reserved : r->account ? r->account : 1000;
   for (size_t i = 0; i < w->inv_count; i++) {
     uint32_t running = 1, per_shard = 1;
     for (size_t j = 0; j < w->inv_count; j++) {
@@ -352,6 +354,52 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
   if (sl_sim_mapping_count(sim) == 1) check_logs_empty(sim, seed);
 }
 
+typedef struct edge_s {
+  int64_t at;
+  int step; /* +1 a start, -1 an end */
+} edge_t;
+
+static int cmp_edge(const void *a, const void *b) {
+  const edge_t *x = a, *y = b;
+  if (x->at != y->at) return (x->at > y->at) - (x->at < y->at);
+  return x->step - y->step; /* ends before starts at the same time */
+}
+
+/* Several mappings share their account's concurrency: at no time do more run than the account allows, nor
+ * more of the mappings without reserved concurrency than it has left after what the others reserve. */
+static void check_account(world_t *first, world_t *extra, const run_t *r, uint64_t seed) {
+  uint32_t account = r->account ? r->account : 1000, reserved = 0;
+  size_t n = 0;
+  for (uint32_t m = 0; m <= r->extra_mappings; m++) {
+    reserved += mapping_run_of(r, m).reserved;
+    n += 2 * (m ? extra[m - 1].inv_count : first->inv_count);
+  }
+  edge_t *all = calloc(n ? n : 1, sizeof *all), *unreserved = calloc(n ? n : 1, sizeof *unreserved);
+  size_t a = 0, u = 0;
+  for (uint32_t m = 0; m <= r->extra_mappings; m++) {
+    const world_t *w = m ? &extra[m - 1] : first;
+    int shared = mapping_run_of(r, m).reserved == 0;
+    for (size_t i = 0; i < w->inv_count; i++) {
+      all[a++] = (edge_t){w->inv[i].start, 1};
+      all[a++] = (edge_t){w->inv[i].end, -1};
+      if (!shared) continue;
+      unreserved[u++] = (edge_t){w->inv[i].start, 1};
+      unreserved[u++] = (edge_t){w->inv[i].end, -1};
+    }
+  }
+  qsort(all, a, sizeof *all, cmp_edge);
+  qsort(unreserved, u, sizeof *unreserved, cmp_edge);
+  int running = 0, most = 0;
+  for (size_t i = 0; i < a; i++) most = (running += all[i].step) > most ? running : most;
+  if ((uint32_t)most > account) fail_msg("seed %llu: %d running in an account of %u", (unsigned long long)seed, most, account);
+  running = most = 0;
+  for (size_t i = 0; i < u; i++) most = (running += unreserved[i].step) > most ? running : most;
+  if ((uint32_t)most > account - reserved)
+    fail_msg("seed %llu: %d unreserved running, the account leaves %u", (unsigned long long)seed, most, account - reserved);
+  free(all);
+  free(unreserved);
+}
+
 /* The invariants of a run of several mappings: each mapping's own (check_invariants with its world; worlds[0]
  * is the first mapping's and the producer's), the run's figures the mappings' together, and the standard
  * mappings' reads of a shard within its 5 a second between them (KDS quotas: GetRecords, 5 per shard per
@@ -371,6 +419,7 @@ static void check_run_invariants(world_t *first, world_t *extra, sl_sim_t *sim, 
     if (total->max_concurrency < s->max_concurrency) fail_msg("seed %llu: run's max concurrency below a mapping's", (unsigned long long)seed);
   }
   check_logs_empty(sim, seed);
+  check_account(first, extra, r, seed);
   assert_int_equal(total->invocations, invocations);
   assert_int_equal(total->records_delivered, delivered);
   if (total->max_concurrency > max_concurrency) fail_msg("seed %llu: run's max concurrency above the mappings' sum", (unsigned long long)seed);
@@ -441,6 +490,12 @@ static uint32_t random_mappings(run_t *r, world_t *first, world_t *extra, uint64
     w->handler_us = (int64_t)((double)(10000 + (int64_t)(test_rand(&rng) % 500000)) * time_scale);
     if (w->handler_us < 1) w->handler_us = 1;
     if (test_rand(&rng) % 3 == 0) world_filter_even(w);
+  }
+  /* Half of them in a small account, whose concurrency the mappings share (what they reserve set aside). */
+  if (r->extra_mappings > 0 && test_rand(&rng) % 2) {
+    uint32_t reserved = 0;
+    for (uint32_t m = 0; m <= r->extra_mappings; m++) reserved += mapping_run_of(r, m).reserved;
+    r->account = reserved + 2 + (uint32_t)(test_rand(&rng) % 8);
   }
   return r->extra_mappings;
 }

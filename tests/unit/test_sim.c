@@ -70,6 +70,55 @@ static void invariants_over_many_seeds(void **state) {
   assert_true(several >= 10 && expired >= 3 && filtered >= 10);
 }
 
+/* Two mappings in an account of 10 (AWS Lambda guide, "Configuring reserved concurrency for a function": "When
+ * a function has reserved concurrency, no other function can use that concurrency"): one reserves 4, so the
+ * other has 6; both have work for 40 (4 shards x PF 10, 100 keys, a second a batch). */
+static void several_mappings_share_one_account(void **state) {
+  (void)state;
+  run_t r = {.shards = 4, .pf = 10, .batch_size = 1, .ordering = SL_ORDERING_KEYS, .duration_us = 10000000,
+             .rate = 400, .max_retries = -1, .extra_mappings = 1, .account = 10};
+  r.extra[0] = (mapping_run_t){.pf = 10, .batch_size = 1, .reserved = 4, .ordering = SL_ORDERING_KEYS,
+                               .max_retries = -1};
+  world_t w, extra;
+  world_init(&w, 9);
+  w.keys = 100;
+  w.handler_us = 1000000;
+  world_init(&extra, 10);
+  extra.mapping = 1;
+  extra.producer = &w;
+  extra.keys = 100;
+  extra.handler_us = 1000000;
+  sl_sim_t *sim = run_mappings(&w, &extra, &r, 9);
+  check_run_invariants(&w, &extra, sim, &r, 9);
+  const sl_summary_t *shared = sl_sim_mapping_summary(sim, 0), *reserved = sl_sim_mapping_summary(sim, 1);
+  assert_int_equal(reserved->max_concurrency, 4);
+  assert_int_equal(shared->max_concurrency, 10 - 4);
+  assert_int_equal(sl_sim_summary(sim)->max_concurrency, 10);
+  uint64_t throttles[2] = {0, 0}; /* batches that waited for room, per second */
+  for (uint32_t m = 0; m < 2; m++)
+    for (size_t i = 0; i < sl_sim_seconds(sim); i++) throttles[m] += sl_sim_mapping_second(sim, m, i)->throttles;
+  assert_true(throttles[0] > 0 && throttles[1] > 0);
+  sl_sim_destroy(sim);
+  /* What they reserve must leave the other some of the account, and the account is one. */
+  sl_producer_config_t producer;
+  sl_action_t action;
+  sl_sim_mapping_t maps[MAX_MAPPINGS];
+  sl_error_t err;
+  r.extra[0].reserved = 10;
+  sl_sim_config_t c = run_config_of(&w, &r, 9, &producer, &action);
+  add_mappings(&c, &r, &extra, maps);
+  assert_int_equal(sl_sim_create(&c, &sim, &err), SL_EINVAL);
+  assert_string_equal(err.message, "mappings: reserved_concurrency adds up to 10 of account_concurrency 10, which "
+                                   "leaves nothing for the mappings without it");
+  maps[1].mapping.reserved_concurrency = 4;
+  maps[1].mapping.account_concurrency = 20;
+  assert_int_equal(sl_sim_create(&c, &sim, &err), SL_EINVAL);
+  assert_string_equal(err.message, "mappings[2]: account_concurrency 20 differs from mappings[1]'s 10: the mappings "
+                                   "share one account");
+  world_free(&w);
+  world_free(&extra);
+}
+
 static void same_seed_same_run(void **state) {
   (void)state;
   run_t r = {.shards = 4, .pf = 10, .batch_size = 100, .ordering = SL_ORDERING_LANES, .duration_us = 10000000,
@@ -631,7 +680,9 @@ static void window_state_over_1_mb_ends_the_window_early(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(invariants_over_many_seeds), cmocka_unit_test(same_seed_same_run),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(invariants_over_many_seeds),
+                                     cmocka_unit_test(several_mappings_share_one_account),
+                                     cmocka_unit_test(same_seed_same_run),
                                      cmocka_unit_test(starting_positions),
                                      cmocka_unit_test(retries_exhausted_go_to_the_destination),
                                      cmocka_unit_test(bisect_isolates_the_poison_record),

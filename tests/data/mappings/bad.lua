@@ -10,6 +10,9 @@ local cases = {
   handler = { mappings = { ok, { handler = "missing.lua" } } },
   lone_name = { mapping = { name = "x", handler = "ok.lua" } },
   not_table = { mappings = { ok, "ok.lua" } },
+  accounts = { mappings = { ok, { handler = "ok.lua", account_concurrency = 20 } } },
+  reserved = { mappings = { { handler = "ok.lua", account_concurrency = 10 },
+                            { handler = "ok.lua", account_concurrency = 10, reserved_concurrency = 10 } } },
 }
 local e = cases[case]
 e.name, e.duration = "bad " .. case, 5
