@@ -38,9 +38,19 @@ typedef int (*sl_produce_fn)(void *ctx, uint32_t producer, uint64_t i, int64_t n
 
 typedef enum sl_arrivals_e { SL_ARRIVALS_POISSON, SL_ARRIVALS_FIXED } sl_arrivals_t;
 
+/* A rate that varies in time: records per second at t_us (at least 0). SL_OK, or an error with a message. */
+typedef int (*sl_rate_fn)(void *ctx, uint32_t producer, int64_t t_us, double *rate, sl_error_t *err);
+
 typedef struct sl_producer_config_s {
-  double rate;               /* records per second (> 0) */
+  double rate;               /* records per second (> 0); with rate_at, the most it gives (arrivals are drawn
+                              * under it: a rate_at above it counts as it) */
   sl_arrivals_t arrivals;    /* poisson (default) or fixed spacing */
+  sl_rate_fn rate_at;        /* optional: the rate in time (called with the configuration's ctx) */
+  /* Optional, recorded traffic: record i arrives at schedule[i - 1] (us from the start, never decreasing),
+   * schedule_count records in all; rate, arrivals and rate_at are then unused. The caller's: it must outlive
+   * the simulation. */
+  const int64_t *schedule;
+  uint64_t schedule_count;
 } sl_producer_config_t;
 
 /* A scripted resharding at a given time. */

@@ -29,7 +29,7 @@ static int check(const sl_sim_config_t *c, sl_error_t *err) {
   if (c->duration_us < 1) return sl_error_set(err, SL_EINVAL, "duration must be positive");
   if (c->drain_timeout_us < 0) return sl_error_set(err, SL_EINVAL, "drain_timeout must not be negative");
   for (uint32_t i = 0; i < c->producer_count; i++)
-    if (!(c->producers[i].rate > 0) || !isfinite(c->producers[i].rate))
+    if (c->producers[i].schedule == NULL && (!(c->producers[i].rate > 0) || !isfinite(c->producers[i].rate)))
       return sl_error_set(err, SL_EINVAL, "producers[%u].rate must be a positive number of records per second",
                           i + 1);
   for (uint32_t i = 0; i < c->action_count; i++)
@@ -115,7 +115,7 @@ static int reshard(sl_sim_t *sim, uint32_t action) {
 
 static int handle(sl_sim_t *sim, const sl_event_t *e) {
   switch (e->type) {
-  case EV_PRODUCE: return sl__sim_produce(sim, e->arg);
+  case EV_PRODUCE: return sl__sim_produce(sim, e->arg, e->at_us);
   case EV_ACTION: return reshard(sim, e->arg);
   case EV_CAPACITY: return sl__sim_capacity(sim);
   default: return sl__sim_mappings_event(sim, e->type, e->arg);
@@ -133,7 +133,9 @@ int sl_sim_begin(sl_sim_t *sim, sl_error_t *err) {
   int rc = sl__sim_mappings_add_readers(sim);
   for (uint32_t p = 0; rc == SL_OK && p < sim->config.producer_count; p++) {
     sim->producers[p].next_i = 1;
-    rc = sl_event_queue_push(&sim->events, sl__sim_next_arrival(sim, p, 1, 0), EV_PRODUCE, p);
+    int64_t at;
+    rc = sl__sim_next_arrival(sim, p, 1, 0, &at);
+    if (rc == SL_OK) rc = sl_event_queue_push(&sim->events, at, EV_PRODUCE, p);
   }
   for (uint32_t a = 0; rc == SL_OK && a < sim->config.action_count; a++)
     rc = sl_event_queue_push(&sim->events, sim->config.actions[a].at_us, EV_ACTION, a);

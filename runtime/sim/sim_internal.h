@@ -83,8 +83,11 @@ int sl__sim_mappings_note_running(sl_sim_t *sim); /* several: the run's concurre
 void sl__sim_mappings_total(sl_sim_t *sim, int final);                   /* several: the run's figures */
 
 /* sim_producers.c */
-int64_t sl__sim_next_arrival(sl_sim_t *sim, uint32_t p, uint64_t i, int64_t after);
-int sl__sim_produce(sl_sim_t *sim, uint32_t p);                      /* EV_PRODUCE */
+/* sim_arrivals.c: when producer p's record i arrives, the previous one's time (or a wait's end) being after;
+ * and records_offered for a new arrival (fresh) or the end of a wait. SL_OK or a rate function's error. */
+int sl__sim_next_arrival(sl_sim_t *sim, uint32_t p, uint64_t i, int64_t after, int64_t *at);
+int sl__sim_count_offered(sl_sim_t *sim, uint32_t p, int fresh, int wait_ended);
+int sl__sim_produce(sl_sim_t *sim, uint32_t p, int64_t due_us);      /* EV_PRODUCE due at due_us */
 int sl__sim_producers_idle(const sl_sim_t *sim);                     /* no record waits for its retry */
 void sl__sim_producers_free(sl_sim_t *sim);
 

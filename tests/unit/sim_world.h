@@ -212,7 +212,7 @@ static sl_sim_config_t run_config_of(world_t *w, const run_t *r, uint64_t seed, 
   c.stream.write_limits = 0;
   c.stream.read_limits = !r->no_read_limits;
   c.mapping.consumer = r->efo ? SL_CONSUMER_EFO : SL_CONSUMER_STANDARD;
-  *producer = (sl_producer_config_t){r->rate, SL_ARRIVALS_POISSON};
+  *producer = (sl_producer_config_t){.rate = r->rate, .arrivals = SL_ARRIVALS_POISSON};
   c.producers = producer;
   c.producer_count = 1;
   c.mapping.batch_size = r->batch_size;
@@ -252,6 +252,13 @@ static void world_filter_even(world_t *w) {
   const char *pattern = "{\"data\": {\"k\": [\"even\"]}}";
   sl_error_t err;
   if (sl_filter_create(&pattern, 1, &w->filter, &err) != SL_OK) fail_msg("sl_filter_create: %s", err.message);
+}
+
+/* A world with these keys and this handler duration. */
+static inline void world_with(world_t *w, uint64_t seed, uint32_t keys, int64_t handler_us) {
+  world_init(w, seed);
+  w->keys = keys;
+  w->handler_us = handler_us;
 }
 
 static void world_free(world_t *w) {

@@ -67,7 +67,7 @@ typedef struct run_s {
 
 static sl_sim_t *run(const run_t *r, world_t *w) {
   static sl_producer_config_t producers[PRODUCERS];
-  for (uint32_t p = 0; p < r->producers; p++) producers[p] = (sl_producer_config_t){r->rate, SL_ARRIVALS_POISSON};
+  for (uint32_t p = 0; p < r->producers; p++) producers[p] = (sl_producer_config_t){.rate = r->rate, .arrivals = SL_ARRIVALS_POISSON};
   memset(w, 0, sizeof *w);
   w->rng = r->seed * UINT64_C(0x9E3779B97F4A7C15) | 1;
   w->delivered = calloc((size_t)PRODUCERS * PER_PRODUCER, 1);

@@ -54,7 +54,7 @@ static int destination(void *ctx, const sl_failure_t *f, sl_error_t *err) {
 
 static sl_sim_t *run(run_ctx *r, uint32_t batch_size, int32_t retries, sl_on_failure_fn on_failure,
                      const sl_filter_t *filter) {
-  static sl_producer_config_t producer = {RATE, SL_ARRIVALS_FIXED};
+  static sl_producer_config_t producer = {.rate = RATE, .arrivals = SL_ARRIVALS_FIXED};
   sl_sim_config_t c;
   sl_sim_config_init(&c);
   c.stream.name = "counts";

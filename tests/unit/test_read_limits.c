@@ -152,7 +152,7 @@ static int produce_small(void *ctx, uint32_t p, uint64_t i, int64_t now_us, sl_p
 }
 
 static int64_t longest_wait(sl_consumer_t consumer) {
-  static sl_producer_config_t producer = {50.0, SL_ARRIVALS_FIXED};
+  static sl_producer_config_t producer = {.rate = 50.0, .arrivals = SL_ARRIVALS_FIXED};
   world_t w = {0, 0, 0, 0};
   sl_sim_config_t c;
   sl_sim_config_init(&c);

@@ -50,7 +50,7 @@ static int destination(void *ctx, const sl_failure_t *f, sl_error_t *err) {
 }
 
 static sl_sim_t *run(world_t *w, uint32_t retention_hours, int64_t drain_us, uint32_t batch_size) {
-  static sl_producer_config_t producer = {1.0, SL_ARRIVALS_FIXED}; /* records at 0 s, 1 s, ... */
+  static sl_producer_config_t producer = {.rate = 1.0, .arrivals = SL_ARRIVALS_FIXED}; /* records at 0 s, 1 s, ... */
   sl_sim_config_t c;
   sl_sim_config_init(&c);
   c.stream.name = "retention";

@@ -29,7 +29,7 @@ static sl_sim_config_t world_config(world_t *w, const char *name, uint32_t shard
   sl_sim_config_init(&c);
   c.stream.name = name;
   c.stream.shard_count = shards;
-  *producer = (sl_producer_config_t){rate, SL_ARRIVALS_FIXED};
+  *producer = (sl_producer_config_t){.rate = rate, .arrivals = SL_ARRIVALS_FIXED};
   c.producers = producer;
   c.producer_count = 1;
   c.produce = produce;
@@ -184,7 +184,7 @@ static uint32_t seed_question(uint32_t keys, sl_ordering_t ordering) {
   sl_sim_config_init(&c);
   c.stream.name = "seed";
   c.stream.shard_count = 4;
-  sl_producer_config_t producer = {400, SL_ARRIVALS_FIXED};
+  sl_producer_config_t producer = {.rate = 400, .arrivals = SL_ARRIVALS_FIXED};
   c.producers = &producer;
   c.producer_count = 1;
   c.mapping.parallelization_factor = 10;
@@ -226,7 +226,7 @@ static void starting_positions(void **state) {
     sl_sim_config_init(&c);
     c.stream.name = "start";
     c.stream.shard_count = 2;
-    sl_producer_config_t producer = {100, SL_ARRIVALS_FIXED}; /* record i arrives at (i - 1) * 10 ms */
+    sl_producer_config_t producer = {.rate = 100, .arrivals = SL_ARRIVALS_FIXED}; /* record i arrives at (i - 1) * 10 ms */
     c.producers = &producer;
     c.producer_count = 1;
     c.mapping.starting_position = positions[p];
@@ -471,7 +471,7 @@ static void tumbling_windows_carry_state(void **state) {
   sl_sim_config_init(&c);
   c.stream.name = "windows";
   c.stream.shard_count = 1;
-  sl_producer_config_t producer = {50, SL_ARRIVALS_POISSON};
+  sl_producer_config_t producer = {.rate = 50, .arrivals = SL_ARRIVALS_POISSON};
   c.producers = &producer;
   c.producer_count = 1;
   c.mapping.batch_size = 7;
@@ -558,7 +558,7 @@ static void window_closes_early_when_the_shard_ends(void **state) {
   sl_sim_config_init(&c);
   c.stream.name = "early";
   c.stream.shard_count = 1;
-  sl_producer_config_t producer = {20, SL_ARRIVALS_FIXED};
+  sl_producer_config_t producer = {.rate = 20, .arrivals = SL_ARRIVALS_FIXED};
   c.producers = &producer;
   c.producer_count = 1;
   c.mapping.tumbling_window_us = 10000000;
@@ -638,7 +638,7 @@ static void window_state_over_1_mb_ends_the_window_early(void **state) {
   sl_sim_config_init(&c);
   c.stream.name = "big-state";
   c.stream.shard_count = 1;
-  sl_producer_config_t producer = {10, SL_ARRIVALS_FIXED};
+  sl_producer_config_t producer = {.rate = 10, .arrivals = SL_ARRIVALS_FIXED};
   c.producers = &producer;
   c.producer_count = 1;
   c.mapping.batch_size = 5;
