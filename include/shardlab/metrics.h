@@ -36,6 +36,7 @@ typedef struct sl_second_s {
   uint64_t records_throttled;  /* puts refused by write limits */
   uint64_t read_throttles;     /* the mapping's GetRecords calls refused by the shards' read limits */
   sl_event_counts_t events;    /* the mapping's event counts, AWS's EventCount metrics */
+  uint64_t producer_buffered;  /* batching producers: the most records waiting in their buffers at once */
 } sl_second_t;
 
 /* One shard's writes in one second. */
@@ -62,6 +63,9 @@ typedef struct sl_summary_s {
    * of the run's seed of their own; an expected count above 100,000 in one wait). */
   uint64_t records_offered;
   uint64_t records_not_sent;   /* records_offered - records_put: never put (the producer waited, or stopped) */
+  /* Batching producers: PutRecords calls made, entries sent again after a refusal, records dropped past
+   * their record_ttl (records_put counts user records either way). */
+  uint64_t producer_requests, producer_retries, producer_dropped;
   uint64_t timeouts;           /* invocations that ended with Sandbox.Timedout */
   uint32_t max_concurrency;
   double mean_concurrency;     /* time-weighted mean of running invocations while records flowed */

@@ -38,6 +38,26 @@ typedef int (*sl_produce_fn)(void *ctx, uint32_t producer, uint64_t i, int64_t n
 
 typedef enum sl_arrivals_e { SL_ARRIVALS_POISSON, SL_ARRIVALS_FIXED } sl_arrivals_t;
 
+/* How a producer sends (DESIGN 7). sync: one PutRecord at a time, waiting while it is refused. batching: as
+ * the Kinesis Producer Library does, records buffered per shard and sent as PutRecords (sl_batching_config_t). */
+typedef enum sl_producer_mode_e { SL_PRODUCER_SYNC = 0, SL_PRODUCER_BATCHING } sl_producer_mode_t;
+
+/* A batching producer's settings, named after the KPL's (its default_config.properties, "KPL Configuration"
+ * in the Kinesis Data Streams developer guide) where it has them. sl_batching_config_init gives the KPL's
+ * defaults. */
+typedef struct sl_batching_config_s {
+  int64_t max_buffered_time_us;   /* RecordMaxBufferedTime: the most a record waits in the buffer (100 ms) */
+  int64_t record_ttl_us;          /* RecordTtl: a record still unsent this long after it arrived is dropped
+                                   * (30 s) */
+  uint32_t collection_max_count;  /* CollectionMaxCount: records in one PutRecords (500, the API's most) */
+  uint64_t collection_max_size;   /* CollectionMaxSize: bytes in one PutRecords (5 MiB, the API's most) */
+  uint32_t max_outstanding;       /* PutRecords in flight per shard at once (shardlab's; KPL's MaxConnections
+                                   * default, 24, is per process) */
+  int64_t request_time_us;        /* how long a PutRecords takes to answer (shardlab's: 20 ms); > 0 */
+} sl_batching_config_t;
+
+void sl_batching_config_init(sl_batching_config_t *b);
+
 /* A rate that varies in time: records per second at t_us (at least 0). SL_OK, or an error with a message. */
 typedef int (*sl_rate_fn)(void *ctx, uint32_t producer, int64_t t_us, double *rate, sl_error_t *err);
 
@@ -51,6 +71,8 @@ typedef struct sl_producer_config_s {
    * the simulation. */
   const int64_t *schedule;
   uint64_t schedule_count;
+  sl_producer_mode_t mode;          /* sync (default) or batching */
+  sl_batching_config_t batching;    /* batching: its settings (sl_batching_config_init) */
 } sl_producer_config_t;
 
 /* A scripted resharding at a given time. */
@@ -172,6 +194,8 @@ const sl_shard_summary_t *sl_sim_shard_summary(const sl_sim_t *sim, uint32_t sha
  * (its mapping figures; the producers' are the run's), its seconds and its shards. With one mapping they are
  * the run's. */
 uint32_t sl_sim_mapping_count(const sl_sim_t *sim);
+/* Nonzero when some producer of the run batches (mode batching). */
+int sl_sim_batching(const sl_sim_t *sim);
 const sl_summary_t *sl_sim_mapping_summary(const sl_sim_t *sim, uint32_t mapping);
 const sl_second_t *sl_sim_mapping_second(const sl_sim_t *sim, uint32_t mapping, size_t i);
 const sl_shard_summary_t *sl_sim_mapping_shard_summary(const sl_sim_t *sim, uint32_t mapping, uint32_t shard);

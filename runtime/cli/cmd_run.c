@@ -45,6 +45,8 @@ static const struct { const char *label, *field; } rows[] = {
     {"records put", "records_put"},
     {"records offered", "records_offered"},   {"records not sent", "records_not_sent"},
     {"records throttled", "records_throttled"},
+    {"producer requests", "producer_requests"}, {"producer retries", "producer_retries"},
+    {"producer dropped", "producer_dropped"},
     {"records delivered", "records_delivered"}, {"deliveries", "deliveries"},
     {"duplicate deliveries", "duplicate_deliveries"},
     {"invocations", "invocations"},           {"errors", "errors"},

@@ -32,6 +32,16 @@ static int check(const sl_sim_config_t *c, sl_error_t *err) {
     if (c->producers[i].schedule == NULL && (!(c->producers[i].rate > 0) || !isfinite(c->producers[i].rate)))
       return sl_error_set(err, SL_EINVAL, "producers[%u].rate must be a positive number of records per second",
                           i + 1);
+  for (uint32_t i = 0; i < c->producer_count; i++) {
+    const sl_batching_config_t *b = &c->producers[i].batching;
+    if (c->producers[i].mode == SL_PRODUCER_BATCHING &&
+        (b->max_buffered_time_us < 0 || b->record_ttl_us < 1 || b->collection_max_count < 1 ||
+         b->collection_max_count > 500 || b->collection_max_size < 1 || b->collection_max_size > 5242880 ||
+         b->max_outstanding < 1 || b->request_time_us < 1))
+      return sl_error_set(err, SL_EINVAL, "producers[%u]: a batching producer needs max_buffered_time >= 0, "
+                          "record_ttl > 0, collection_max_count 1..500, collection_max_size 1..5 MiB, "
+                          "max_outstanding >= 1 and request_time > 0", i + 1);
+  }
   for (uint32_t i = 0; i < c->action_count; i++)
     if (c->actions[i].at_us < 0) return sl_error_set(err, SL_EINVAL, "actions[%u].at must not be negative", i + 1);
   /* Each of several mappings is checked as it is created (sl__sim_mappings_create names which). */
@@ -61,9 +71,12 @@ int sl_sim_create(const sl_sim_config_t *c, sl_sim_t **out, sl_error_t *err) {
   if (c->action_count) memcpy(sim->actions, c->actions, c->action_count * sizeof *c->actions);
   sim->config.producers = sim->producer_configs;
   sim->config.actions = sim->actions;
-  if (c->existing_stream != NULL) {
+  for (uint32_t p = 0; rc == SL_OK && p < c->producer_count; p++)
+    if (c->producers[p].mode == SL_PRODUCER_BATCHING && (rc = sl__sim_batching_create(sim, p)) != SL_OK)
+      sl_error_set(err, rc, "%s", rc == SL_ENOMEM ? "out of memory" : sim->error.message);
+  if (rc == SL_OK && c->existing_stream != NULL) {
     sim->stream = c->existing_stream;
-  } else {
+  } else if (rc == SL_OK) {
     sl_stream_config_t sc = c->stream;
     sc.created_ms = c->start_ms;
     rc = sl_stream_create(&sc, &sim->stream, err);
@@ -118,6 +131,8 @@ static int handle(sl_sim_t *sim, const sl_event_t *e) {
   case EV_PRODUCE: return sl__sim_produce(sim, e->arg, e->at_us);
   case EV_ACTION: return reshard(sim, e->arg);
   case EV_CAPACITY: return sl__sim_capacity(sim);
+  case EV_FLUSH:
+  case EV_ANSWER: return sl__sim_batching_event(sim, e->type, e->arg);
   default: return sl__sim_mappings_event(sim, e->type, e->arg);
   }
 }

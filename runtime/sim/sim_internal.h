@@ -10,7 +10,7 @@
 #include "sim/event_queue.h"
 
 /* The simulation's own events; then mapping m's event t (SL_ESM_EV_*) is EV_MAPPING + m * SL_ESM_EV_TYPES + t. */
-enum { EV_PRODUCE, EV_ACTION, EV_CAPACITY, EV_MAPPING };
+enum { EV_PRODUCE, EV_ACTION, EV_CAPACITY, EV_FLUSH, EV_ANSWER, EV_MAPPING };
 
 /* One mapping the run hosts (sim_mappings.c). With one mapping it writes into the run's summary and seconds;
  * with several, into its own, which sl__sim_mappings_total adds up into the run's. */
@@ -25,6 +25,43 @@ typedef struct sl__sim_mapping_s {
   size_t second_count, second_cap;
 } sl__sim_mapping_t;
 
+/* A batching producer's record waiting to be sent (sim_batching.c): key, data and explicit hash key in one
+ * allocation. */
+typedef struct sl__entry_s {
+  char *bytes;                /* key_len bytes of key, data_len of data, then the explicit hash key and a NUL */
+  size_t key_len, data_len;
+  int has_ehk;
+  int64_t arrived_us;
+  uint64_t number;            /* the producer's record number (from 1), for errors */
+} sl__entry_t;
+
+/* A batching producer's buffer for one shard: a ring of entries, oldest first. */
+typedef struct sl__shard_buffer_s {
+  sl__entry_t *ring;
+  size_t head, count, cap;
+  uint64_t bytes;             /* keys and data of the entries */
+  uint32_t in_flight;         /* its PutRecords not yet answered */
+  int armed;                  /* a flush is scheduled */
+} sl__shard_buffer_t;
+
+/* A PutRecords in flight: the entries it had refused, to go back to the front of their buffer at the answer. */
+typedef struct sl__request_s {
+  uint32_t shard;
+  sl__entry_t *refused;
+  size_t refused_count;
+} sl__request_t;
+
+typedef struct sl__batcher_s {
+  sl__shard_buffer_t *buffers;   /* by the shard index records were routed to when they arrived */
+  size_t buffer_cap;
+  sl__request_t *requests;       /* by request id; ids of answered ones are reused */
+  size_t request_cap;
+  uint32_t *free_ids;
+  size_t free_count, used_ids;
+  uint64_t buffered;             /* entries in its buffers */
+  uint32_t in_flight;            /* its requests not yet answered */
+} sl__batcher_t;
+
 typedef struct sl__producer_s {
   sl_producer_config_t config;
   uint64_t next_i;            /* number of the next record (from 1) */
@@ -32,6 +69,7 @@ typedef struct sl__producer_s {
   int64_t waiting_since;      /* Poisson: when the record waiting for its retry arrived (records_offered) */
   char *key, *data, *ehk;     /* its copy */
   size_t key_len, data_len;
+  sl__batcher_t *batcher;     /* batching producers: buffers and requests (NULL: sync) */
 } sl__producer_t;
 
 /* One shard's writes per second of the run. */
@@ -65,6 +103,7 @@ struct sl_sim_s {
   int failed;
   int stopping;               /* sl_sim_stop: no new records, no new batches */
   int64_t checkpoint_second;  /* the second the checkpoint callback last ran in */
+  uint64_t producer_buffered; /* batching producers: records in their buffers now */
   struct sl_on_demand_s *on_demand; /* an on-demand stream the run owns: its scaling policy (sim_capacity.c) */
 };
 
@@ -88,6 +127,15 @@ void sl__sim_mappings_total(sl_sim_t *sim, int final);                   /* seve
 int sl__sim_next_arrival(sl_sim_t *sim, uint32_t p, uint64_t i, int64_t after, int64_t *at);
 int sl__sim_count_offered(sl_sim_t *sim, uint32_t p, int fresh, int wait_ended);
 int sl__sim_produce(sl_sim_t *sim, uint32_t p, int64_t due_us);      /* EV_PRODUCE due at due_us */
+/* sim_producers.c: one record put into the stream as a producer puts it, counted (SL_ETHROTTLED: refused by
+ * the write limits, counted as throttled; another error stops the run, naming producer p's record i). */
+int sl__sim_put(sl_sim_t *sim, uint32_t p, uint64_t i, const sl_produced_t *rec);
+/* sim_batching.c: batching producers (sl_batching_config_t) */
+int sl__sim_batching_create(sl_sim_t *sim, uint32_t p);
+void sl__sim_batching_free(sl__batcher_t *b);
+int sl__sim_batching_arrive(sl_sim_t *sim, uint32_t p, const sl_produced_t *rec); /* record next_i arrived */
+int sl__sim_batching_event(sl_sim_t *sim, uint32_t type, uint32_t arg);          /* EV_FLUSH, EV_ANSWER */
+int sl__sim_batching_idle(const sl__batcher_t *b);
 int sl__sim_producers_idle(const sl_sim_t *sim);                     /* no record waits for its retry */
 void sl__sim_producers_free(sl_sim_t *sim);
 

@@ -102,6 +102,9 @@ json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "records_offered", json_integer((json_int_t)s->records_offered));
   json_object_set_new(j, "records_not_sent", json_integer((json_int_t)s->records_not_sent));
   json_object_set_new(j, "records_throttled", json_integer((json_int_t)s->records_throttled));
+  json_object_set_new(j, "producer_requests", json_integer((json_int_t)s->producer_requests));
+  json_object_set_new(j, "producer_retries", json_integer((json_int_t)s->producer_retries));
+  json_object_set_new(j, "producer_dropped", json_integer((json_int_t)s->producer_dropped));
   set_mapping_figures(j, s);
   json_object_set_new(j, "duration_s", json_real((double)s->ended_us / 1e6));
   json_object_set_new(j, "interrupted", json_boolean(s->interrupted));
@@ -146,7 +149,9 @@ json_t *sl_sim_series_json(const sl_sim_t *sim) {
       json_array_append_new(per_shard, json_pack("{s:I,s:I}", "records_in", (json_int_t)ss.records_in, "bytes_in",
                                                  (json_int_t)ss.bytes_in));
     }
-    json_array_append_new(rows, second_row(i, s, per_shard));
+    json_t *row = second_row(i, s, per_shard);
+    if (sl_sim_batching(sim)) json_object_set_new(row, "producer_buffered", json_integer((json_int_t)s->producer_buffered));
+    json_array_append_new(rows, row);
   }
   return rows;
 }

@@ -1,6 +1,7 @@
 /* sim_producers.c - the run's producers (DESIGN 7): at each arrival (sim_arrivals.c) a record asked of the
- * produce callback and put into the stream; a throttled put is retried after the producer backoff and the
- * producer waits for it, as a synchronous producer does. */
+ * produce callback and put into the stream; a sync producer retries a throttled put after the producer
+ * backoff and waits for it, as a synchronous producer does; a batching one hands the record to its buffers
+ * (sim_batching.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,13 +34,14 @@ void sl__sim_producers_free(sl_sim_t *sim) {
     free(sim->producers[i].key);
     free(sim->producers[i].data);
     free(sim->producers[i].ehk);
+    sl__sim_batching_free(sim->producers[i].batcher);
   }
   free(sim->producers);
 }
 
 int sl__sim_producers_idle(const sl_sim_t *sim) {
   for (uint32_t p = 0; p < sim->config.producer_count; p++)
-    if (sim->producers[p].pending) return 0;
+    if (sim->producers[p].pending || !sl__sim_batching_idle(sim->producers[p].batcher)) return 0;
   return 1;
 }
 
@@ -62,6 +64,29 @@ static int next_record(sl_sim_t *sim, uint32_t p, sl_produced_t *rec, int *none)
   return rc;
 }
 
+int sl__sim_put(sl_sim_t *sim, uint32_t p, uint64_t i, const sl_produced_t *rec) {
+  sl_put_result_t put;
+  sl_error_t err;
+  int rc = sl_stream_put(sim->stream, sim->config.start_ms + sim->now / 1000, rec->key, rec->key_len,
+                         rec->explicit_hash_key, rec->data, rec->data_len, &put, &err);
+  sl_second_t *sec = sl__sim_second_at(sim, sim->now);
+  if (sec == NULL) return SL_ENOMEM;
+  if (rc == SL_ETHROTTLED) {
+    sec->records_throttled++;
+    sim->summary.records_throttled++;
+    return rc;
+  }
+  if (rc != SL_OK) { /* a bad key or record from the script: stop and say which */
+    sim->failed = 1;
+    return sl_error_set(&sim->error, rc, "producers[%u] record %llu: %s", p + 1, (unsigned long long)i, err.message);
+  }
+  sec->records_in++;
+  if (sl__sim_count_shard_write(sim, put.shard_index, rec->key_len + rec->data_len) != SL_OK) return SL_ENOMEM;
+  sim->summary.records_put++;
+  sl__sim_mappings_records_put(sim, 1);
+  return SL_OK;
+}
+
 int sl__sim_produce(sl_sim_t *sim, uint32_t p, int64_t due_us) {
   sl__producer_t *pr = &sim->producers[p];
   if (sim->stopping) { /* stopped: a record waiting for its retry was never accepted, and is not put */
@@ -73,30 +98,21 @@ int sl__sim_produce(sl_sim_t *sim, uint32_t p, int64_t due_us) {
   int was_pending = pr->pending, none, rc = next_record(sim, p, &rec, &none);
   if (rc != SL_OK || none) return rc;
   if (!was_pending && (rc = sl__sim_count_offered(sim, p, 1, 0)) != SL_OK) return rc; /* a new arrival */
-  sl_put_result_t put;
-  sl_error_t err;
-  rc = sl_stream_put(sim->stream, sim->config.start_ms + sim->now / 1000, rec.key, rec.key_len,
-                     rec.explicit_hash_key, rec.data, rec.data_len, &put, &err);
-  sl_second_t *sec = sl__sim_second_at(sim, sim->now);
-  if (sec == NULL) return SL_ENOMEM;
-  if (rc == SL_ETHROTTLED) {
-    sec->records_throttled++;
-    sim->summary.records_throttled++;
-    if (!pr->pending) pr->waiting_since = sim->now;
-    if (!pr->pending && keep_pending(pr, &rec) != SL_OK) return SL_ENOMEM;
-    return sl_event_queue_push(&sim->events, sim->now + sim->config.producer_backoff_us, EV_PRODUCE, p);
+  if (pr->batcher != NULL) {
+    rc = sl__sim_batching_arrive(sim, p, &rec);
+  } else {
+    rc = sl__sim_put(sim, p, pr->next_i, &rec);
+    sim->summary.producer_requests++; /* a PutRecord call; after a refusal, the same record sent again */
+    sim->summary.producer_retries += (uint64_t)(was_pending != 0);
+    if (rc == SL_ETHROTTLED) {
+      if (!pr->pending) pr->waiting_since = sim->now;
+      if (!pr->pending && keep_pending(pr, &rec) != SL_OK) return SL_ENOMEM;
+      return sl_event_queue_push(&sim->events, sim->now + sim->config.producer_backoff_us, EV_PRODUCE, p);
+    }
+    pr->pending = 0;
+    if (rc == SL_OK) rc = sl__sim_count_offered(sim, p, 0, was_pending);
   }
-  if (rc != SL_OK) { /* a bad key or record from the script: stop and say which */
-    sim->failed = 1;
-    return sl_error_set(&sim->error, rc, "producers[%u] record %llu: %s", p + 1, (unsigned long long)pr->next_i,
-                        err.message);
-  }
-  pr->pending = 0;
-  sec->records_in++;
-  if (sl__sim_count_shard_write(sim, put.shard_index, rec.key_len + rec.data_len) != SL_OK) return SL_ENOMEM;
-  sim->summary.records_put++;
-  if ((rc = sl__sim_count_offered(sim, p, 0, was_pending)) != SL_OK) return rc;
-  sl__sim_mappings_records_put(sim, 1);
+  if (rc != SL_OK) return rc;
   pr->next_i++;
   /* The next arrival follows this one's: when it was due, or, after waiting on a refused put, when it went.
    * (On the real clock an event is handled a little after it is due: counting from then would lose that
