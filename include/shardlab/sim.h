@@ -54,6 +54,8 @@ typedef struct sl_batching_config_s {
   uint32_t max_outstanding;       /* PutRecords in flight per shard at once (shardlab's; KPL's MaxConnections
                                    * default, 24, is per process) */
   int64_t request_time_us;        /* how long a PutRecords takes to answer (shardlab's: 20 ms); > 0 */
+  uint32_t rate_limit;            /* RateLimit: a shard's sends held to this percent of its write limits
+                                   * (150; 0: none; only on a stream with write limits) */
 } sl_batching_config_t;
 
 void sl_batching_config_init(sl_batching_config_t *b);

@@ -401,9 +401,47 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_mapping_t *e) {
  * so no run reaches it (docs/experiments.md). */
 #define SL_RATE_REACHABLE 1e6
 
+/* A producer's mode = "sync" (default) or "batching" and the batching settings, named and defaulted as the
+ * KPL's (sl_batching_config_t, docs/semantics.md "Batching producers"). */
+static int read_producer_mode(reader_t *r, int p, const char *path, sl_producer_config_t *out) {
+  static const char *const batching[] = {"max_buffered_time", "record_ttl", "max_outstanding",
+                                         "collection_max_count", "collection_max_size", "request_time", "rate_limit",
+                                         NULL};
+  const char *mode = NULL;
+  int rc = text(r, p, path, "mode", &mode);
+  if (rc == SL_OK && mode && strcmp(mode, "sync") != 0 && strcmp(mode, "batching") != 0)
+    rc = bad(r, path, "mode", "must be \"sync\" or \"batching\"");
+  if (rc != SL_OK) return rc;
+  sl_batching_config_t *b = &out->batching;
+  sl_batching_config_init(b);
+  if (mode == NULL || strcmp(mode, "sync") == 0) {
+    for (int i = 0; batching[i]; i++) {
+      int given = lua_getfield(r->L, p, batching[i]) != LUA_TNIL;
+      lua_pop(r->L, 1);
+      if (given) return bad(r, path, batching[i], "is a setting of batching producers: it needs mode = \"batching\"");
+    }
+    return SL_OK;
+  }
+  out->mode = SL_PRODUCER_BATCHING;
+  double size = (double)b->collection_max_size;
+  rc = seconds(r, p, path, "max_buffered_time", 0, 3600, &b->max_buffered_time_us);
+  if (rc == SL_OK) rc = seconds(r, p, path, "record_ttl", 0.001, 86400, &b->record_ttl_us);
+  if (rc == SL_OK) rc = whole(r, p, path, "max_outstanding", 1, 1e6, &b->max_outstanding);
+  /* PutRecords: "Each PutRecords request can support up to 500 records ... up to a limit of 5 MiB for the
+   * entire request" (API reference). */
+  if (rc == SL_OK) rc = whole(r, p, path, "collection_max_count", 1, 500, &b->collection_max_count);
+  if (rc == SL_OK) rc = number(r, p, path, "collection_max_size", 1, 5242880, &size);
+  if (rc == SL_OK) rc = seconds(r, p, path, "request_time", 0.000001, 60, &b->request_time_us);
+  if (rc == SL_OK) rc = whole(r, p, path, "rate_limit", 0, 1000, &b->rate_limit);
+  b->collection_max_size = (uint64_t)size;
+  return rc;
+}
+
 static int read_producers(reader_t *r, int idx, sl_experiment_t *e) {
   lua_State *L = r->L;
-  static const char *const fields[] = {"rate", "arrivals", "record", NULL};
+  static const char *const fields[] = {"rate", "arrivals", "record", "mode", "max_buffered_time", "record_ttl",
+                                       "max_outstanding", "collection_max_count", "collection_max_size",
+                                       "request_time", "rate_limit", NULL};
   size_t n = lua_rawlen(L, idx);
   e->producers = calloc(n + 1, sizeof *e->producers);
   e->record_refs = calloc(n + 1, sizeof *e->record_refs);
@@ -426,6 +464,7 @@ static int read_producers(reader_t *r, int idx, sl_experiment_t *e) {
     if (rc == SL_OK) rc = text(r, p, path, "arrivals", &arrivals);
     if (rc == SL_OK && arrivals && strcmp(arrivals, "poisson") != 0 && strcmp(arrivals, "fixed") != 0)
       rc = bad(r, path, "arrivals", "must be \"poisson\" or \"fixed\"");
+    if (rc == SL_OK) rc = read_producer_mode(r, p, path, &e->producers[i]);
     if (rc == SL_OK && lua_getfield(L, p, "record") != LUA_TFUNCTION) {
       lua_pop(L, 1);
       rc = bad(r, path, "record", "must be a function(i, now) returning partition_key, data [, explicit_hash_key]");

@@ -21,6 +21,7 @@ void sl_batching_config_init(sl_batching_config_t *b) {
   b->collection_max_size = 5242880;
   b->max_outstanding = 24;
   b->request_time_us = 20000;
+  b->rate_limit = 150; /* KPL RateLimit: "as a percentage of the backend limits", default 150 */
 }
 
 /* Event args: the producer in the top 12 bits, a shard index or request id in the low 20. */
@@ -106,13 +107,32 @@ static sl__entry_t pop_front(sl__shard_buffer_t *q) {
 
 static sl__shard_buffer_t *buffer_of(sl__batcher_t *b, uint32_t shard) {
   if (shard >= b->buffer_cap) {
-    size_t cap = b->buffer_cap;
+    size_t cap = b->buffer_cap, old = b->buffer_cap;
     sl__shard_buffer_t *grown = sl_grow_zeroed(b->buffers, &cap, shard, sizeof *grown, 8);
     if (grown == NULL) return NULL;
+    for (size_t i = old; i < cap; i++) grown[i].refilled_us = -1;
     b->buffers = grown;
     b->buffer_cap = cap;
   }
   return &b->buffers[shard];
+}
+
+/* The KPL's RateLimit on a stream with write limits: a token bucket per shard holding a second of rate_limit
+ * percent of the shard's records and bytes. Refills q's tokens to now; 0 when producer p has no limit. */
+static int rate_limited(const sl_sim_t *sim, uint32_t p, sl__shard_buffer_t *q, double *records_per_s,
+                        double *bytes_per_s) {
+  const sl_stream_config_t *sc = sl_stream_config(sim->stream);
+  uint32_t percent = sim->config.producers[p].batching.rate_limit;
+  if (percent == 0 || !sc->write_limits) return 0;
+  *records_per_s = sc->records_per_second * percent / 100.0;
+  *bytes_per_s = sc->bytes_per_second * percent / 100.0;
+  double dt = q->refilled_us < 0 ? 1e9 : (double)(sim->now - q->refilled_us) / 1e6;
+  q->tokens_records = q->tokens_records + dt * *records_per_s;
+  q->tokens_bytes = q->tokens_bytes + dt * *bytes_per_s;
+  if (q->tokens_records > *records_per_s) q->tokens_records = *records_per_s;
+  if (q->tokens_bytes > *bytes_per_s) q->tokens_bytes = *bytes_per_s;
+  q->refilled_us = sim->now;
+  return 1;
 }
 
 static sl_produced_t produced_of(const sl__entry_t *e) {
@@ -135,7 +155,7 @@ static uint32_t request_id(sl__batcher_t *b) {
 
 /* One PutRecords from the front of shard's buffer: every entry put into the stream now, those refused kept
  * on the request for its answer. */
-static int send_request(sl_sim_t *sim, uint32_t p, uint32_t shard, sl__shard_buffer_t *q) {
+static int send_request(sl_sim_t *sim, uint32_t p, uint32_t shard, sl__shard_buffer_t *q, int limited) {
   const sl_batching_config_t *c = &sim->config.producers[p].batching;
   sl__batcher_t *b = sim->producers[p].batcher;
   uint32_t id = request_id(b);
@@ -146,9 +166,15 @@ static int send_request(sl_sim_t *sim, uint32_t p, uint32_t shard, sl__shard_buf
   size_t n = 0;
   uint64_t bytes = 0;
   while (n < q->count && n < c->collection_max_count &&
-         (n == 0 || bytes + ring_at(q, n)->key_len + ring_at(q, n)->data_len <= c->collection_max_size)) {
+         (n == 0 || bytes + ring_at(q, n)->key_len + ring_at(q, n)->data_len <= c->collection_max_size) &&
+         (!limited || (n + 1 <= q->tokens_records &&
+                       (n == 0 || bytes + ring_at(q, n)->key_len + ring_at(q, n)->data_len <= q->tokens_bytes)))) {
     bytes += ring_at(q, n)->key_len + ring_at(q, n)->data_len;
     n++;
+  }
+  if (limited) {
+    q->tokens_records -= (double)n;
+    q->tokens_bytes -= (double)bytes;
   }
   if (n > 0) {
     sl__entry_t *refused = realloc(req->refused, n * sizeof *refused);
@@ -186,16 +212,30 @@ static int service(sl_sim_t *sim, uint32_t p, uint32_t shard) {
     if (!sim->stopping) sim->summary.producer_dropped++;
     if (note_buffered(sim, b, -1) != SL_OK) return SL_ENOMEM;
   }
+  int64_t at = -1; /* when to look again, if no answer will */
   while (q->count > 0 && q->in_flight < c->max_outstanding &&
          (ring_at(q, 0)->arrived_us + c->max_buffered_time_us <= sim->now || q->count >= c->collection_max_count ||
           q->bytes >= c->collection_max_size)) {
-    int rc = send_request(sim, p, shard, q);
+    double records_per_s, bytes_per_s;
+    int limited = rate_limited(sim, p, q, &records_per_s, &bytes_per_s);
+    double front_bytes = (double)(ring_at(q, 0)->key_len + ring_at(q, 0)->data_len);
+    if (limited && (q->tokens_records < 1 || q->tokens_bytes < front_bytes)) {
+      /* Held back by the rate limit: again when a record's tokens are there (or the bucket is full). */
+      double need = q->tokens_records < 1 ? (1 - q->tokens_records) / records_per_s : 0;
+      double need_bytes = front_bytes - q->tokens_bytes;
+      if (need_bytes > 0 && need_bytes / bytes_per_s > need) need = need_bytes / bytes_per_s;
+      if (need > 1) need = 1;
+      at = sim->now + (int64_t)(need * 1e6) + 1;
+      break;
+    }
+    int rc = send_request(sim, p, shard, q, limited);
     if (rc != SL_OK) return rc;
   }
-  if (q->count == 0 || q->armed || q->in_flight >= c->max_outstanding) return SL_OK; /* an answer serves it */
+  if (q->count == 0 || q->armed || (at < 0 && q->in_flight >= c->max_outstanding))
+    return SL_OK; /* nothing waits, a flush is due, or an answer serves it */
+  if (at < 0) at = ring_at(q, 0)->arrived_us + c->max_buffered_time_us;
   q->armed = 1;
-  return sl_event_queue_push(&sim->events, ring_at(q, 0)->arrived_us + c->max_buffered_time_us, EV_FLUSH,
-                             ARG(p, shard));
+  return sl_event_queue_push(&sim->events, at, EV_FLUSH, ARG(p, shard));
 }
 
 int sl__sim_batching_arrive(sl_sim_t *sim, uint32_t p, const sl_produced_t *rec) {

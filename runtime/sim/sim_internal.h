@@ -42,6 +42,8 @@ typedef struct sl__shard_buffer_s {
   uint64_t bytes;             /* keys and data of the entries */
   uint32_t in_flight;         /* its PutRecords not yet answered */
   int armed;                  /* a flush is scheduled */
+  double tokens_records, tokens_bytes; /* the KPL's RateLimit: what may still be sent (refilled over time) */
+  int64_t refilled_us;        /* when the tokens were last refilled (-1: never: a full bucket) */
 } sl__shard_buffer_t;
 
 /* A PutRecords in flight: the entries it had refused, to go back to the front of their buffer at the answer. */

@@ -83,6 +83,7 @@ int sl__sim_put(sl_sim_t *sim, uint32_t p, uint64_t i, const sl_produced_t *rec)
   sec->records_in++;
   if (sl__sim_count_shard_write(sim, put.shard_index, rec->key_len + rec->data_len) != SL_OK) return SL_ENOMEM;
   sim->summary.records_put++;
+  sim->summary.records_not_sent = sim->summary.records_offered - sim->summary.records_put;
   sl__sim_mappings_records_put(sim, 1);
   return SL_OK;
 }

@@ -30,6 +30,16 @@ stop_server() {
 }
 
 # finish: the verdict; a non-zero exit status when any check failed.
+# check_bad FILE CASE MESSAGE: `SHARDLAB_BAD=CASE shardlab run FILE` (from the current folder) exits 1 before
+# anything runs, saying MESSAGE.
+check_bad() {
+  SHARDLAB_BAD=$2 "$shardlab" run "$1" >"$tmp/bad.out" 2>"$tmp/bad.err"
+  local status=$?
+  [ "$status" -eq 1 ] || fail "$2: exit $status, not 1"
+  grep -qF -- "$3" "$tmp/bad.err" || fail "$2: no '$3' in: $(cat "$tmp/bad.err")"
+  grep -q "(nothing was run)" "$tmp/bad.err" || fail "$2: something ran"
+}
+
 finish() {
   if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
   echo "$(basename "$0" .sh): all checks passed"

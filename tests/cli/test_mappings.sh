@@ -59,22 +59,15 @@ grep -Eq "^ +orders +audit +fan-out$" out.txt || fail "the per-mapping table has
 grep -Eq "^read throttles +[0-9]+$" out.txt || fail "no read throttles row"
 
 # Mistakes, each refused before anything runs, naming where.
-check_bad() { # CASE MESSAGE
-  SHARDLAB_BAD=$1 "$shardlab" run bad.lua >bad.out 2>bad.err
-  local status=$?
-  [ "$status" -eq 1 ] || fail "$1: exit $status, not 1"
-  grep -qF -- "$2" bad.err || fail "$1: no '$2' in: $(cat bad.err)"
-  grep -q "(nothing was run)" bad.err || fail "$1: something ran"
-}
-check_bad both "mappings cannot be given with mapping"
-check_bad empty "mappings must be a list of mappings"
-check_bad twins "mappings[2].name \"a\" is the name of mappings[1] too"
-check_bad range "mappings[2].batch_size 0 is out of range"
-check_bad handler "mappings[2].handler ./missing.lua cannot be loaded"
-check_bad lone_name "mapping.name is for the entries of mappings"
-check_bad not_table "mappings[2] must be a table"
-check_bad accounts "mappings[2].account_concurrency 20 differs from mappings[1]'s 1000: the mappings share one account"
-check_bad reserved "mappings.reserved_concurrency adds up to 10 of account_concurrency 10, which leaves nothing"
+check_bad bad.lua both "mappings cannot be given with mapping"
+check_bad bad.lua empty "mappings must be a list of mappings"
+check_bad bad.lua twins "mappings[2].name \"a\" is the name of mappings[1] too"
+check_bad bad.lua range "mappings[2].batch_size 0 is out of range"
+check_bad bad.lua handler "mappings[2].handler ./missing.lua cannot be loaded"
+check_bad bad.lua lone_name "mapping.name is for the entries of mappings"
+check_bad bad.lua not_table "mappings[2] must be a table"
+check_bad bad.lua accounts "mappings[2].account_concurrency 20 differs from mappings[1]'s 1000: the mappings share one account"
+check_bad bad.lua reserved "mappings.reserved_concurrency adds up to 10 of account_concurrency 10, which leaves nothing"
 
 # A durable stream: a checkpoint file per mapping; the second run resumes each, delivering only new records.
 "$shardlab" run durable.lua --json d1.json >/dev/null 2>err.txt || fail "durable.lua exited $?: $(cat err.txt)"

@@ -1,7 +1,7 @@
 /* test_batching.c - batching producers (sim_batching.c), checked against their settings: requests of at most
  * collection_max_count records, none sent before its oldest record waited max_buffered_time unless it is full,
  * at most max_outstanding in flight per shard, refused entries sent again, records past record_ttl dropped,
- * what is buffered at the duration still sent; the counts recomputed here from the arrivals and settings. */
+ * sends held to the RateLimit, what is buffered at the duration still sent; the counts recomputed here from the arrivals and settings. */
 #include "test_sim_support.h"
 
 #include <math.h>
@@ -166,6 +166,31 @@ static void refused_entries_retry_until_their_ttl(void **state) {
   sl_sim_destroy(sim);
 }
 
+/* The KPL's RateLimit at 100% holds each shard's sends to its 1,000 records/s: nothing is refused, the
+ * backlog waits in the buffer (and outlives its TTL); at the default 150% some sends are refused. */
+static void the_rate_limit_spares_refusals(void **state) {
+  (void)state;
+  static world_t w;
+  uint64_t throttled[2];
+  for (int i = 0; i < 2; i++) {
+    memset(&w, 0, sizeof w);
+    sl_producer_config_t p;
+    sl_sim_config_t c = config(&w, &p, 2000, 5000000);
+    c.stream.write_limits = 1;
+    p.batching.record_ttl_us = 1000000;
+    p.batching.rate_limit = i == 0 ? 100 : 150;
+    sl_sim_t *sim = test_sim_run(&c);
+    const sl_summary_t *s = sl_sim_summary(sim);
+    throttled[i] = s->records_throttled;
+    assert_int_equal(s->records_put + s->producer_dropped, s->records_offered);
+    assert_true((double)s->records_put <= 1000.0 * (double)s->ended_us / 1e6 + 1000);
+    assert_true(s->producer_dropped > 0);
+    sl_sim_destroy(sim);
+  }
+  assert_int_equal(throttled[0], 0);
+  assert_true(throttled[1] > 0);
+}
+
 /* Records buffered at the duration are still sent: the last ones arrive 1 ms before it. */
 static void the_buffer_drains_after_the_duration(void **state) {
   (void)state;
@@ -196,6 +221,7 @@ int main(void) {
                                      cmocka_unit_test(full_requests_go_at_once),
                                      cmocka_unit_test(outstanding_requests_are_bounded),
                                      cmocka_unit_test(refused_entries_retry_until_their_ttl),
+                                     cmocka_unit_test(the_rate_limit_spares_refusals),
                                      cmocka_unit_test(the_buffer_drains_after_the_duration),
                                      cmocka_unit_test(bad_settings_are_refused)};
   return cmocka_run_group_tests(tests, NULL, NULL);
