@@ -50,6 +50,12 @@ checks[#checks + 1] = function(e, f) -- keys colliding on lanes
     f.keys, f.lanes, f.bound, e.config.mapping.parallelization_factor, table.concat(per, ", "), f.bound)
 end
 
+-- Findings about the stream and its producers (reported once for an experiment of several mappings); the
+-- others are about one mapping. Bounds on concurrency (too few keys, keys on too few lanes) are findings only
+-- when something held the run back: a run nothing held back says so instead.
+local stream_level, bounds = {}, {}
+bounds[checks[1]], bounds[checks[2]] = true, true
+
 checks[#checks + 1] = function(e, f) -- hot shards
   if f.shards < 2 or f.records == 0 then return nil end
   local share, even = f.busiest.records_in / f.records, 1 / f.shards
@@ -57,6 +63,7 @@ checks[#checks + 1] = function(e, f) -- hot shards
   return string.format("hot shard: %s took %s of the records (%d of %d; an even spread gives each of %d shards %s)",
     f.busiest.shard, pct(share), f.busiest.records_in, f.records, f.shards, pct(even))
 end
+stream_level[checks[#checks]] = true
 
 checks[#checks + 1] = function(e) -- write throttling
   local s = e.summary
@@ -70,6 +77,7 @@ checks[#checks + 1] = function(e) -- write throttling
   end
   return text
 end
+stream_level[checks[#checks]] = true
 
 checks[#checks + 1] = function(e) -- reserved or account concurrency
   local waits = sum(e.timeseries, "throttles")
@@ -156,18 +164,32 @@ checks[#checks + 1] = function(e) -- handler duration
     mean_ms, per_batch, s.max_concurrency, capacity, s.records_put / e.config.duration, secs(s.max_iterator_age_ms))
 end
 
--- The lines for experiment e, in order; a run with nothing to report says so, with its numbers.
-function M.lines(e)
+-- One mapping of an experiment of several seen as an experiment of its own: its settings, figures, shards
+-- and seconds, with the stream's and producers' figures of the whole run.
+function M.mapping_view(e, m)
+  local config, summary = {}, {}
+  for k, v in pairs(e.config) do config[k] = v end
+  config.mapping = m.config
+  for k, v in pairs(e.summary) do summary[k] = v end
+  for k, v in pairs(m.summary) do summary[k] = v end
+  return { name = m.name, config = config, summary = summary, timeseries = m.timeseries }
+end
+
+-- The lines for experiment e, in order; a run with nothing to report says so, with its numbers. only: "stream"
+-- for the stream's findings alone, "mapping" for the mapping's alone (nil: all).
+local function lines_of(e, only)
   local f = shard_figures(e)
   local out = {}
-  if e.summary.interrupted then
+  if e.summary.interrupted and only ~= "mapping" then
     out[1] = string.format("interrupted: stopped after %.1f s with %d of %d records delivered",
       e.summary.duration_s, e.summary.records_delivered, e.summary.records_put)
   end
   for _, check in ipairs(checks) do
-    local line = check(e, f)
+    local line = (only == nil or (only == "stream") == (stream_level[check] == true)) and
+      not (bounds[check] and unhindered(e)) and check(e, f)
     if line then out[#out + 1] = line end
   end
+  if only == "stream" then return out end
   if unhindered(e) then
     out[#out + 1] = string.format("nothing limited it: records waited at most %d ms (max concurrency %d with %d keys on %d slots%s)",
       e.summary.max_iterator_age_ms, e.summary.max_concurrency, f.keys, shards_reached(e) * e.config.mapping.parallelization_factor,
@@ -176,6 +198,17 @@ function M.lines(e)
     out[1] = string.format("nothing held concurrency back: it reached %d with %d keys on %d slots, max iterator age %s",
       e.summary.max_concurrency, f.keys, shards_reached(e) * e.config.mapping.parallelization_factor,
       secs(e.summary.max_iterator_age_ms))
+  end
+  return out
+end
+
+-- The lines for experiment e. With several mappings: the stream's findings, then each mapping's, from its own
+-- settings and figures, each line starting with the mapping's name.
+function M.lines(e)
+  if e.mappings == nil or #e.mappings < 2 then return lines_of(e) end
+  local out = lines_of(e, "stream")
+  for _, m in ipairs(e.mappings) do
+    for _, line in ipairs(lines_of(M.mapping_view(e, m), "mapping")) do out[#out + 1] = m.name .. ": " .. line end
   end
   return out
 end

@@ -2,6 +2,7 @@
 -- --json writes) as one self-contained HTML page (inline CSS and SVG, no script, nothing fetched) and as CSV.
 -- Charts of one metric share their scales across experiments so they can be compared by eye.
 local diagnose = require("shardlab.diagnose")
+local heatmap = require("shardlab.report_heatmap")
 
 local M = {}
 
@@ -39,6 +40,20 @@ local function column(e, field)
   return v
 end
 
+-- The records per second the producers were asked for (config.producer_rates: a number each, or a varying
+-- rate's {mean = ...}); nil when the results do not say.
+local function planned_rate(e)
+  local rates = e.config.producer_rates
+  if type(rates) ~= "table" then return nil end
+  local total = 0
+  for _, r in ipairs(rates) do
+    local v = type(r) == "table" and r.mean or r
+    if type(v) ~= "number" then return nil end
+    total = total + v
+  end
+  return total
+end
+
 -- Each metric: an id, a title, the y unit, and its series for an experiment as {label, values}.
 local METRICS = {
   { id = "concurrency", title = "Concurrent executions", unit = "executions (max per second)",
@@ -72,12 +87,41 @@ local METRICS = {
                { label = "puts refused by write limits", values = writes } }
     end,
     read = "Batches held back by a concurrency limit and records refused by the write limits in each second; zero lines mean neither limit was hit." },
+  { id = "planned", title = "Planned and put", unit = "records per second",
+    series = function(e)
+      local put, planned, rate = column(e, "records_in"), {}, planned_rate(e) or 0
+      for i = 1, #e.timeseries do planned[i] = i - 1 < e.config.duration and rate or 0 end
+      return { { label = "planned (the producers' rates)", values = planned }, { label = "put", values = put } }
+    end,
+    read = "The records per second the producers were asked for (during the duration) and the records the stream accepted; put below planned is load never sent (records_not_sent: the producer waited on refused puts)." },
 }
 
 -- --- charts ----------------------------------------------------------------------------------------------
 
 local W, H = 640, 260
 local LEFT, RIGHT, TOP, BOTTOM = 64, 20, 16, 44
+
+-- Markers for an experiment's scripted reshardings (config.actions): a dotted vertical line at each action's
+-- time, labelled with the shard count it scales to, on the chart's x map.
+-- The sentence on the markers, for charts of experiments that reshard.
+local function marks_note(experiments)
+  for _, e in ipairs(experiments) do
+    if #(e.config.actions or {}) > 0 then
+      return " Dotted vertical lines mark the scripted reshardings (actions), labelled with the shard count they scale to."
+    end
+  end
+  return ""
+end
+
+local function action_marks(e, x, stroke)
+  local out = {}
+  for _, a in ipairs(e.config.actions or {}) do
+    out[#out + 1] = string.format('<line class="action" stroke="%s" stroke-dasharray="2 3" data-experiment="%s" data-at="%s" data-shards="%s" x1="%.1f" x2="%.1f" y1="%d" y2="%d"><title>%s: %s shards at %s s</title></line><text class="tick" x="%.1f" y="%d" text-anchor="start">&#8594;%s</text>',
+      stroke, esc(e.name), num(a.at), num(a.update_shard_count), x(a.at), x(a.at), TOP, H - BOTTOM, esc(e.name),
+      num(a.update_shard_count), num(a.at), x(a.at) + 3, TOP + 10, num(a.update_shard_count))
+  end
+  return table.concat(out)
+end
 
 local function chart(e, metric, series, x_max, y_max)
   local pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
@@ -105,6 +149,7 @@ local function chart(e, metric, series, x_max, y_max)
     LEFT, LEFT, TOP, TOP + ph, LEFT, W - RIGHT, TOP + ph, TOP + ph))
   add(string.format('<text class="label" x="%.1f" y="%d" text-anchor="middle">time since the start (s)</text>', LEFT + pw / 2, H - 6))
   add(string.format('<text class="label" transform="translate(14 %.1f) rotate(-90)" text-anchor="middle">%s</text>', TOP + ph / 2, esc(metric.unit)))
+  add(action_marks(e, x, "#555"))
   for k, s in ipairs(series) do
     local pts = {}
     for i, v in ipairs(s.values) do pts[i] = string.format("%.1f,%.1f", x(i - 1), y(v)) end
@@ -121,7 +166,7 @@ local function chart(e, metric, series, x_max, y_max)
   end
   legend[#legend + 1] = '</ul>'
   return string.format('<figure><figcaption>%s <span class="unit">(%s)</span></figcaption>%s%s<p class="read">%s</p></figure>',
-    esc(metric.title), esc(metric.unit), table.concat(out), table.concat(legend), esc(metric.read))
+    esc(metric.title), esc(metric.unit), table.concat(out), table.concat(legend), esc(metric.read .. marks_note({ e })))
 end
 
 -- --- overlay charts: every experiment on one chart per metric ----------------------------------------------
@@ -232,6 +277,7 @@ local function overlay_chart(experiments, ov, x_max)
         esc(r.label), num(r.value)))
     end
   end
+  for k, l in ipairs(lines) do add(action_marks(l.e, x, colour(k))) end
   for k, l in ipairs(lines) do
     local pts, values = {}, {}
     for i, v in ipairs(l.values) do
@@ -251,7 +297,7 @@ local function overlay_chart(experiments, ov, x_max)
   end
   legend[#legend + 1] = '</ul>'
   return string.format('<figure><figcaption>%s <span class="unit">(%s)</span></figcaption>%s%s<p class="read">%s</p></figure>',
-    esc(ov.title), esc(ov.unit), table.concat(out), table.concat(legend), esc(ov.read))
+    esc(ov.title), esc(ov.unit), table.concat(out), table.concat(legend), esc(ov.read .. marks_note(experiments)))
 end
 
 -- --- tables ----------------------------------------------------------------------------------------------
@@ -319,6 +365,68 @@ local function settings_table(e)
   return table.concat(out)
 end
 
+-- The settings that tell experiments apart, a row each and a column per experiment; rows whose values differ
+-- between experiments are marked (class "differs"), so what changed between two runs shows at a glance.
+local function keys_seen(e)
+  local n = 0
+  for _, s in ipairs(e.summary.shards) do n = math.max(n, s.distinct_keys) end
+  local total = 0
+  for _, s in ipairs(e.summary.shards) do if s.open ~= false then total = total + s.distinct_keys end end
+  return math.max(n, total)
+end
+
+local function list_text(v, fmt)
+  if type(v) ~= "table" then return "-" end
+  local parts = {}
+  for i, x in ipairs(v) do parts[i] = fmt and fmt(x) or tostring(x) end
+  return #parts > 0 and table.concat(parts, ", ") or "-"
+end
+
+local function rate_text(r)
+  if type(r) == "table" then return (r.kind or "varying") .. (r.mean and (", mean " .. num(r.mean)) or "") end
+  return num(r) .. "/s"
+end
+
+local COMPARED = {
+  { "key strategy", function(e) return list_text(e.config.key_strategies) end },
+  { "keys", function(e) return num(keys_seen(e)) end },
+  { "producer rates", function(e) return list_text(e.config.producer_rates, rate_text) end },
+  { "handler", function(e) return e.config.mapping.handler or "-" end },
+  { "actions", function(e) return actions_text(e.config.actions) end },
+  { "shards", function(e) return num(e.config.stream.shards) end },
+  { "parallelization factor", function(e) return num(e.config.mapping.parallelization_factor) end },
+  { "ordering", function(e) return e.config.mapping.ordering end },
+  { "batch size", function(e) return num(e.config.mapping.batch_size) end },
+  { "batching window", function(e) return num(e.config.mapping.batching_window) .. " s" end },
+  { "reserved concurrency", function(e)
+      local r = e.config.mapping.reserved_concurrency
+      return r and r > 0 and num(r) or "none"
+    end },
+  { "write limits", function(e) return e.config.stream.write_limits and "on" or "off" end },
+  { "duration", function(e) return num(e.config.duration) .. " s" end },
+  { "clock", function(e) return e.config.clock end },
+  { "seed", function(e) return num(e.config.seed) end },
+}
+
+local function comparison_table(experiments)
+  local out = { '<table class="compare"><thead><tr><th></th>' }
+  for _, e in ipairs(experiments) do out[#out + 1] = '<th scope="col">' .. esc(e.name) .. '</th>' end
+  out[#out + 1] = '</tr></thead><tbody>'
+  for _, row in ipairs(COMPARED) do
+    local values, differs = {}, false
+    for i, e in ipairs(experiments) do
+      values[i] = tostring(row[2](e))
+      if values[i] ~= values[1] then differs = true end
+    end
+    out[#out + 1] = string.format('<tr%s data-setting="%s"><th scope="row">%s</th>', differs and ' class="differs"' or "",
+      esc(row[1]), esc(row[1]))
+    for _, v in ipairs(values) do out[#out + 1] = '<td>' .. esc(v) .. '</td>' end
+    out[#out + 1] = '</tr>'
+  end
+  out[#out + 1] = '</tbody></table>'
+  return table.concat(out)
+end
+
 -- Every shard the run had; keys are those of the records read (filtered ones included); closed shards (split
 -- or merged by a resharding) are marked, and children name their parents.
 local function shards_table(e)
@@ -351,12 +459,40 @@ local function errors_table(e)
   return table.concat(out)
 end
 
+-- Each mapping of an experiment of several: its settings, its own figures, what limited it, and its keys per
+-- lane (lanes ordering).
+local MAPPING_ROWS = { "records_delivered", "invocations", "errors", "retries", "records_failed", "max_concurrency",
+                       "mean_concurrency", "max_iterator_age_ms", "read_throttles", "cold_starts" }
+
 local function diagnosis_list(e)
   local out = { '<ul class="diagnosis">' }
   for _, line in ipairs(diagnose.lines(e)) do out[#out + 1] = '<li>' .. esc(line) .. '</li>' end
   out[#out + 1] = '</ul>'
   return table.concat(out)
 end
+
+local function mapping_sections(e)
+  local out = {}
+  for _, m in ipairs(e.mappings) do
+    local c = m.config
+    out[#out + 1] = string.format('<section class="mapping" data-mapping="%s"><h3>Mapping %s</h3><p class="note">handler %s, PF %s, %s ordering, batch size %s%s</p>',
+      esc(m.name), esc(m.name), esc(c.handler or "-"), num(c.parallelization_factor), esc(c.ordering), num(c.batch_size),
+      c.consumer == "efo" and ", enhanced fan-out" or "")
+    out[#out + 1] = '<table class="summary"><tbody>'
+    for _, f in ipairs(MAPPING_ROWS) do
+      out[#out + 1] = string.format('<tr><th scope="row">%s</th><td data-mapping-field="%s">%s</td></tr>',
+        esc(f:gsub("_", " ")), f, num(m.summary[f] or 0))
+    end
+    out[#out + 1] = '</tbody></table>'
+    out[#out + 1] = diagnosis_list(diagnose.mapping_view(e, m))
+    if c.ordering == "lanes" then
+      out[#out + 1] = heatmap.figure(e.name .. " / " .. m.name, m.summary.shards, c.parallelization_factor) or ""
+    end
+    out[#out + 1] = '</section>'
+  end
+  return table.concat(out)
+end
+
 
 local CSS = [[
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0 auto;max-width:1400px;padding:16px 24px}
@@ -366,6 +502,8 @@ table{border-collapse:collapse;margin:6px 0 12px}th,td{padding:3px 10px;border-b
 th[scope=row],table.settings th,table.shards td:first-child{text-align:left;font-weight:normal;color:#444}
 table.errors td,table.errors th{text-align:left}table.errors td:nth-child(2){text-align:right}
 table.shards tr.closed td{color:#888}
+table.compare tr.differs th,table.compare tr.differs td{background:#fff4d6;font-weight:600}
+table.compare td{text-align:left}svg.heatmap{max-width:560px;width:100%;height:auto;display:block}
 thead th{font-weight:600;border-bottom:2px solid #bbb}.unit{color:#777;font-size:12px}
 td.best{background:#e6f4ea}td.worst{background:#fce8e6}.mark{font-size:11px;color:#555;white-space:nowrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px 24px}
@@ -407,6 +545,7 @@ function M.html(experiments)
   for _, ov in ipairs(OVERLAYS) do add(overlay_chart(experiments, ov, x_max)) end
   add('</div></section>')
   add('<h2>Summary</h2>' .. summary_table(experiments))
+  add('<h2>Settings</h2><p class="note">Highlighted rows differ between the experiments.</p>' .. comparison_table(experiments))
   add('<h2>What limited each experiment</h2>')
   for _, e in ipairs(experiments) do add('<h3>' .. esc(e.name) .. '</h3>' .. diagnosis_list(e)) end
   for i, e in ipairs(experiments) do
@@ -417,7 +556,12 @@ function M.html(experiments)
     if errors then add('<h3>Errors by type</h3>' .. errors) end
     add('<div class="charts">')
     for _, metric in ipairs(METRICS) do add(chart(e, metric, series_of[i][metric.id], x_max, y_max[metric.id] or 0)) end
-    add('</div></section>')
+    local lanes = e.config.mapping.ordering == "lanes" and (e.mappings == nil or #e.mappings < 2) and
+      heatmap.figure(e.name, e.summary.shards, e.config.mapping.parallelization_factor)
+    if lanes then add(lanes) end
+    add('</div>')
+    if e.mappings and #e.mappings > 1 then add(mapping_sections(e)) end
+    add('</section>')
   end
   add('</body></html>\n')
   return table.concat(out)

@@ -54,6 +54,28 @@ for sh in maps[0]["summary"]["shards"]:
     assert len(sh["lane_keys"]) == 2 and sum(sh["lane_keys"]) == sh["distinct_keys"], sh
 assert "lane_keys" not in s["shards"][0]
 PY
+# The diagnosis is per mapping: each of its lines about a mapping names it, and a bound it names is that
+# mapping's own shards x PF, which its max concurrency reached (the experiment's concurrency, 7 with all three
+# together, is not any one mapping's bound).
+python3 - two.json out.txt <<'PY' || fail "the per-mapping diagnosis"
+import json, re, sys
+e = json.load(open(sys.argv[1]))["experiments"][0]
+text = open(sys.argv[2]).read()
+lines = [l[4:] for l in text.split("three readers: what limited it\n")[1].split("\n\n")[0].split("\n") if l.startswith("  - ")]
+maps = {m["name"]: m for m in e["mappings"]}
+named = [l.split(": ", 1)[0] for l in lines if l.split(": ", 1)[0] in maps]
+assert set(named) == set(maps), (named, lines)
+for l in lines:
+    m = re.search(r"it reached (\d+) = (\d+) shards x PF (\d+)", l)
+    if not m:
+        continue
+    name = l.split(": ", 1)[0]
+    assert name in maps, l
+    reached, shards, pf = map(int, m.groups())
+    assert pf == maps[name]["config"]["parallelization_factor"] and reached == shards * pf, l
+    assert maps[name]["summary"]["max_concurrency"] == reached, (l, maps[name]["summary"]["max_concurrency"])
+    assert shards == e["summary"]["shards_max_open"], l
+PY
 grep -q "^three readers: per mapping$" out.txt || fail "no per-mapping table: $(cat out.txt)"
 grep -Eq "^ +orders +audit +fan-out$" out.txt || fail "the per-mapping table has no mapping columns"
 grep -Eq "^read throttles +[0-9]+$" out.txt || fail "no read throttles row"

@@ -25,6 +25,7 @@ class Charts(HTMLParser):
         super().__init__()
         self.charts, self.cells, self.current, self.cell = {}, {}, None, None
         self.overlays, self.order = {}, []
+        self.heatmaps, self.heat, self.settings = {}, None, {}
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "svg" and "data-overlay" in a:
@@ -46,9 +47,16 @@ class Charts(HTMLParser):
             self.current["series"][a["data-series"]] = (values, points)
         elif tag == "td" and "data-field" in a:
             self.cell = [a["data-field"], a.get("class", ""), ""]
+        elif tag == "svg" and a.get("class") == "heatmap":
+            self.current = None
+            self.heat = self.heatmaps.setdefault(a["data-experiment"], {"pf": int(a["data-pf"]), "cells": {}})
+        elif tag == "rect" and a.get("class") == "cell" and self.heat is not None:
+            self.heat["cells"][(a["data-shard"], int(a["data-lane"]))] = int(a["data-keys"])
+        elif tag == "tr" and "data-setting" in a:
+            self.settings[a["data-setting"]] = "differs" in a.get("class", "")
     def handle_endtag(self, tag):
         if tag == "svg":
-            self.current = None
+            self.current, self.heat = None, None
         elif tag == "td" and self.cell:
             self.cells.setdefault(self.cell[0], []).append((self.cell[2].split()[0], self.cell[1]))
             self.cell = None
@@ -68,8 +76,12 @@ def expected(run):
         "records_in": {s["shard"]: [r["shards"][k]["records_in"] for r in ts] for k, s in enumerate(shards)},
         "throttles": {"batches held by a concurrency limit": [r["throttles"] for r in ts],
                       "puts refused by write limits": [r["records_throttled"] for r in ts]},
+        # planned: what the producers' rates ask for each second of the duration, beside what was put
+        "planned": {"planned (the producers' rates)": [sum(run["config"]["producer_rates"]) if r["t"] < run["config"]["duration"] else 0
+                                                       for r in ts],
+                    "put": [r["records_in"] for r in ts]},
     }
-assert len(p.charts) == 4 * len(runs), f"{len(p.charts)} charts for {len(runs)} experiments"
+assert len(p.charts) == 5 * len(runs), f"{len(p.charts)} charts for {len(runs)} experiments"
 y_max = {}
 for run in runs:
     for metric, series in expected(run).items():
@@ -131,7 +143,28 @@ for metric, chart in p.overlays.items():
     for name, label, value, y, dash in chart["refs"]:
         assert abs(y_of(value) - y) < 0.2, (metric, name, label, value, y, y_of(value))
         assert dash, (metric, name, "reference line not dashed")
-assert html.count('<p class="read">') == 3 + 4 * len(runs), "a chart without its line on how to read it"
+# Keys x lanes per shard for every lanes-ordered run: each cell the JSON's lane_keys, the caption's numbers
+# recomputed here (keys of all shards; lanes with a key of shards x PF).
+lanes_runs = [r for r in runs if r["config"]["mapping"]["ordering"] == "lanes"]
+assert set(p.heatmaps) == {r["name"] for r in lanes_runs}, p.heatmaps.keys()
+for run in lanes_runs:
+    pf, shards = run["config"]["mapping"]["parallelization_factor"], run["summary"]["shards"]
+    heat = p.heatmaps[run["name"]]
+    assert heat["pf"] == pf
+    assert heat["cells"] == {(s["shard"], lane): s["lane_keys"][lane] for s in shards for lane in range(pf)}, run["name"]
+    keys = sum(s["distinct_keys"] for s in shards)
+    filled = sum(1 for s in shards for lane in range(pf) if s["lane_keys"][lane] > 0)
+    caption = f"{keys} key{'s' if keys != 1 else ''} on {len(shards)} shards, PF {pf}: {filled} of {len(shards) * pf} lanes have a key"
+    assert caption in html, caption
+assert "100 keys on 4 shards, PF 10: 38 of 40 lanes have a key" in html
+# The settings that differ are marked, and only those (checked for settings read straight from the JSON).
+def differ(values): return len({json.dumps(v) for v in values}) > 1
+for label, value in (("key strategy", lambda r: r["config"]["key_strategies"]), ("ordering", lambda r: r["config"]["mapping"]["ordering"]),
+                     ("shards", lambda r: r["config"]["stream"]["shards"]), ("batch size", lambda r: r["config"]["mapping"]["batch_size"]),
+                     ("producer rates", lambda r: r["config"]["producer_rates"]), ("handler", lambda r: r["config"]["mapping"]["handler"])):
+    assert p.settings[label] == differ([value(r) for r in runs]), (label, p.settings[label])
+assert p.settings["key strategy"] and not p.settings["shards"]
+assert html.count('<p class="read">') == 3 + 5 * len(runs) + len(lanes_runs), "a chart without its line on how to read it"
 assert "the dashed line" in html or "each dashed line" in html
 # The summary table has the JSON's numbers; best and worst are marked where experiments differ.
 for field in ("records_put", "max_concurrency", "max_iterator_age_ms", "invocations"):

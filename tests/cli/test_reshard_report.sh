@@ -3,7 +3,8 @@
 # 4 shards, PF 2, 200 keys, `actions = { { at = 5, update_shard_count = 8 } }`): the JSON's shards say which
 # are open and name their parents, shards_max_open is 8 and shards_open 8, the config lists the action, the
 # diagnosis names the 8 shards reached and the resharding, the terminal's shard table marks the 4 closed
-# parents, and the HTML report lists the action and the closed shards. A filtered run's table shows its
+# parents, and the HTML report lists the action and the closed shards, and marks the resharding on every
+# chart of the run at its time. A filtered run's table shows its
 # records filtered, and its shards' keys count the filtered records' keys too.
 . "$(dirname "$0")/lib.sh"
 "$shardlab" run "$src/tests/data/reshard/reshard.lua" --json "$tmp/r.json" --report "$tmp/r.html" >"$tmp/r.txt" 2>"$tmp/err" ||
@@ -35,6 +36,23 @@ assert sum(l.rstrip().endswith(" open") for l in block) == 8, block
 assert "<th scope=\"row\">actions</th><td>at 5 s: 8 shards</td>" in html
 assert len(re.findall(r'<tr class="closed"><td>shardId-00000000000[0-3]</td>', html)) == 4
 assert "it reached 16 = 8 shards x PF 2" in html
+# Resharding markers: on each of the run's charts and on the overlays, a line at the action's time on the
+# chart's own x map (the points are one second apart from x0 at t = 0), labelled with the shard count.
+charts = re.findall(r'<svg class="chart[^"]*"[^>]*>.*?</svg>', html)
+marked = 0
+for svg in charts:
+    marks = re.findall(r'<line class="action"[^>]*data-experiment="([^"]*)" data-at="([^"]*)" data-shards="([^"]*)" x1="([^"]*)"', svg)
+    mine = [m for m in marks if m[0] == "reshard"]
+    if 'data-experiment="reshard"' not in svg and 'data-series="reshard"' not in svg:
+        continue
+    assert [(float(m[1]), int(m[2])) for m in mine] == [(5.0, 8)], (svg[:120], mine)
+    line = re.search(r'<polyline[^>]*data-series="[^"]*"[^>]*points="([^"]*)"', svg)
+    xs = [float(pt.split(",")[0]) for pt in line.group(1).split()]
+    step = (xs[-1] - xs[0]) / (len(xs) - 1)
+    assert abs(xs[0] + 5 * step - float(mine[0][3])) < 0.2, (mine, xs[:3])
+    marked += 1
+assert marked >= 5 + 3, marked  # the run's five charts and the three overlays
+assert "Dotted vertical lines mark the scripted reshardings" in html
 # A filtered run: records filtered in the table, counted as filtered in the JSON, keys before the filter.
 f = runs["filtered"]["summary"]
 assert f["records_filtered"] > 0 and f["records_delivered"] + f["records_filtered"] == f["records_put"], f

@@ -33,17 +33,22 @@ local function expect(name, r, wanted, unwanted)
   end
 end
 
--- 3 keys over 4 shards x PF 10: at most 3 batches at once.
-expect("keys", results { shards = { { 0, 0, 0 }, { 0, 0, 0 }, { 600, 2, 2 }, { 400, 1, 1 } }, summary = { max_concurrency = 3 } },
+-- 3 keys over 4 shards x PF 10: at most 3 batches at once, while records waited 5 s.
+local three_keys = { { 0, 0, 0 }, { 0, 0, 0 }, { 600, 2, 2 }, { 400, 1, 1 } }
+expect("keys", results { shards = three_keys, summary = { max_concurrency = 3, max_iterator_age_ms = 5000 } },
   { "concurrency limited by partition keys: 3 keys on 4 shards give at most 3 concurrent batches (PF 10 allows 40)",
     "hot shard: shardId-000000000002 took 60% of the records (600 of 1000; an even spread gives each of 4 shards 25%)" })
+-- The same keys with records that waited at most 200 ms: the bound held nothing back, so it is not named.
+expect("keys, unhindered", results { shards = three_keys, summary = { max_concurrency = 3 } },
+  { "nothing limited it: records waited at most 200 ms" }, { "partition keys" })
 
 -- 100 keys fill 38 of 40 lanes; with the keys ordering there is no lane to collide on.
 local colliding = { { 250, 26, 9 }, { 250, 24, 9 }, { 250, 29, 10 }, { 250, 21, 10 } }
-expect("lanes", results { shards = colliding, summary = { max_concurrency = 38 } },
+expect("lanes", results { shards = colliding, summary = { max_concurrency = 38, max_iterator_age_ms = 5000 } },
   { "keys collide on lanes: 100 keys use only 38 of the 40 lanes they could fill", "26 keys on 9 lanes" },
   { "partition keys", "hot shard" })
-expect("keys ordering", results { shards = colliding, ordering = "keys", summary = { max_concurrency = 38 } }, {}, { "collide" })
+expect("keys ordering", results { shards = colliding, ordering = "keys",
+                                  summary = { max_concurrency = 38, max_iterator_age_ms = 5000 } }, {}, { "collide" })
 
 -- Write throttling: 50 refused of 1,000 attempts.
 expect("writes", results { summary = { records_put = 950, records_delivered = 950, records_throttled = 50 } },
@@ -126,4 +131,24 @@ expect("no error types", results { summary = { errors_by_type = {} } }, {}, { "h
 -- Interrupted runs say so first.
 local stopped = results { summary = { interrupted = true, records_delivered = 700, duration_s = 3.5 } }
 assert(diagnose.lines(stopped)[1] == "interrupted: stopped after 3.5 s with 700 of 1000 records delivered", diagnose.lines(stopped)[1])
+
+-- Two mappings on 2 shards: "a" (PF 2) kept its 4 slots busy while records waited 5 s; "b" (PF 1) was held by
+-- nothing. Each is diagnosed from its own settings and figures, named; the hot shard is the stream's, once.
+do
+  local r = results { pf = 2, shards = { { 900, 20, 2 }, { 100, 20, 2 } }, summary = { max_concurrency = 6 } }
+  local function mapping(name, pf, max, age)
+    return { name = name, config = { parallelization_factor = pf, ordering = "lanes", reserved_concurrency = 0,
+                                     account_concurrency = 1000 },
+             summary = { records_delivered = 1000, deliveries = 1000, invocations = 100, errors = 0, retries = 0,
+                         records_failed = 0, records_filtered = 0, max_concurrency = max, mean_concurrency = 2.0,
+                         max_iterator_age_ms = age, shards = r.summary.shards },
+             timeseries = r.timeseries }
+  end
+  r.mappings = { mapping("a", 2, 4, 5000), mapping("b", 1, 2, 300) }
+  expect("mappings", r, { "a: concurrency limited by shards and parallelization factor: it reached 4 = 2 shards x PF 2",
+                          "b: nothing limited it: records waited at most 300 ms (max concurrency 2",
+                          "hot shard: shardId-000000000000 took 90%" },
+    { "b: concurrency limited", "a: hot shard", "b: hot shard", "a: nothing" })
+end
+
 return true
