@@ -34,6 +34,7 @@ typedef struct sl_second_s {
   int64_t iterator_age_ms;     /* max age of the last record of batches started this second */
   uint64_t records_in;         /* records accepted by the stream */
   uint64_t records_throttled;  /* puts refused by write limits */
+  uint64_t records_delivered;  /* records of invocations that ended this second, delivered successfully */
   uint64_t read_throttles;     /* the mapping's GetRecords calls refused by the shards' read limits */
   sl_event_counts_t events;    /* the mapping's event counts, AWS's EventCount metrics */
   uint64_t producer_buffered;  /* batching producers: the most records waiting in their buffers at once */

@@ -216,6 +216,9 @@ static int batch_done(sl_esm_t *esm, uint32_t slot) {
   size_t ok = out->status == SL_BATCH_OK ? s->batch_count : out->status == SL_BATCH_PARTIAL ? out->lowest_failed : 0;
   if (ok > s->batch_count) ok = s->batch_count;
   sum->records_delivered += ok;
+  sl_second_t *sec = sl__esm_second(esm);
+  if (sec == NULL) return SL_ENOMEM;
+  sec->records_delivered += ok;
   if (sl__slot_finish(esm, r, s, ok) != SL_OK) return SL_ENOMEM;
   if (s->batch_count > 0 && sl__retry_after(esm, r, s, slot) != SL_OK) return SL_ENOMEM;
   return after_invocation(esm, slot);

@@ -133,6 +133,7 @@ static json_t *second_row(size_t t, const sl_second_t *s, json_t *per_shard) {
     json_object_set_new(row, "records_throttled", json_integer((json_int_t)s->records_throttled));
     json_object_set_new(row, "shards", per_shard);
   }
+  json_object_set_new(row, "records_delivered", json_integer((json_int_t)s->records_delivered));
   json_object_set_new(row, "read_throttles", json_integer((json_int_t)s->read_throttles));
   set_event_counts(row, &s->events);
   return row;

@@ -249,6 +249,7 @@ static void total_seconds(sl_sim_t *sim) {
       sl_second_t *t = sl__sim_second_at(sim, (int64_t)i * SECOND);
       if (t == NULL) return; /* out of memory: the series stops short */
       t->invocations += s->invocations;
+      t->records_delivered += s->records_delivered;
       t->errors += s->errors;
       t->throttles += s->throttles;
       t->read_throttles += s->read_throttles;

@@ -91,9 +91,10 @@ local METRICS = {
     series = function(e)
       local put, planned, rate = column(e, "records_in"), {}, planned_rate(e) or 0
       for i = 1, #e.timeseries do planned[i] = i - 1 < e.config.duration and rate or 0 end
-      return { { label = "planned (the producers' rates)", values = planned }, { label = "put", values = put } }
+      return { { label = "planned (the producers' rates)", values = planned }, { label = "put", values = put },
+               { label = "delivered", values = column(e, "records_delivered") } }
     end,
-    read = "The records per second the producers were asked for (during the duration) and the records the stream accepted; put below planned is load never sent (records_not_sent: the producer waited on refused puts)." },
+    read = "The records per second the producers were asked for (during the duration), the records the stream accepted, and the records delivered by the invocations that ended each second; put below planned is load never sent (records_not_sent: the producer waited on refused puts), delivered below put a backlog growing." },
 }
 
 -- --- charts ----------------------------------------------------------------------------------------------
@@ -200,7 +201,13 @@ local OVERLAYS = {
       if type(st.shards) ~= "number" or st.write_limits == false then return {} end
       return { { label = "write limit", value = st.shards * (st.records_per_second or 1000) } }
     end,
-    read = "Records the stream accepted in each second, all shards together (records delivered per second are not in the time series: see the summary's records delivered); each dashed line is that experiment's write limit, shards x 1,000 records/s." },
+    read = "Records the stream accepted in each second, all shards together; each dashed line is that experiment's write limit, shards x 1,000 records/s." },
+  { id = "records_delivered", title = "Records delivered, all experiments", unit = "records per second",
+    values = function(e)
+      return column(e, "records_delivered")
+    end,
+    refs = function() return {} end,
+    read = "Records delivered successfully in each second (by the invocations that ended then), one line per experiment; against the records put above, a line below is a backlog growing, one above it catching up." },
 }
 
 local function log_ms(v) return math.log(v + 1, 10) end
@@ -584,7 +591,7 @@ end
 local EVENT_COUNTS = { "polled_event_count", "filtered_out_event_count", "failed_invoke_event_count",
                        "dropped_event_count", "on_failure_destination_delivered_event_count" }
 local SERIES_COLUMNS = { "t", "concurrency", "invocations", "errors", "throttles", "iterator_age_ms", "records_in",
-                         "records_throttled", "read_throttles", table.unpack(EVENT_COUNTS) }
+                         "records_throttled", "records_delivered", "read_throttles", table.unpack(EVENT_COUNTS) }
 local SUMMARY_COLUMNS = { "records_put", "records_offered", "records_not_sent", "records_throttled", "records_delivered",
                           "deliveries", "duplicate_deliveries", "invocations", "errors", "retries", "timeouts",
                           "records_failed", "records_filtered", "records_expired",

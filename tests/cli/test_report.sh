@@ -79,7 +79,7 @@ def expected(run):
         # planned: what the producers' rates ask for each second of the duration, beside what was put
         "planned": {"planned (the producers' rates)": [sum(run["config"]["producer_rates"]) if r["t"] < run["config"]["duration"] else 0
                                                        for r in ts],
-                    "put": [r["records_in"] for r in ts]},
+                    "put": [r["records_in"] for r in ts], "delivered": [r["records_delivered"] for r in ts]},
     }
 assert len(p.charts) == 5 * len(runs), f"{len(p.charts)} charts for {len(runs)} experiments"
 y_max = {}
@@ -111,10 +111,11 @@ assert all(len(v) == 1 for v in y_max.values()), f"a metric's scale differs betw
 # the points an affine decreasing map of the values (of log10(ms + 1) on the iterator-age chart), and dashed
 # reference lines, at the same map, at shards x PF (concurrency) and shards x 1,000 records/s (records put).
 import math
-assert set(p.overlays) == {"concurrency", "iterator_age", "records_in"}, p.overlays.keys()
-assert p.order[:3] == ["overlay"] * 3 and "overlay" not in p.order[3:], p.order
+assert set(p.overlays) == {"concurrency", "iterator_age", "records_in", "records_delivered"}, p.overlays.keys()
+assert p.order[:4] == ["overlay"] * 4 and "overlay" not in p.order[4:], p.order
 assert p.overlays["iterator_age"]["scale"] == "log10(ms+1)" and p.overlays["concurrency"]["scale"] == "linear"
-field = {"concurrency": "concurrency", "iterator_age": "iterator_age_ms", "records_in": "records_in"}
+field = {"concurrency": "concurrency", "iterator_age": "iterator_age_ms", "records_in": "records_in",
+         "records_delivered": "records_delivered"}
 for metric, chart in p.overlays.items():
     assert list(chart["series"]) == [r["name"] for r in runs], (metric, chart["series"].keys())
     f = (lambda v: math.log10(v + 1)) if metric == "iterator_age" else (lambda v: v)
@@ -164,7 +165,7 @@ for label, value in (("key strategy", lambda r: r["config"]["key_strategies"]), 
                      ("producer rates", lambda r: r["config"]["producer_rates"]), ("handler", lambda r: r["config"]["mapping"]["handler"])):
     assert p.settings[label] == differ([value(r) for r in runs]), (label, p.settings[label])
 assert p.settings["key strategy"] and not p.settings["shards"]
-assert html.count('<p class="read">') == 3 + 5 * len(runs) + len(lanes_runs), "a chart without its line on how to read it"
+assert html.count('<p class="read">') == 4 + 5 * len(runs) + len(lanes_runs), "a chart without its line on how to read it"
 assert "the dashed line" in html or "each dashed line" in html
 # The summary table has the JSON's numbers; best and worst are marked where experiments differ.
 for field in ("records_put", "max_concurrency", "max_iterator_age_ms", "invocations"):
@@ -197,7 +198,8 @@ for run in runs:
     rows = list(csv.DictReader(open(os.path.join(folder, files[run["name"]]))))
     assert len(rows) == len(run["timeseries"]), run["name"]
     for row, second in zip(rows, run["timeseries"]):
-        for field in ("t", "concurrency", "invocations", "errors", "throttles", "iterator_age_ms", "records_in", "records_throttled"):
+        for field in ("t", "concurrency", "invocations", "errors", "throttles", "iterator_age_ms", "records_in", "records_throttled",
+                      "records_delivered"):
             assert int(row[field]) == second[field], (run["name"], field)
         for k, shard in enumerate(run["summary"]["shards"]):
             assert int(row[shard["shard"] + "_records_in"]) == second["shards"][k]["records_in"]

@@ -299,6 +299,9 @@ static void check_invariants(world_t *w, sl_sim_t *sim, const run_t *r, uint64_t
    * expired ones perhaps not (they may wait behind a poison record until the retention takes them). */
   if (s->records_expired == 0) assert_int_equal(s->deliveries - s->duplicate_deliveries, puts - s->records_filtered);
   else assert_true(s->deliveries - s->duplicate_deliveries <= puts - s->records_filtered);
+  uint64_t per_second = 0; /* the seconds' records delivered add up to the summary's */
+  for (size_t i = 0; i < sl_sim_seconds(sim); i++) per_second += sl_sim_mapping_second(sim, w->mapping, i)->records_delivered;
+  assert_int_equal(per_second, s->records_delivered);
   uint64_t *last_put_of_key = calloc(w->keys, sizeof *last_put_of_key);
   qsort(w->inv, w->inv_count, sizeof *w->inv, cmp_start);
   for (size_t i = 0; i < w->inv_count; i++) {
