@@ -37,6 +37,10 @@ typedef struct api_request_s {
   int error_count;
 } api_request_t;
 
+/* API PutRecords: "Each PutRecords request can support up to 500 records. Each record in the request can be as
+ * large as 1 MiB, up to a limit of 5 MiB for the entire request, including partition keys." */
+#define SL_API_PUT_RECORDS_MAX ((size_t)5 << 20)
+
 /* Responses. */
 void sl__api_ok(api_request_t *r, json_t *body);  /* steals body */
 void sl__api_fail(api_request_t *r, int status, const char *type, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -146,12 +146,15 @@ int sl__api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_
   char (*ehks)[64] = stream ? malloc(n * sizeof *ehks) : NULL;
   ok = data && data_len && ehks;
   unsigned char *d = data;
+  size_t request = 0; /* keys and data: over 5 MiB the general path refuses it */
   for (size_t i = 0; ok && i < n; i++) {
     entry_t *e = &entries[i];
     sl_hashkey_t h;
     ok = sl_base64_decode(e->data, e->data_len, "Data", d, &data_len[i], NULL) == SL_OK && data_len[i] <= MAX_DATA &&
          sl_partition_key_check(e->key, e->key_len, NULL) == SL_OK &&
          (!e->ehk || sl_hashkey_parse(e->ehk, e->ehk_len, "ExplicitHashKey", &h, NULL) == SL_OK);
+    request += e->key_len + (ok ? data_len[i] : 0);
+    ok = ok && request <= SL_API_PUT_RECORDS_MAX;
     if (!ok) break; /* data_len[i] may be unset: nothing more is looked at */
     if (e->ehk) {
       memcpy(ehks[i], e->ehk, e->ehk_len);

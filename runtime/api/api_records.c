@@ -113,6 +113,12 @@ void sl__api_put_records(api_request_t *r) {
     }
     datas[i] = record_fields(r, entry, member, &keys[i], &ehks[i], &lens[i]);
   }
+  /* The request's 5 MiB, partition keys included, refused whole with the error AWS gives (InvalidArgumentException
+   * "Records size exceeds 5 MB limit", as clients report it), nothing of it put. */
+  size_t request = 0;
+  for (size_t i = 0; i < n && !answered(r) && r->error_count == 0; i++) request += lens[i] + strlen(keys[i]);
+  if (!answered(r) && r->error_count == 0 && request > SL_API_PUT_RECORDS_MAX)
+    sl__api_fail(r, 400, "InvalidArgumentException", "Records size exceeds 5 MB limit");
   /* answered(), not a NULL body: an entry refused with an error body that could not be built has datas[i] NULL. */
   if (!answered(r) && !sl__api_validation_failed(r)) {
     int failed = 0;

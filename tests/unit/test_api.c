@@ -170,6 +170,49 @@ static size_t records_from_trim_horizon(sl_api_t *api, int64_t now) {
   return n;
 }
 
+/* A PutRecords body of 5 entries with key "k" and `bytes` zero bytes of data each (base64 "AAAA" for three). */
+static char *five_records(size_t bytes) {
+  size_t quads = bytes / 3, rest = bytes % 3, n = 0, cap = 5 * (quads * 4 + 64) + 64;
+  char *body = malloc(cap);
+  assert_non_null(body);
+  n += (size_t)sprintf(body, "{\"StreamName\":\"r\",\"Records\":[");
+  for (int i = 0; i < 5; i++) {
+    n += (size_t)sprintf(body + n, "%s{\"PartitionKey\":\"k\",\"Data\":\"", i ? "," : "");
+    for (size_t q = 0; q < quads; q++) memcpy(body + n + 4 * q, "AAAA", 4);
+    n += 4 * quads;
+    n += (size_t)sprintf(body + n, "%s\"}", rest == 1 ? "AA==" : rest == 2 ? "AAA=" : "");
+  }
+  sprintf(body + n, "]}");
+  return body;
+}
+
+/* API PutRecords: "up to a limit of 5 MiB for the entire request, including partition keys". 5 records of
+ * 1 MiB - 1 byte and a 1-byte key make exactly 5 MiB, accepted; 1 byte more each is refused as AWS refuses it
+ * (InvalidArgumentException "Records size exceeds 5 MB limit", as clients report it) and nothing is stored. */
+static void put_records_holds_5_mib(void **state) {
+  (void)state;
+  sl_api_t *api = new_api(0);
+  int status;
+  json_decref(call(api, "CreateStream", "{\"StreamName\":\"r\",\"ShardCount\":1}", 0, &status));
+  assert_int_equal(status, 200);
+  char *over = five_records((size_t)1 << 20), *exact = five_records(((size_t)1 << 20) - 1);
+  json_t *j = call(api, "PutRecords", over, 0, &status);
+  assert_int_equal(status, 400);
+  assert_string_equal(json_string_value(json_object_get(j, "__type")), "InvalidArgumentException");
+  assert_string_equal(json_string_value(json_object_get(j, "message")), "Records size exceeds 5 MB limit");
+  json_decref(j);
+  assert_int_equal(records_from_trim_horizon(api, 0), 0);
+  j = call(api, "PutRecords", exact, 0, &status);
+  assert_int_equal(status, 200);
+  assert_int_equal(json_integer_value(json_object_get(j, "FailedRecordCount")), 0);
+  json_decref(j);
+  assert_int_equal(records_from_trim_horizon(api, 0), 5);
+  free(over);
+  free(exact);
+  sl_api_destroy(api);
+}
+
+
 static uint64_t hold_first(void *ctx, uint32_t shard) {
   (void)shard;
   return *(uint64_t *)ctx;
@@ -247,6 +290,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(fast_path_equals_general_path),
                                      cmocka_unit_test(get_records_obeys_the_read_limits),
                                      cmocka_unit_test(unusual_requests_get_the_general_answer),
-                                     cmocka_unit_test(retention_trims_served_streams)};
+                                     cmocka_unit_test(retention_trims_served_streams),
+                                     cmocka_unit_test(put_records_holds_5_mib)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
