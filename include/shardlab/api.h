@@ -30,6 +30,10 @@ void sl_api_config_init(sl_api_config_t *c);
 int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err);
 /* With a data_dir: writes and syncs every stream's buffered records (a group commit for idle streams). */
 int sl_api_sync(sl_api_t *api, sl_error_t *err);
+/* With a data_dir, before answering what was put since the last call: every stream's buffered records go to
+ * the kernel, and to the disk as the fsync policy says (sl_store_flush). Durable streams only buffer until
+ * then: whoever answers requests must call it first. */
+int sl_api_flush(sl_api_t *api, sl_error_t *err);
 /* Retention: drops every served stream's records older than its retention period at now_ms (durable ones:
  * whole segments on disk too), except what a mapping still holds. *trimmed: records dropped. An error means a
  * segment file could not be deleted (the records are gone from memory anyway). */

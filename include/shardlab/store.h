@@ -32,6 +32,10 @@ typedef struct sl_store_config_s {
   sl_fsync_t fsync;         /* default SL_FSYNC_INTERVAL */
   int64_t interval_ms;      /* group commit interval (default 1000) */
   uint64_t segment_bytes;   /* a shard starts a new segment past this size (default 64 MiB) */
+  /* The owner answers nobody before calling sl_store_flush (a server, once per loop iteration, before its
+   * answers): appends only buffer, and the policy is applied at each flush. 0 (default): each append applies
+   * the policy itself. */
+  int deferred;
 } sl_store_config_t;
 
 void sl_store_config_init(sl_store_config_t *c);
@@ -61,6 +65,11 @@ sl_stream_t *sl_store_stream(sl_store_t *st);
 
 /* Writes and syncs everything put so far (policy never included). */
 int sl_store_sync(sl_store_t *st, sl_error_t *err);
+
+/* Before answering what was put since the last call: everything buffered is written to the kernel (write(2)),
+ * so a crash of the process loses nothing answered, and synced as the policy says (always: now; interval: if
+ * the interval has passed; never: not). */
+int sl_store_flush(sl_store_t *st, sl_error_t *err);
 
 /* Retention: deletes every whole segment whose newest record is older than the stream's retention at now_ms
  * (a shard's segment being written is kept), and trims the in-memory records the same way. Returns the

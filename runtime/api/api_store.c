@@ -21,6 +21,7 @@ static int open_store(sl_api_t *api, const char *name, const sl_stream_config_t 
   sl_store_config_init(&sc);
   sc.dir = dir;
   sc.fsync = api->config.fsync;
+  sc.deferred = 1; /* the server flushes before it answers (sl_api_flush) */
   sl_store_recovery_t rec;
   int rc = sl_store_open(&sc, c, &st->store, &rec, err);
   if (rc != SL_OK) return rc;
@@ -113,6 +114,15 @@ int sl_api_trim(sl_api_t *api, int64_t now_ms, uint64_t *trimmed, sl_error_t *er
     *trimmed += after - before;
   }
   return rc;
+}
+
+int sl_api_flush(sl_api_t *api, sl_error_t *err) {
+  for (size_t i = 0; i < api->count; i++)
+    if (api->streams[i].store != NULL) {
+      int rc = sl_store_flush(api->streams[i].store, err);
+      if (rc != SL_OK) return rc;
+    }
+  return SL_OK;
 }
 
 int sl_api_sync(sl_api_t *api, sl_error_t *err) {

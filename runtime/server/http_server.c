@@ -1,7 +1,9 @@
 /* http_server.c - connections on a libuv TCP listener, each with its http_parser: the X-Amz-Target header and
  * the body are collected, the complete request goes to the API, the response is written with Content-Length
  * and the connection kept alive when the client asks (HTTP/1.1 default). A body over the limit gets a 413 and
- * the connection is closed. */
+ * the connection is closed. Answers wait for the end of the loop iteration, when the durable streams' records
+ * put meanwhile go to the kernel in one write each (sl_api_flush): nothing is acknowledged that a crash of the
+ * process could lose. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "shardlab/clock.h"
@@ -23,6 +25,8 @@ struct sl_server_s {
   int closing;
   int handles_open;            /* the listener and the housekeeping timer, until their close callbacks ran */
   uv_timer_t housekeeping;     /* group commit and retention (on_housekeeping) */
+  uv_check_t answers;          /* after each loop iteration's reads: flush, then send the answers */
+  struct write_s *pending, *pending_tail; /* answers waiting for the flush, in the order they were made */
 };
 
 typedef struct conn_s {
@@ -45,7 +49,10 @@ typedef struct conn_s {
 typedef struct write_s {
   uv_write_t req;
   char *data;
+  size_t len;
   int close_after;
+  conn_t *conn;                /* while pending: whom it answers */
+  struct write_s *next;        /* while pending */
 } write_t;
 
 void sl_server_config_init(sl_server_config_t *c) {
@@ -71,6 +78,18 @@ static void on_housekeeping(uv_timer_t *t) {
 static void conn_closed(uv_handle_t *h) {
   conn_t *c = h->data;
   sl_server_t *s = c->server;
+  for (write_t **p = &s->pending; *p != NULL;) { /* its answers not sent yet go with it */
+    write_t *w = *p;
+    if (w->conn != c) {
+      p = &w->next;
+      continue;
+    }
+    *p = w->next;
+    free(w->data);
+    free(w);
+  }
+  s->pending_tail = NULL;
+  for (write_t *w = s->pending; w != NULL; w = w->next) s->pending_tail = w;
   if (c->prev) c->prev->next = c->next; else s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   free(c->body);
@@ -112,13 +131,34 @@ static void respond(conn_t *c, int status, const char *body, size_t len, int kee
   }
   memcpy(data, head, (size_t)hl);
   if (len) memcpy(data + hl, body, len);
-  w->data = data;
-  w->close_after = !keep_alive;
-  uv_buf_t buf = uv_buf_init(data, (unsigned int)((size_t)hl + len));
-  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
-    free(data);
-    free(w);
-    conn_close(c);
+  *w = (write_t){.data = data, .len = (size_t)hl + len, .close_after = !keep_alive, .conn = c};
+  sl_server_t *s = c->server; /* sent by send_answers, after the flush */
+  if (s->pending_tail) s->pending_tail->next = w;
+  else s->pending = w;
+  s->pending_tail = w;
+}
+
+/* After the iteration's reads: the durable streams' new records to the kernel (and to the disk as the fsync
+ * policy says), then every answer made meanwhile, in order. When the records cannot be written, nothing is
+ * acknowledged: those connections are closed unanswered (clients retry) and the error is printed. */
+static void send_answers(uv_check_t *h) {
+  sl_server_t *s = h->data;
+  if (s->pending == NULL) return;
+  sl_error_t err;
+  int flushed = sl_api_flush(s->api, &err) == SL_OK;
+  if (!flushed) fprintf(stderr, "shardlab serve: %s: the answers waiting for it are not sent\n", err.message);
+  write_t *w = s->pending;
+  s->pending = s->pending_tail = NULL;
+  while (w != NULL) {
+    write_t *next = w->next;
+    conn_t *c = w->conn;
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned int)w->len);
+    if (!flushed || c->closing || uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
+      free(w->data);
+      free(w);
+      conn_close(c);
+    }
+    w = next;
   }
 }
 
@@ -282,6 +322,10 @@ int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *cf
   s->housekeeping.data = s;
   uv_timer_start(&s->housekeeping, on_housekeeping, every_ms, every_ms);
   s->handles_open++;
+  uv_check_init(loop, &s->answers);
+  s->answers.data = s;
+  uv_check_start(&s->answers, send_answers);
+  s->handles_open++;
   *out = s;
   return SL_OK;
 }
@@ -295,5 +339,6 @@ void sl_server_close(sl_server_t *s) {
   s->closing = 1;
   for (conn_t *c = s->conns; c != NULL; c = c->next) conn_close(c);
   uv_close((uv_handle_t *)&s->housekeeping, handle_closed);
+  uv_close((uv_handle_t *)&s->answers, handle_closed);
   uv_close((uv_handle_t *)&s->listener, handle_closed);
 }
