@@ -19,6 +19,7 @@
 #include "shardlab/event.h"
 #include "shardlab/filter.h"
 #include "shardlab/hashkey.h"
+#include "shardlab/kpl.h"
 #include "shardlab/lanes.h"
 #include "shardlab/metrics.h"
 #include "shardlab/real.h"

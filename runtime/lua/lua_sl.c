@@ -1,5 +1,5 @@
-/* lua_sl.c - the `sl` module: JSON, base64, MD5 and hash keys, the host's clock and log, a seeded random
- * stream, and lazy loading of the Lua half of the library (scripts/shardlab/). */
+/* lua_sl.c - the `sl` module: JSON, base64, MD5 and hash keys, KPL aggregation (lua_kpl.c), the host's clock
+ * and log, a seeded random stream, and lazy loading of the Lua half of the library (scripts/shardlab/). */
 #define _XOPEN_SOURCE 700 /* readlink, realpath (XSI), pthread_once */
 #include "lua/lua_sl.h"
 
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lua/lua_json.h"
+#include "lua/lua_kpl.h"
 #include "path.h"
 #include "shardlab/base64.h"
 #include "shardlab/hashkey.h"
@@ -315,6 +316,8 @@ int sl_luaopen_shardlab(lua_State *L) {
   lua_setfield(L, -2, "base64");
   luaL_newlib(L, rnd);
   lua_setfield(L, -2, "random");
+  sl_lua_kpl_open(L);
+  lua_setfield(L, -2, "kpl");
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, sl_lazy_index);
   lua_setfield(L, -2, "__index");

@@ -52,7 +52,7 @@ void sl_lua_set_host(lua_State *L, sl_lua_host_t *host);
 /* Registers require("shardlab") (package.preload) and replaces print with the host's log. */
 void sl_lua_install(lua_State *L);
 
-/* The module loader: sl.json, sl.base64, sl.md5, sl.hash_key, sl.now, sl.sleep, sl.random, sl.log; other
+/* The module loader: sl.json, sl.base64, sl.md5, sl.hash_key, sl.kpl, sl.now, sl.sleep, sl.random, sl.log; other
  * names (sl.keys, sl.workloads, ...) load lazily from scripts/shardlab/NAME.lua. */
 int sl_luaopen_shardlab(lua_State *L);
 

@@ -121,7 +121,7 @@ diff -u "$tmp/route.expected" "$tmp/route.out" || fail "shardlab route disagrees
 step "building route_key.c through pkg-config --static shardlab"
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 static_libs=$(pkg-config --static --libs shardlab)
-for flag in -lshardlab -luv -ljansson -lcrypto -lpthread -lm; do
+for flag in -lshardlab -luv -ljansson -lcrypto -lprotobuf-c -lpthread -lm; do
   case " $static_libs " in *" $flag "*) ;; *) fail "pkg-config --static --libs shardlab lacks $flag: $static_libs" ;; esac
 done
 case " $(pkg-config --cflags shardlab)" in *" -I$P/"*) ;;
