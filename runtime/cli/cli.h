@@ -16,5 +16,6 @@ int sl_cli_route(int argc, char **argv);
 int sl_cli_invoke(int argc, char **argv);
 int sl_cli_run(int argc, char **argv);
 int sl_cli_serve(int argc, char **argv);
+int sl_cli_capture(int argc, char **argv);
 
 #endif

@@ -22,6 +22,10 @@ static const char usage[] =
     "        [--no-read-limits] [--data DIR [--fsync always|interval|never]] [--mapping FILE.lua [--workers N]]\n"
     "        serve the Kinesis Data Streams API over HTTP, for the AWS CLI and SDKs, until SIGINT or SIGTERM;\n"
     "        with --mapping, Lua handlers consume the served streams\n"
+    "  capture --endpoint URL --stream NAME --out FILE.jsonl [--from TRIM_HORIZON|LATEST|AT_TIMESTAMP]\n"
+    "          [--timestamp T] [--duration S]\n"
+    "        read every shard of a stream from an endpoint without signatures (shardlab serve, kinesalite) into\n"
+    "        JSONL records as get-records gives them, in arrival order, for sl.replay{...}\n"
     "\n"
     "options:\n"
     "  -h, --help     show this help (also: shardlab help)\n"
@@ -47,6 +51,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "run") == 0) return sl_cli_run(argc - 2, argv + 2);
   if (strcmp(cmd, "invoke") == 0) return sl_cli_invoke(argc - 2, argv + 2);
   if (strcmp(cmd, "serve") == 0) return sl_cli_serve(argc - 2, argv + 2);
+  if (strcmp(cmd, "capture") == 0) return sl_cli_capture(argc - 2, argv + 2);
   fprintf(stderr, "shardlab: unknown command '%s' (see shardlab --help)\n", cmd);
   return SL_EXIT_USAGE;
 }

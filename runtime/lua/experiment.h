@@ -9,6 +9,8 @@
 
 #include "lua/experiment_file.h"
 #include "lua/lua_sl.h"
+#include "lua/producer_rate.h"
+#include "lua/replay.h"
 #include "shardlab/env.h"
 #include "shardlab/sim.h"
 #include "shardlab/store.h"
@@ -37,6 +39,8 @@ typedef struct sl_experiment_s {
   sl_sim_config_t sim;            /* everything but the callbacks and the mappings; arrays below are owned */
   sl_producer_config_t *producers;
   int *record_refs;               /* registry references of the producers' record functions */
+  sl_producer_rate_t *rates;      /* by producer: a rate that varies in time (ref LUA_NOREF: constant) */
+  sl_replay_t **replays;          /* by producer: owned, an sl.replay{...} producer's capture, or NULL */
   sl_action_t *actions;
   sl_experiment_mapping_t *mappings; /* owned: at least one */
   uint32_t mapping_count;

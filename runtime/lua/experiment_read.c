@@ -437,51 +437,111 @@ static int read_producer_mode(reader_t *r, int p, const char *path, sl_producer_
   return rc;
 }
 
+/* producers[i].rate (with arrivals): a number, or a function or sl.workload (producer_rate.c). */
+static int read_rate(reader_t *r, int p, const char *path, sl_producer_config_t *pc, sl_producer_rate_t *pr) {
+  lua_State *L = r->L;
+  int t = lua_getfield(L, p, "rate"), rc = SL_OK;
+  lua_pop(L, 1);
+  const char *arrivals = NULL;
+  if (t == LUA_TFUNCTION || t == LUA_TTABLE) {
+    sl_error_t why;
+    rc = sl_producer_rate_read(L, p, path, pc, pr, &why);
+    if (rc != SL_OK) rc = sl_error_set(r->err, why.code, "experiment '%s': %s", r->e->name, why.message);
+  } else {
+    double rate = 0;
+    rc = number(r, p, path, "rate", 1e-9, 1e9, &rate);
+    if (rc == SL_OK && rate == 0) rc = bad(r, path, "rate", "is required (records per second)");
+    if (rc == SL_OK) {
+      int has_max = lua_getfield(L, p, "max_rate") != LUA_TNIL;
+      lua_pop(L, 1);
+      if (has_max) rc = bad(r, path, "max_rate", "is for a rate function of t: a constant rate is its own bound");
+    }
+    pc->rate = rate;
+  }
+  if (rc == SL_OK && pc->rate > SL_RATE_REACHABLE) /* one event a record: the run would never get through it */
+    fprintf(stderr, "shardlab: warning: experiment '%s': %s.rate %g records/s is more than a run can reach (over "
+            "1,000,000 records/s per producer); it runs, and records_not_sent counts what was never sent\n",
+            r->e->name, path, pc->rate);
+  if (rc == SL_OK) rc = text(r, p, path, "arrivals", &arrivals);
+  if (rc == SL_OK && arrivals && strcmp(arrivals, "poisson") != 0 && strcmp(arrivals, "fixed") != 0)
+    rc = bad(r, path, "arrivals", "must be \"poisson\" or \"fixed\"");
+  pc->arrivals = arrivals && strcmp(arrivals, "fixed") == 0 ? SL_ARRIVALS_FIXED : SL_ARRIVALS_POISSON;
+  return rc;
+}
+
+/* An entry sl.replay{...} made (its metatable says so): its capture read now (replay_producer.c). */
+static int is_replay(lua_State *L, int p) {
+  int yes = luaL_getmetafield(L, p, "__name") == LUA_TSTRING && strcmp(lua_tostring(L, -1), "shardlab.replay") == 0;
+  lua_settop(L, p);
+  return yes;
+}
+
+static int read_producer(reader_t *r, int p, size_t i, sl_experiment_t *e) {
+  static const char *const fields[] = {"rate", "max_rate", "arrivals", "record", "mode", "max_buffered_time",
+                                       "record_ttl", "max_outstanding", "collection_max_count",
+                                       "collection_max_size", "request_time", "rate_limit", NULL};
+  lua_State *L = r->L;
+  char path[32];
+  snprintf(path, sizeof path, "producers[%zu]", i + 1);
+  if (is_replay(L, p)) {
+    sl_error_t why;
+    int rc = sl_replay_read(L, p, r->dir, path, &e->replays[i], &e->producers[i], &why);
+    return rc == SL_OK ? rc : sl_error_set(r->err, why.code, "experiment '%s': %s", e->name, why.message);
+  }
+  int rc = only(r, p, path, fields);
+  if (rc == SL_OK) rc = read_rate(r, p, path, &e->producers[i], &e->rates[i]);
+  if (rc == SL_OK) rc = read_producer_mode(r, p, path, &e->producers[i]);
+  if (rc == SL_OK && lua_getfield(L, p, "record") != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    return bad(r, path, "record", "must be a function(i, now) returning partition_key, data [, explicit_hash_key]");
+  }
+  if (rc == SL_OK) e->record_refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+  return rc;
+}
+
 static int read_producers(reader_t *r, int idx, sl_experiment_t *e) {
   lua_State *L = r->L;
-  static const char *const fields[] = {"rate", "arrivals", "record", "mode", "max_buffered_time", "record_ttl",
-                                       "max_outstanding", "collection_max_count", "collection_max_size",
-                                       "request_time", "rate_limit", NULL};
   size_t n = lua_rawlen(L, idx);
   e->producers = calloc(n + 1, sizeof *e->producers);
   e->record_refs = calloc(n + 1, sizeof *e->record_refs);
-  if (!e->producers || !e->record_refs) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) e->record_refs[i] = LUA_NOREF;
+  e->rates = calloc(n + 1, sizeof *e->rates);
+  e->replays = calloc(n + 1, sizeof *e->replays);
+  if (!e->producers || !e->record_refs || !e->rates || !e->replays) return sl_error_set(r->err, SL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n + 1; i++) {
+    e->record_refs[i] = e->rates[i].ref = e->rates[i].integral_ref = LUA_NOREF;
+  }
   e->sim.producers = e->producers;
   for (size_t i = 0; i < n; i++) {
-    char path[32];
-    snprintf(path, sizeof path, "producers[%zu]", i + 1);
+    e->sim.producer_count = (uint32_t)i + 1; /* what is freed */
     if (lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TTABLE) {
       lua_pop(L, 1);
-      return bad(r, "", path, "must be a table {rate = ..., record = function(i, now) ... end}");
+      char path[32];
+      snprintf(path, sizeof path, "producers[%zu]", i + 1);
+      return bad(r, "", path, "must be a table {rate = ..., record = function(i, now) ... end} or sl.replay{...}");
     }
-    int p = lua_gettop(L);
-    const char *arrivals = NULL;
-    double rate = 0;
-    int rc = only(r, p, path, fields);
-    if (rc == SL_OK) rc = number(r, p, path, "rate", 1e-9, 1e9, &rate);
-    if (rc == SL_OK && rate == 0) rc = bad(r, path, "rate", "is required (records per second)");
-    if (rc == SL_OK) rc = text(r, p, path, "arrivals", &arrivals);
-    if (rc == SL_OK && arrivals && strcmp(arrivals, "poisson") != 0 && strcmp(arrivals, "fixed") != 0)
-      rc = bad(r, path, "arrivals", "must be \"poisson\" or \"fixed\"");
-    if (rc == SL_OK) rc = read_producer_mode(r, p, path, &e->producers[i]);
-    if (rc == SL_OK && lua_getfield(L, p, "record") != LUA_TFUNCTION) {
-      lua_pop(L, 1);
-      rc = bad(r, path, "record", "must be a function(i, now) returning partition_key, data [, explicit_hash_key]");
-    }
-    if (rc != SL_OK) {
-      lua_pop(L, 1);
-      return rc;
-    }
-    e->record_refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    int rc = read_producer(r, lua_gettop(L), i, e);
     lua_pop(L, 1);
-    e->producers[i].rate = rate;
-    if (rate > SL_RATE_REACHABLE) /* one event a record: the run would never get through such a rate */
-      fprintf(stderr, "shardlab: warning: experiment '%s': %s.rate %g records/s is more than a run can reach (over "
-              "1,000,000 records/s per producer); it runs, and records_not_sent counts what was never sent\n",
-              e->name, path, rate);
-    e->producers[i].arrivals = arrivals && strcmp(arrivals, "fixed") == 0 ? SL_ARRIVALS_FIXED : SL_ARRIVALS_POISSON;
-    e->sim.producer_count = (uint32_t)i + 1;
+    if (rc != SL_OK) return rc;
+  }
+  return SL_OK;
+}
+
+/* Once every producer is read: without a duration, a replay runs for its span (after speed) and a second more;
+ * varying rates get their bounds and means over the duration (producer_rate.c). */
+static int finish_producers(reader_t *r, int idx, sl_experiment_t *e) {
+  int given = lua_getfield(r->L, idx, "duration") != LUA_TNIL;
+  lua_pop(r->L, 1);
+  int64_t span = -1;
+  for (uint32_t i = 0; i < e->sim.producer_count; i++)
+    if (e->replays[i] && sl_replay_span_us(e->replays[i]) > span) span = sl_replay_span_us(e->replays[i]);
+  if (!given && span >= 0) e->sim.duration_us = span + 1000000;
+  for (uint32_t i = 0; i < e->sim.producer_count; i++) {
+    if (e->rates[i].ref == LUA_NOREF) continue;
+    char path[32];
+    snprintf(path, sizeof path, "producers[%u]", i + 1);
+    sl_error_t why;
+    if (sl_producer_rate_finish(r->L, path, e->sim.duration_us, &e->producers[i], &e->rates[i], &why) != SL_OK)
+      return sl_error_set(r->err, why.code, "experiment '%s': %s", e->name, why.message);
   }
   return SL_OK;
 }
@@ -628,6 +688,7 @@ int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number_,
   if (rc == SL_OK) rc = seconds(&r, idx, "", "producer_backoff", 0.001, 60, &e->sim.producer_backoff_us);
   if (rc == SL_OK) rc = sub(&r, idx, "stream", 0, read_stream, e);
   if (rc == SL_OK) rc = sub(&r, idx, "producers", 0, read_producers, e);
+  if (rc == SL_OK && e->replays != NULL) rc = finish_producers(&r, idx, e);
   int several = lua_getfield(L, idx, "mappings") != LUA_TNIL, lone = lua_getfield(L, idx, "mapping") != LUA_TNIL;
   lua_pop(L, 2);
   if (rc == SL_OK && several && lone)
@@ -640,7 +701,11 @@ int sl_experiment_read(lua_State *L, int idx, const char *dir, uint32_t number_,
 
 void sl_experiment_free(lua_State *L, sl_experiment_t *e) {
   for (uint32_t i = 0; e->record_refs && i < e->sim.producer_count; i++) luaL_unref(L, LUA_REGISTRYINDEX, e->record_refs[i]);
+  for (uint32_t i = 0; e->rates && i < e->sim.producer_count; i++) sl_producer_rate_free(L, &e->rates[i]);
+  for (uint32_t i = 0; e->replays && i < e->sim.producer_count; i++) sl_replay_destroy(L, e->replays[i]);
   free(e->record_refs);
+  free(e->rates);
+  free(e->replays);
   free(e->producers);
   free(e->actions);
   for (uint32_t i = 0; i < e->mapping_count; i++) {

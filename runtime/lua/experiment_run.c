@@ -32,6 +32,8 @@ static int produce(void *ctx, uint32_t p, uint64_t i, int64_t now_us, sl_produce
   double now = (double)c->e->sim.start_ms / 1000.0 + (double)now_us / 1e6;
   sl_experiment_host_t *host = (sl_experiment_host_t *)sl_lua_get_host(L);
   if (host != NULL) host->now = now; /* sl.now() inside record() */
+  if (c->e->replays != NULL && c->e->replays[p] != NULL) /* recorded traffic, re-keyed or not */
+    return sl_replay_produce(L, c->e->replays[p], p, i, out, &c->buf, &c->buf_cap, err);
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->e->record_refs[p]);
   lua_pushinteger(L, (lua_Integer)i);
   lua_pushnumber(L, now);
@@ -129,7 +131,10 @@ static json_t *config_json(const sl_experiment_t *e) {
                         sl_run_mapping_config_json(&e->mappings[0]));
   json_object_set_new(json_object_get(c, "stream"), "read_limits", json_boolean(e->sim.stream.read_limits));
   json_t *rates = json_array(); /* records a second each producer was asked for */
-  for (uint32_t i = 0; i < e->sim.producer_count; i++) json_array_append_new(rates, json_real(e->sim.producers[i].rate));
+  for (uint32_t i = 0; i < e->sim.producer_count; i++) /* a constant: its number; a varying one described */
+    json_array_append_new(rates, e->replays[i]               ? sl_replay_json(e->replays[i], e->sim.duration_us)
+                                 : e->rates[i].described != NULL ? json_incref(e->rates[i].described)
+                                                                 : json_real(e->sim.producers[i].rate));
   json_object_set_new(c, "producer_rates", rates);
   json_t *actions = json_array(); /* the scripted resharding, in the order the file gives it */
   for (uint32_t i = 0; i < e->sim.action_count; i++)
