@@ -67,6 +67,9 @@ typedef struct sl_summary_s {
   /* Batching producers: PutRecords calls made, entries sent again after a refusal, records dropped past
    * their record_ttl (records_put counts user records either way). */
   uint64_t producer_requests, producer_retries, producer_dropped;
+  /* Kinesis records the stream took: records_put unless producers aggregate (KPL aggregates hold several user
+   * records each; records_put counts user records, and the mappings deliver Kinesis records). */
+  uint64_t kinesis_records_put;
   uint64_t timeouts;           /* invocations that ended with Sandbox.Timedout */
   uint32_t max_concurrency;
   double mean_concurrency;     /* time-weighted mean of running invocations while records flowed */

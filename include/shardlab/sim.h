@@ -56,6 +56,16 @@ typedef struct sl_batching_config_s {
   int64_t request_time_us;        /* how long a PutRecords takes to answer (shardlab's: 20 ms); > 0 */
   uint32_t rate_limit;            /* RateLimit: a shard's sends held to this percent of its write limits
                                    * (150; 0: none; only on a stream with write limits) */
+  /* KPL aggregation (AggregationEnabled, off here unless asked): each PutRecords entry is a KPL aggregate of
+   * consecutive records of the shard's buffer (kpl.h), up to aggregation_max_size bytes (AggregationMaxSize,
+   * 51200) and aggregation_max_count records (AggregationMaxCount); a lone record goes as itself. */
+  int aggregate;
+  uint64_t aggregation_max_size;
+  uint64_t aggregation_max_count;
+  /* The partition key of an aggregate of several records: 0, the KPL's own single byte "a" (so Lambda sees one
+   * key per shard); 1, the first record's key (as aws-kinesis-agg's aggregator gives it). Either way it routes
+   * by the first record's hash key (its explicit hash key). */
+  int aggregate_first_key;
 } sl_batching_config_t;
 
 void sl_batching_config_init(sl_batching_config_t *b);

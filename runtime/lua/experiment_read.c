@@ -401,12 +401,23 @@ static int read_mapping(reader_t *r, int idx, sl_experiment_mapping_t *e) {
  * so no run reaches it (docs/experiments.md). */
 #define SL_RATE_REACHABLE 1e6
 
+/* Refuses the first of fields that table p gives, saying why. */
+static int refuse_given(reader_t *r, int p, const char *path, const char *const *fields, const char *why) {
+  for (int i = 0; fields[i]; i++) {
+    int given = lua_getfield(r->L, p, fields[i]) != LUA_TNIL;
+    lua_pop(r->L, 1);
+    if (given) return bad(r, path, fields[i], why);
+  }
+  return SL_OK;
+}
+
 /* A producer's mode = "sync" (default) or "batching" and the batching settings, named and defaulted as the
  * KPL's (sl_batching_config_t, docs/semantics.md "Batching producers"). */
 static int read_producer_mode(reader_t *r, int p, const char *path, sl_producer_config_t *out) {
   static const char *const batching[] = {"max_buffered_time", "record_ttl", "max_outstanding",
                                          "collection_max_count", "collection_max_size", "request_time", "rate_limit",
-                                         NULL};
+                                         "aggregate", "aggregation_max_size", "aggregation_max_count",
+                                         "aggregate_key", NULL};
   const char *mode = NULL;
   int rc = text(r, p, path, "mode", &mode);
   if (rc == SL_OK && mode && strcmp(mode, "sync") != 0 && strcmp(mode, "batching") != 0)
@@ -414,14 +425,8 @@ static int read_producer_mode(reader_t *r, int p, const char *path, sl_producer_
   if (rc != SL_OK) return rc;
   sl_batching_config_t *b = &out->batching;
   sl_batching_config_init(b);
-  if (mode == NULL || strcmp(mode, "sync") == 0) {
-    for (int i = 0; batching[i]; i++) {
-      int given = lua_getfield(r->L, p, batching[i]) != LUA_TNIL;
-      lua_pop(r->L, 1);
-      if (given) return bad(r, path, batching[i], "is a setting of batching producers: it needs mode = \"batching\"");
-    }
-    return SL_OK;
-  }
+  if (mode == NULL || strcmp(mode, "sync") == 0)
+    return refuse_given(r, p, path, batching, "is a setting of batching producers: it needs mode = \"batching\"");
   out->mode = SL_PRODUCER_BATCHING;
   double size = (double)b->collection_max_size;
   rc = seconds(r, p, path, "max_buffered_time", 0, 3600, &b->max_buffered_time_us);
@@ -434,6 +439,23 @@ static int read_producer_mode(reader_t *r, int p, const char *path, sl_producer_
   if (rc == SL_OK) rc = seconds(r, p, path, "request_time", 0.000001, 60, &b->request_time_us);
   if (rc == SL_OK) rc = whole(r, p, path, "rate_limit", 0, 1000, &b->rate_limit);
   b->collection_max_size = (uint64_t)size;
+  /* KPL aggregation: AggregationMaxSize 64..10485760 bytes (default 51200), AggregationMaxCount from 1
+   * (default 4294967295), as the KPL's default_config.properties bounds them. */
+  double agg_size = (double)b->aggregation_max_size, agg_count = (double)b->aggregation_max_count;
+  const char *key = NULL;
+  if (rc == SL_OK) rc = boolean(r, p, path, "aggregate", &b->aggregate);
+  if (rc == SL_OK) rc = number(r, p, path, "aggregation_max_size", 64, 10485760, &agg_size);
+  if (rc == SL_OK) rc = number(r, p, path, "aggregation_max_count", 1, 4294967295.0, &agg_count);
+  if (rc == SL_OK) rc = text(r, p, path, "aggregate_key", &key);
+  if (rc == SL_OK && key && strcmp(key, "kpl") != 0 && strcmp(key, "first") != 0)
+    rc = bad(r, path, "aggregate_key", "must be \"kpl\" (the KPL's own \"a\") or \"first\" (the first record's key)");
+  static const char *const of_aggregation[] = {"aggregation_max_size", "aggregation_max_count", "aggregate_key",
+                                               NULL};
+  if (rc == SL_OK && !b->aggregate)
+    rc = refuse_given(r, p, path, of_aggregation, "is a setting of KPL aggregation: it needs aggregate = true");
+  b->aggregation_max_size = (uint64_t)agg_size;
+  b->aggregation_max_count = (uint64_t)agg_count;
+  b->aggregate_first_key = key != NULL && strcmp(key, "first") == 0;
   return rc;
 }
 
@@ -479,7 +501,8 @@ static int is_replay(lua_State *L, int p) {
 static int read_producer(reader_t *r, int p, size_t i, sl_experiment_t *e) {
   static const char *const fields[] = {"rate", "max_rate", "arrivals", "record", "mode", "max_buffered_time",
                                        "record_ttl", "max_outstanding", "collection_max_count",
-                                       "collection_max_size", "request_time", "rate_limit", NULL};
+                                       "collection_max_size", "request_time", "rate_limit", "aggregate",
+                                       "aggregation_max_size", "aggregation_max_count", "aggregate_key", NULL};
   lua_State *L = r->L;
   char path[32];
   snprintf(path, sizeof path, "producers[%zu]", i + 1);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "shardlab/kpl.h"
 #include "sim/sim_internal.h"
 
 void sl_batching_config_init(sl_batching_config_t *b) {
@@ -22,6 +23,10 @@ void sl_batching_config_init(sl_batching_config_t *b) {
   b->max_outstanding = 24;
   b->request_time_us = 20000;
   b->rate_limit = 150; /* KPL RateLimit: "as a percentage of the backend limits", default 150 */
+  b->aggregate = 0;
+  b->aggregation_max_size = SL_KPL_DEFAULT_MAX_SIZE;
+  b->aggregation_max_count = SL_KPL_DEFAULT_MAX_COUNT;
+  b->aggregate_first_key = 0;
 }
 
 /* Event args: the producer in the top 12 bits, a shard index or request id in the low 20. */
@@ -32,7 +37,11 @@ int sl__sim_batching_create(sl_sim_t *sim, uint32_t p) {
   sl__producer_t *pr = &sim->producers[p];
   if (p >= 4096) return sl_error_set(&sim->error, SL_EINVAL, "producers[%u]: at most 4,096 batching producers", p + 1);
   pr->batcher = calloc(1, sizeof *pr->batcher);
-  return pr->batcher != NULL ? SL_OK : SL_ENOMEM;
+  if (pr->batcher == NULL) return SL_ENOMEM;
+  const sl_batching_config_t *c = &sim->config.producers[p].batching;
+  if (!c->aggregate) return SL_OK;
+  sl_kpl_options_t o = {(size_t)c->aggregation_max_size, c->aggregation_max_count, 1}; /* a lone record as itself */
+  return sl_kpl_builder_new(&o, &pr->batcher->kpl, &sim->error);
 }
 
 static void entry_free(sl__entry_t *e) { free(e->bytes); }
@@ -51,6 +60,7 @@ void sl__sim_batching_free(sl__batcher_t *b) {
   free(b->buffers);
   free(b->requests);
   free(b->free_ids);
+  sl_kpl_builder_free(b->kpl);
   free(b);
 }
 
@@ -153,16 +163,73 @@ static uint32_t request_id(sl__batcher_t *b) {
   return (uint32_t)b->used_ids++;
 }
 
-/* One PutRecords from the front of shard's buffer: every entry put into the stream now, those refused kept
- * on the request for its answer. */
-static int send_request(sl_sim_t *sim, uint32_t p, uint32_t shard, sl__shard_buffer_t *q, int limited) {
+static sl_kpl_record_t kpl_record_of(const sl__entry_t *e) {
+  sl_produced_t r = produced_of(e);
+  return (sl_kpl_record_t){r.key, r.key_len, r.explicit_hash_key,
+                           r.explicit_hash_key ? strlen(r.explicit_hash_key) : 0, r.data, r.data_len, 0};
+}
+
+/* The entries of an aggregated PutRecords: from the front of q, consecutive entries packed into aggregates
+ * (each taking as many as fit), up to the request's count and size and the rate limit's tokens, every one put
+ * into the stream now; the entries of a refused aggregate kept on the request for its answer. */
+static int send_aggregates(sl_sim_t *sim, uint32_t p, sl__shard_buffer_t *q, int limited, sl__request_t *req) {
   const sl_batching_config_t *c = &sim->config.producers[p].batching;
   sl__batcher_t *b = sim->producers[p].batcher;
-  uint32_t id = request_id(b);
-  if (id == ARG_LIMIT) return SL_ENOMEM;
-  sl__request_t *req = &b->requests[id];
-  req->shard = shard;
-  req->refused_count = 0;
+  sl__entry_t *refused = realloc(req->refused, q->count * sizeof *refused);
+  if (refused == NULL) return SL_ENOMEM;
+  req->refused = refused;
+  size_t records = 0;
+  uint64_t bytes = 0;
+  while (q->count > 0 && records < c->collection_max_count && (!limited || records + 1 <= q->tokens_records)) {
+    size_t taken = 0;
+    sl_kpl_builder_reset(b->kpl);
+    for (; taken < q->count; taken++) {
+      sl_kpl_record_t kr = kpl_record_of(ring_at(q, taken));
+      if (!sl_kpl_builder_fits(b->kpl, &kr)) break;
+      sl_error_t why;
+      int rc = sl_kpl_builder_add(b->kpl, &kr, &why);
+      if (rc != SL_OK) { /* a key the KPL cannot take: named */
+        sim->failed = 1;
+        return sl_error_set(&sim->error, rc, "producers[%u] record %llu: %s", p + 1,
+                            (unsigned long long)ring_at(q, taken)->number, why.message);
+      }
+    }
+    size_t size = sl_kpl_builder_size(b->kpl);
+    if (records > 0 && (bytes + size > c->collection_max_size || (limited && bytes + size > q->tokens_bytes))) break;
+    sl_kpl_aggregate_t agg;
+    if (sl_kpl_builder_finish(b->kpl, &agg, &sim->error) != SL_OK) return SL_ENOMEM;
+    sl_produced_t rec = produced_of(ring_at(q, 0)); /* a lone record goes as itself */
+    if (agg.aggregated)
+      rec = (sl_produced_t){c->aggregate_first_key ? agg.partition_key : SL_KPL_PARTITION_KEY,
+                            c->aggregate_first_key ? agg.partition_key_len : strlen(SL_KPL_PARTITION_KEY), agg.data,
+                            agg.len, agg.explicit_hash_key};
+    int rc = sl__sim_put(sim, p, ring_at(q, 0)->number, &rec, taken);
+    records++;
+    bytes += rec.key_len + rec.data_len;
+    sl_kpl_aggregate_free(&agg);
+    for (size_t i = 0; i < taken; i++) {
+      sl__entry_t e = pop_front(q);
+      if (rc == SL_ETHROTTLED) {
+        req->refused[req->refused_count++] = e;
+        continue;
+      }
+      entry_free(&e);
+      if (note_buffered(sim, b, -1) != SL_OK) return SL_ENOMEM;
+    }
+    if (rc != SL_OK && rc != SL_ETHROTTLED) return rc;
+  }
+  if (limited) {
+    q->tokens_records -= (double)records;
+    q->tokens_bytes -= (double)bytes;
+  }
+  return SL_OK;
+}
+
+/* The entries of a plain PutRecords: from the front of q, up to the request's count and size and the rate
+ * limit's tokens, every one put into the stream now, those refused kept on the request for its answer. */
+static int send_entries(sl_sim_t *sim, uint32_t p, sl__shard_buffer_t *q, int limited, sl__request_t *req) {
+  const sl_batching_config_t *c = &sim->config.producers[p].batching;
+  sl__batcher_t *b = sim->producers[p].batcher;
   size_t n = 0;
   uint64_t bytes = 0;
   while (n < q->count && n < c->collection_max_count &&
@@ -184,7 +251,7 @@ static int send_request(sl_sim_t *sim, uint32_t p, uint32_t shard, sl__shard_buf
   for (size_t i = 0; i < n; i++) {
     sl__entry_t e = pop_front(q);
     sl_produced_t rec = produced_of(&e);
-    int rc = sl__sim_put(sim, p, e.number, &rec);
+    int rc = sl__sim_put(sim, p, e.number, &rec, 1);
     if (rc == SL_ETHROTTLED) {
       req->refused[req->refused_count++] = e;
       continue;
@@ -193,6 +260,20 @@ static int send_request(sl_sim_t *sim, uint32_t p, uint32_t shard, sl__shard_buf
     if (note_buffered(sim, b, -1) != SL_OK) return SL_ENOMEM;
     if (rc != SL_OK) return rc;
   }
+  return SL_OK;
+}
+
+/* One PutRecords from the front of shard's buffer, answered request_time later. */
+static int send_request(sl_sim_t *sim, uint32_t p, uint32_t shard, sl__shard_buffer_t *q, int limited) {
+  const sl_batching_config_t *c = &sim->config.producers[p].batching;
+  sl__batcher_t *b = sim->producers[p].batcher;
+  uint32_t id = request_id(b);
+  if (id == ARG_LIMIT) return SL_ENOMEM;
+  sl__request_t *req = &b->requests[id];
+  req->shard = shard;
+  req->refused_count = 0;
+  int rc = c->aggregate ? send_aggregates(sim, p, q, limited, req) : send_entries(sim, p, q, limited, req);
+  if (rc != SL_OK) return rc;
   sim->summary.producer_requests++;
   q->in_flight++;
   b->in_flight++;

@@ -62,6 +62,7 @@ typedef struct sl__batcher_s {
   size_t free_count, used_ids;
   uint64_t buffered;             /* entries in its buffers */
   uint32_t in_flight;            /* its requests not yet answered */
+  struct sl_kpl_builder_s *kpl;  /* aggregate = 1: packs a request's entries (kpl.h) */
 } sl__batcher_t;
 
 typedef struct sl__producer_s {
@@ -129,9 +130,10 @@ void sl__sim_mappings_total(sl_sim_t *sim, int final);                   /* seve
 int sl__sim_next_arrival(sl_sim_t *sim, uint32_t p, uint64_t i, int64_t after, int64_t *at);
 int sl__sim_count_offered(sl_sim_t *sim, uint32_t p, int fresh, int wait_ended);
 int sl__sim_produce(sl_sim_t *sim, uint32_t p, int64_t due_us);      /* EV_PRODUCE due at due_us */
-/* sim_producers.c: one record put into the stream as a producer puts it, counted (SL_ETHROTTLED: refused by
- * the write limits, counted as throttled; another error stops the run, naming producer p's record i). */
-int sl__sim_put(sl_sim_t *sim, uint32_t p, uint64_t i, const sl_produced_t *rec);
+/* sim_producers.c: one Kinesis record put into the stream as a producer puts it, holding user_records of the
+ * producer's records (more than 1: a KPL aggregate), counted (SL_ETHROTTLED: refused by the write limits,
+ * counted as throttled; another error stops the run, naming producer p's record i). */
+int sl__sim_put(sl_sim_t *sim, uint32_t p, uint64_t i, const sl_produced_t *rec, uint64_t user_records);
 /* sim_batching.c: batching producers (sl_batching_config_t) */
 int sl__sim_batching_create(sl_sim_t *sim, uint32_t p);
 void sl__sim_batching_free(sl__batcher_t *b);

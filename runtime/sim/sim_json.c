@@ -102,6 +102,7 @@ json_t *sl_sim_summary_json(const sl_sim_t *sim) {
   json_object_set_new(j, "records_offered", json_integer((json_int_t)s->records_offered));
   json_object_set_new(j, "records_not_sent", json_integer((json_int_t)s->records_not_sent));
   json_object_set_new(j, "records_throttled", json_integer((json_int_t)s->records_throttled));
+  json_object_set_new(j, "kinesis_records_put", json_integer((json_int_t)s->kinesis_records_put));
   json_object_set_new(j, "producer_requests", json_integer((json_int_t)s->producer_requests));
   json_object_set_new(j, "producer_retries", json_integer((json_int_t)s->producer_retries));
   json_object_set_new(j, "producer_dropped", json_integer((json_int_t)s->producer_dropped));

@@ -64,7 +64,7 @@ static int next_record(sl_sim_t *sim, uint32_t p, sl_produced_t *rec, int *none)
   return rc;
 }
 
-int sl__sim_put(sl_sim_t *sim, uint32_t p, uint64_t i, const sl_produced_t *rec) {
+int sl__sim_put(sl_sim_t *sim, uint32_t p, uint64_t i, const sl_produced_t *rec, uint64_t user_records) {
   sl_put_result_t put;
   sl_error_t err;
   int rc = sl_stream_put(sim->stream, sim->config.start_ms + sim->now / 1000, rec->key, rec->key_len,
@@ -82,7 +82,8 @@ int sl__sim_put(sl_sim_t *sim, uint32_t p, uint64_t i, const sl_produced_t *rec)
   }
   sec->records_in++;
   if (sl__sim_count_shard_write(sim, put.shard_index, rec->key_len + rec->data_len) != SL_OK) return SL_ENOMEM;
-  sim->summary.records_put++;
+  sim->summary.records_put += user_records;
+  sim->summary.kinesis_records_put++;
   sim->summary.records_not_sent = sim->summary.records_offered - sim->summary.records_put;
   sl__sim_mappings_records_put(sim, 1);
   return SL_OK;
@@ -102,7 +103,7 @@ int sl__sim_produce(sl_sim_t *sim, uint32_t p, int64_t due_us) {
   if (pr->batcher != NULL) {
     rc = sl__sim_batching_arrive(sim, p, &rec);
   } else {
-    rc = sl__sim_put(sim, p, pr->next_i, &rec);
+    rc = sl__sim_put(sim, p, pr->next_i, &rec, 1);
     sim->summary.producer_requests++; /* a PutRecord call; after a refusal, the same record sent again */
     sim->summary.producer_retries += (uint64_t)(was_pending != 0);
     if (rc == SL_ETHROTTLED) {

@@ -92,7 +92,7 @@ end
 checks[#checks + 1] = function(e) -- failing records: a stalled lane, or records sent away
   local s = e.summary
   if s.errors == 0 and s.retries == 0 and s.records_failed == 0 then return nil end
-  local left = s.records_put - s.records_delivered - s.records_failed - s.records_filtered
+  local left = (s.kinesis_records_put or s.records_put) - s.records_delivered - s.records_failed - s.records_filtered
   local line = string.format("%s: %s, %s, max iterator age %s",
     left > 0 and "failing batches stalled their lanes" or "failing records",
     plural(s.errors, "error"), s.retries == 1 and "1 retry" or s.retries .. " retries", secs(s.max_iterator_age_ms))

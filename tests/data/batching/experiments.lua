@@ -10,6 +10,7 @@ for _, mode in ipairs(modes) do
   if bad == "sync_setting" and mode == "sync" then producer.max_buffered_time = 0.5 end
   if bad == "mode" and mode == "batching" then producer.mode = "kpl" end
   if bad == "count" and mode == "batching" then producer.collection_max_count = 501 end
+  if bad == "agg_key" and mode == "batching" then producer.aggregation_max_size = 1000 end
   sl.experiment {
     name = mode, duration = 10,
     stream = { shards = 4 },
