@@ -148,6 +148,7 @@ int sl_sim_begin(sl_sim_t *sim, sl_error_t *err) {
   int rc = sl__sim_mappings_add_readers(sim);
   for (uint32_t p = 0; rc == SL_OK && p < sim->config.producer_count; p++) {
     sim->producers[p].next_i = 1;
+    sim->producers[p].fixed_exact = -1;
     int64_t at;
     rc = sl__sim_next_arrival(sim, p, 1, 0, &at);
     if (rc == SL_OK) rc = sl_event_queue_push(&sim->events, at, EV_PRODUCE, p);

@@ -35,10 +35,10 @@ static int rate_at(sl_sim_t *sim, uint32_t p, int64_t t, double *rate) {
 /* A varying rate's next arrival after `after`, drawing from *state. Poisson: candidates at the most rate,
  * each kept with probability rate(t) / most (thinning: exact for any rate function under the bound). Fixed:
  * the gap of the rate at the previous arrival (a rate of 0 is looked at again every 10 ms). */
-static int varying_after(sl_sim_t *sim, uint32_t p, int64_t after, uint64_t *state, int64_t *at) {
+static int varying_after(sl_sim_t *sim, uint32_t p, double after, uint64_t *state, int64_t *at, double *exact) {
   const sl_producer_config_t *pc = &sim->config.producers[p];
   int64_t end = sim->config.duration_us;
-  double t = (double)after, rate;
+  double t = after, rate;
   for (;;) {
     if (pc->arrivals == SL_ARRIVALS_FIXED) {
       if (rate_at(sim, p, (int64_t)t, &rate) != SL_OK) return sim->error.code;
@@ -52,6 +52,7 @@ static int varying_after(sl_sim_t *sim, uint32_t p, int64_t after, uint64_t *sta
     }
   }
   *at = t >= (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)llround(t);
+  if (exact != NULL) *exact = t;
   return SL_OK;
 }
 
@@ -86,7 +87,7 @@ static int waited_arrivals(sl_sim_t *sim, uint32_t p, int64_t from, int64_t to, 
   if (state == 0) state = 1;
   if (pc->rate_at != NULL) {
     for (int64_t t = from;;) {
-      if (varying_after(sim, p, t, &state, &t) != SL_OK) return sim->error.code;
+      if (varying_after(sim, p, (double)t, &state, &t, NULL) != SL_OK) return sim->error.code;
       if (t >= to) return SL_OK;
       ++*n;
     }
@@ -127,10 +128,18 @@ int sl__sim_next_arrival(sl_sim_t *sim, uint32_t p, uint64_t i, int64_t after, i
     if (rate_at(sim, p, after, &rate) != SL_OK) return sim->error.code;
     if (rate > 0) {
       *at = after;
+      sim->producers[p].fixed_exact = (double)after;
       return SL_OK;
     }
   }
-  if (pc->rate_at != NULL) return varying_after(sim, p, after, &sim->rng, at);
+  if (pc->rate_at != NULL && pc->arrivals == SL_ARRIVALS_FIXED) {
+    /* From the previous arrival's exact time, not its time rounded to the microsecond: rounding every gap
+     * would lose up to a microsecond an arrival (300/s for 5 s put 1,501). After a wait, from its end. */
+    sl__producer_t *pr = &sim->producers[p];
+    double from = pr->fixed_exact >= 0 && llround(pr->fixed_exact) == after ? pr->fixed_exact : (double)after;
+    return varying_after(sim, p, from, &sim->rng, at, &pr->fixed_exact);
+  }
+  if (pc->rate_at != NULL) return varying_after(sim, p, (double)after, &sim->rng, at, NULL);
   if (pc->arrivals == SL_ARRIVALS_FIXED) { /* i / rate exactly */
     int64_t t = (int64_t)llround((double)(i - 1) * 1e6 / pc->rate);
     *at = t > after ? t : after;

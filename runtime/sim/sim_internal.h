@@ -73,6 +73,7 @@ typedef struct sl__producer_s {
   char *key, *data, *ehk;     /* its copy */
   size_t key_len, data_len;
   sl__batcher_t *batcher;     /* batching producers: buffers and requests (NULL: sync) */
+  double fixed_exact;         /* fixed arrivals at a varying rate: the last one's exact time (-1: none) */
 } sl__producer_t;
 
 /* One shard's writes per second of the run. */

@@ -107,6 +107,30 @@ static void fixed_arrivals_follow_a_rate_in_time(void **state) {
   sl_sim_destroy(sim);
 }
 
+/* 300 records/s through a rate function for 5 s, fixed arrivals: 1,500 exactly, though 1e6 / 300 is not a
+ * whole number of microseconds (rounding each gap used to give 1,501). */
+static int rate_300(void *ctx, uint32_t producer, int64_t t_us, double *rate, sl_error_t *err) {
+  (void)ctx;
+  (void)producer;
+  (void)t_us;
+  (void)err;
+  *rate = 300;
+  return SL_OK;
+}
+
+static void fixed_arrivals_do_not_drift(void **state) {
+  (void)state;
+  static world_t w;
+  memset(&w, 0, sizeof w);
+  sl_producer_config_t p = {.rate = 300, .arrivals = SL_ARRIVALS_FIXED, .rate_at = rate_300};
+  sl_sim_config_t c = config(&w, &p, 0);
+  c.duration_us = 5000000;
+  sl_sim_t *sim = test_sim_run(&c);
+  assert_int_equal(w.seen, 1500);
+  assert_int_equal(w.at[1499], 4996667); /* 1499 x 3333.33 us, rounded */
+  sl_sim_destroy(sim);
+}
+
 /* Recorded traffic arrives at its times, each record once, none after the last. */
 static void a_schedule_gives_its_times(void **state) {
   (void)state;
@@ -163,6 +187,7 @@ static void rate_errors_stop_the_run(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(poisson_follows_a_rate_in_time),
                                      cmocka_unit_test(fixed_arrivals_follow_a_rate_in_time),
+                                     cmocka_unit_test(fixed_arrivals_do_not_drift),
                                      cmocka_unit_test(a_schedule_gives_its_times),
                                      cmocka_unit_test(throttled_varying_rate_counts_what_was_not_sent),
                                      cmocka_unit_test(rate_errors_stop_the_run)};
