@@ -251,6 +251,14 @@ json_t *sl_run_mapping_config_json(const sl_experiment_mapping_t *em) {
                         "timeout", em->env.timeout_s);
   json_object_set_new(j, "consumer", json_string(m->consumer == SL_CONSUMER_EFO ? "efo" : "standard"));
   json_object_set_new(j, "handler", json_string(em->handler));
+  /* What to do with failures and windows: experiments often differ only in these (the report compares them). */
+  json_object_set_new(j, "maximum_retry_attempts", json_integer(m->maximum_retry_attempts));
+  json_object_set_new(j, "maximum_record_age",
+                      m->maximum_record_age_us < 0 ? json_integer(-1) : json_real((double)m->maximum_record_age_us / 1e6));
+  json_object_set_new(j, "bisect_on_error", json_boolean(m->bisect_on_error));
+  json_object_set_new(j, "report_batch_item_failures", json_boolean(em->report_batch_item_failures));
+  json_object_set_new(j, "retry_blocks", json_string(m->retry_blocks_shard ? "shard" : "lane"));
+  json_object_set_new(j, "tumbling_window", json_real((double)m->tumbling_window_us / 1e6));
   return j;
 }
 

@@ -7,11 +7,22 @@ local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 a
 local function pct(x) return string.format(x < 0.1 and "%.1f%%" or "%.0f%%", x * 100) end
 local function secs(ms) return ms >= 10000 and string.format("%.0f s", ms / 1000) or string.format("%.1f s", ms / 1000) end
 
+-- The shards whose keys and lanes bound concurrency: after a resharding the ones open at the end (a closed
+-- parent's keys went on to its children: counting both would count each key twice); else all of them.
+function M.current_shards(shards)
+  local open, closed = {}, false
+  for _, s in ipairs(shards) do
+    if s.open == false then closed = true else open[#open + 1] = s end
+  end
+  return closed and open or shards
+end
+
 -- Per-shard figures with totals: keys, lanes used, records, and the bound each ordering model allows.
 local function shard_figures(e)
   local pf = e.config.mapping.parallelization_factor
-  local f = { keys = 0, lanes = 0, records = 0, bound = 0, busiest = nil, with_records = 0, shards = #e.summary.shards }
-  for _, s in ipairs(e.summary.shards) do
+  local current = M.current_shards(e.summary.shards)
+  local f = { keys = 0, lanes = 0, records = 0, bound = 0, busiest = nil, with_records = 0, shards = #current }
+  for _, s in ipairs(current) do
     f.keys = f.keys + s.distinct_keys
     f.lanes = f.lanes + s.lanes_used
     f.records = f.records + s.records_in

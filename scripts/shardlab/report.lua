@@ -405,6 +405,17 @@ local COMPARED = {
   { "ordering", function(e) return e.config.mapping.ordering end },
   { "batch size", function(e) return num(e.config.mapping.batch_size) end },
   { "batching window", function(e) return num(e.config.mapping.batching_window) .. " s" end },
+  { "maximum retry attempts", function(e) return num(e.config.mapping.maximum_retry_attempts or -1) end },
+  { "maximum record age", function(e)
+      local a = e.config.mapping.maximum_record_age
+      return (a == nil or a < 0) and "none" or num(a) .. " s"
+    end },
+  { "bisect on error", function(e) return e.config.mapping.bisect_on_error and "yes" or "no" end },
+  { "batch item failures", function(e) return e.config.mapping.report_batch_item_failures and "reported" or "no" end },
+  { "tumbling window", function(e)
+      local w = e.config.mapping.tumbling_window or 0
+      return w > 0 and num(w) .. " s" or "none"
+    end },
   { "reserved concurrency", function(e)
       local r = e.config.mapping.reserved_concurrency
       return r and r > 0 and num(r) or "none"

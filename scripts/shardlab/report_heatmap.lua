@@ -11,29 +11,35 @@ end
 
 local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 and "" or "s") end
 
--- The figures of the picture: the shards that have lane counts, their keys, lanes with a key, and the most
--- keys in one lane. nil when the mapping does not order by lanes.
+-- The figures of the picture: the shards that have lane counts (rows: closed parents of a resharding too),
+-- and for the caption those open at the end when some closed (a parent's keys went on to its children):
+-- their keys, lanes with a key; the most keys in one lane. nil when the mapping does not order by lanes.
 function M.figures(shards, pf)
-  local rows, keys, filled, most = {}, 0, 0, 0
+  local rows, any_closed, most = {}, false, 0
   for _, s in ipairs(shards) do
     if type(s.lane_keys) == "table" then
       rows[#rows + 1] = s
-      keys = keys + s.distinct_keys
-      for lane = 1, pf do
-        local n = s.lane_keys[lane] or 0
-        if n > 0 then filled = filled + 1 end
-        if n > most then most = n end
-      end
+      any_closed = any_closed or s.open == false
+      for lane = 1, pf do most = math.max(most, s.lane_keys[lane] or 0) end
     end
   end
   if #rows == 0 then return nil end
-  return { rows = rows, keys = keys, filled = filled, most = most, pf = pf }
+  local keys, filled, counted = 0, 0, 0
+  for _, s in ipairs(rows) do
+    if not (any_closed and s.open == false) then
+      counted = counted + 1
+      keys = keys + s.distinct_keys
+      for lane = 1, pf do if (s.lane_keys[lane] or 0) > 0 then filled = filled + 1 end end
+    end
+  end
+  return { rows = rows, keys = keys, filled = filled, most = most, pf = pf, shards = counted,
+           open = any_closed and " open" or "" }
 end
 
--- "100 keys on 4 shards, PF 10: 38 of 40 lanes have a key"
+-- "100 keys on 4 shards, PF 10: 38 of 40 lanes have a key" (after a resharding: "on 8 open shards")
 function M.caption(f)
-  return string.format("%s on %s, PF %d: %d of %d lanes have a key", plural(f.keys, "key"), plural(#f.rows, "shard"),
-    f.pf, f.filled, #f.rows * f.pf)
+  return string.format("%s on %d%s shard%s, PF %d: %d of %d lanes have a key", plural(f.keys, "key"), f.shards,
+    f.open, f.shards == 1 and "" or "s", f.pf, f.filled, f.shards * f.pf)
 end
 
 -- The figure for shards (a summary's) with parallelization factor pf, or nil without lane counts.

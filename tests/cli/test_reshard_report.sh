@@ -53,6 +53,15 @@ for svg in charts:
     marked += 1
 assert marked >= 5 + 3, marked  # the run's five charts and the three overlays
 assert "Dotted vertical lines mark the scripted reshardings" in html
+# The keys x lanes caption counts the shards open at the end (a parent's keys went on to its children), its
+# numbers recomputed from the JSON; the closed parents are still drawn, marked.
+if r["config"]["mapping"]["ordering"] == "lanes":
+    pf = r["config"]["mapping"]["parallelization_factor"]
+    keys = sum(x["distinct_keys"] for x in children)
+    filled = sum(1 for x in children for lane in range(pf) if x["lane_keys"][lane] > 0)
+    caption = f"{keys} keys on {len(children)} open shards, PF {pf}: {filled} of {len(children) * pf} lanes have a key"
+    assert caption in html, caption
+    assert html.count("(closed)</text>") >= 4
 # A filtered run: records filtered in the table, counted as filtered in the JSON, keys before the filter.
 f = runs["filtered"]["summary"]
 assert f["records_filtered"] > 0 and f["records_delivered"] + f["records_filtered"] == f["records_put"], f

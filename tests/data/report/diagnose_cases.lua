@@ -88,7 +88,7 @@ expect("resharded twice", results { pf = 2, start_shards = 4, shards = parents,
                                     actions = { { at = 90.0, update_shard_count = 4 }, { at = 60.0, update_shard_count = 8 } },
                                     summary = { records_put = 6000, records_delivered = 6000, max_concurrency = 16,
                                                 shards_max_open = 8, shards_open = 4 } },
-  { "nothing limited it: records waited at most 200 ms (max concurrency 16 with 300 keys on 16 slots; the stream went from 4 to 8 shards at 60 s, then to 4 at 90 s)" })
+  { "nothing limited it: records waited at most 200 ms (max concurrency 16 with 200 keys on 16 slots; the stream went from 4 to 8 shards at 60 s, then to 4 at 90 s)" })
 
 -- Failing records with a filter: the 300 filtered records are filtered, not lost.
 expect("failing, filtered", results { summary = { errors = 2, retries = 2, records_delivered = 700, records_filtered = 300,
