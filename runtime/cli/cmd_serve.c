@@ -16,13 +16,14 @@
 #include "cli/cli.h"
 #include "cli/serve_mapping.h"
 #include "server/http_server.h"
+#include "server/sigv4.h"
 
 #define usage_error(...) sl_cli_usage_error("serve", __VA_ARGS__)
 
 static const char serve_usage[] =
     "usage: shardlab serve [--host 127.0.0.1] [--port 4567] [--max-body BYTES] [--iterator-ttl MS]\n"
     "                      [--no-write-limits] [--no-read-limits] [--mapping FILE.lua [--workers N]]\n"
-    "                      [--data DIR [--fsync always|interval|never]]\n"
+    "                      [--data DIR [--fsync always|interval|never]] [--auth FILE]\n"
     "  --host H           the IPv4 address to listen on (default 127.0.0.1)\n"
     "  --port N           the port (default 4567; 0 picks a free port, printed once listening)\n"
     "  --max-body BYTES   the largest request body, 1024 to 1073741824 (default 8 MiB); larger ones get 413\n"
@@ -31,6 +32,9 @@ static const char serve_usage[] =
     "  --no-read-limits   no per-shard read limits (5 GetRecords calls and 2 MiB a second)\n"
     "  --data DIR         keep every stream in DIR (one folder each, docs/storage.md) and reopen them at start\n"
     "  --fsync P          with --data: always, interval (default) or never\n"
+    "  --auth FILE        every request must carry a valid AWS Signature Version 4 by a key of FILE (the AWS\n"
+    "                     shared-credentials format: [profile], aws_access_key_id, aws_secret_access_key);\n"
+    "                     others get AWS's error. Without it any request is taken (warned about off loopback)\n"
     "  --mapping F        the mappings F declares (sl.experiment{stream = ..., mapping = ...}, no producers)\n"
     "                     consume the served streams on the real clock, their handlers on --workers threads\n"
     "  --workers N        with --mapping: handler threads, 1 to 1024 (default: one per core)\n"
@@ -106,12 +110,26 @@ static int serve_alone(sl_api_t *api, const sl_server_config_t *config) {
   return SL_EXIT_OK;
 }
 
+/* --auth FILE's keys (none without it: then a warning when the server listens beyond loopback). */
+static int load_auth(const char *auth, const char *host, sl_sigv4_keys_t **keys) {
+  sl_error_t err;
+  *keys = NULL;
+  if (auth != NULL && sl_sigv4_keys_load(auth, keys, &err) != SL_OK) {
+    fprintf(stderr, "shardlab serve: %s\n", err.message);
+    return err.code;
+  }
+  if (auth == NULL && strcmp(host, "127.0.0.1") != 0 && strcmp(host, "localhost") != 0)
+    fprintf(stderr, "shardlab serve: warning: listening on %s without --auth: anyone who reaches it can create, "
+            "write and delete streams\n", host);
+  return SL_OK;
+}
+
 int sl_cli_serve(int argc, char **argv) {
   sl_server_config_t config;
   sl_server_config_init(&config);
   config.port = 4567;
   unsigned long long iterator_ttl_ms = 300000;
-  const char *mapping = NULL, *data_dir = NULL;
+  const char *mapping = NULL, *data_dir = NULL, *auth = NULL;
   sl_fsync_t fsync = SL_FSYNC_INTERVAL;
   unsigned workers = 0;
   int write_limits = 1, read_limits = 1;
@@ -127,10 +145,12 @@ int sl_cli_serve(int argc, char **argv) {
       read_limits = 0;
     } else if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--max-body") == 0 ||
                strcmp(a, "--iterator-ttl") == 0 || strcmp(a, "--mapping") == 0 || strcmp(a, "--workers") == 0 ||
-               strcmp(a, "--data") == 0 || strcmp(a, "--fsync") == 0) {
+               strcmp(a, "--data") == 0 || strcmp(a, "--fsync") == 0 || strcmp(a, "--auth") == 0) {
       if (v == NULL) return usage_error("%s needs a value", a);
       i++;
-      if (strcmp(a, "--data") == 0) {
+      if (strcmp(a, "--auth") == 0) {
+        auth = v;
+      } else if (strcmp(a, "--data") == 0) {
         data_dir = v;
       } else if (strcmp(a, "--fsync") == 0) {
         sl_error_t why;
@@ -166,12 +186,17 @@ int sl_cli_serve(int argc, char **argv) {
   if (data_dir != NULL) config.sync_interval_ms = 1000; /* interval's group commit also when puts pause */
   sl_api_t *api;
   sl_error_t err;
+  sl_sigv4_keys_t *keys = NULL;
+  if (load_auth(auth, config.host, &keys) != SL_OK) return SL_EXIT_FAILED;
+  config.auth = keys;
   if (sl_api_create(&api_config, &api, &err) != SL_OK) {
     fprintf(stderr, "shardlab serve: %s\n", err.message);
+    sl_sigv4_keys_free(keys);
     return SL_EXIT_FAILED;
   }
   /* With mappings, their real-clock driver owns the loop and the server joins it. */
   int status = mapping != NULL ? sl_cli_serve_mappings(api, &config, mapping, workers) : serve_alone(api, &config);
   sl_api_destroy(api);
+  sl_sigv4_keys_free(keys);
   return status;
 }

@@ -8,6 +8,7 @@
 
 #include "shardlab/clock.h"
 #include "server/http_server.h"
+#include "server/sigv4.h"
 
 #include <http_parser.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct sl_server_s {
   uv_tcp_t listener;
   sl_api_t *api;
   size_t max_body;
+  const sl_sigv4_keys_t *auth; /* --auth: the keys requests must be signed by (NULL: none asked) */
   uint64_t requests;           /* for request ids */
   struct conn_s *conns;        /* open connections, to close them on shutdown */
   int closing;
@@ -44,6 +46,13 @@ typedef struct conn_s {
   size_t body_len, body_cap;
   int too_large;               /* the body passed the limit: answer 413 and close */
   int closing;
+  /* With --auth: every header (for the signature), names lowercased, and the request's path. */
+  char hbuf[16384];
+  size_t hlen, hcount;
+  sl_sigv4_header_t headers[64];
+  int headers_overflow;
+  char url[1024];
+  size_t url_len;
 } conn_t;
 
 typedef struct write_s {
@@ -138,6 +147,19 @@ static void respond(conn_t *c, int status, const char *body, size_t len, int kee
   s->pending_tail = w;
 }
 
+/* An AWS error answer, {"__type": TYPE, "message": MESSAGE}, HTTP 400 (the authentication errors'). */
+static void error_respond(conn_t *c, const char *type, const char *message, int keep_alive) {
+  char body[700], esc[600];
+  size_t n = 0;
+  for (const char *m = message; *m && n + 2 < sizeof esc; m++) { /* the messages hold no control characters */
+    if (*m == '"' || *m == '\\') esc[n++] = '\\';
+    esc[n++] = *m;
+  }
+  esc[n] = '\0';
+  int len = snprintf(body, sizeof body, "{\"__type\":\"%s\",\"message\":\"%s\"}", type, esc);
+  respond(c, 400, body, (size_t)len, keep_alive);
+}
+
 /* After the iteration's reads: the durable streams' new records to the kernel (and to the disk as the fsync
  * policy says), then every answer made meanwhile, in order. When the records cannot be written, nothing is
  * acknowledged: those connections are closed unanswered (clients retry) and the error is printed. */
@@ -167,12 +189,38 @@ static void send_answers(uv_check_t *h) {
 static int on_message_begin(http_parser *p) {
   conn_t *c = p->data;
   c->target_len = c->body_len = c->header_len = 0;
+  c->hlen = c->hcount = c->url_len = 0;
+  c->headers_overflow = 0;
   c->in_target = c->last_was_value = c->too_large = 0;
+  return 0;
+}
+
+/* Appends to the header buffer, for --auth: the current header's name (lowercased) or value. */
+static void keep_header(conn_t *c, const char *at, size_t len, int value, int starts) {
+  if (c->server->auth == NULL || c->headers_overflow) return;
+  if (c->hlen + len > sizeof c->hbuf || (starts && !value && c->hcount == 64)) {
+    c->headers_overflow = 1;
+    return;
+  }
+  if (starts && !value) c->headers[c->hcount++] = (sl_sigv4_header_t){c->hbuf + c->hlen, NULL, 0, 0};
+  sl_sigv4_header_t *h = &c->headers[c->hcount - 1];
+  if (starts && value) h->value = c->hbuf + c->hlen;
+  for (size_t i = 0; i < len; i++)
+    c->hbuf[c->hlen++] = !value && at[i] >= 'A' && at[i] <= 'Z' ? (char)(at[i] + 32) : at[i];
+  if (value) h->value_len += len;
+  else h->name_len += len;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len) {
+  conn_t *c = p->data;
+  for (size_t i = 0; i < len && c->url_len + 1 < sizeof c->url; i++) c->url[c->url_len++] = at[i];
+  c->url[c->url_len] = '\0';
   return 0;
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t len) {
   conn_t *c = p->data;
+  keep_header(c, at, len, 0, c->last_was_value || c->hcount == 0 || c->headers[c->hcount - 1].value != NULL);
   if (c->last_was_value) c->header_len = 0;
   c->last_was_value = 0;
   for (size_t i = 0; i < len && c->header_len + 1 < sizeof c->header; i++)
@@ -183,6 +231,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
   conn_t *c = p->data;
+  if (c->hcount > 0 || c->server->auth == NULL) keep_header(c, at, len, 1, !c->last_was_value);
   if (!c->last_was_value) c->in_target = strcmp(c->header, "x-amz-target") == 0;
   c->last_was_value = 1;
   if (c->in_target)
@@ -224,6 +273,18 @@ static int on_message_complete(http_parser *p) {
     http_parser_pause(p, 1); /* nothing more is read from this connection */
     return 0;
   }
+  int keep_alive = http_should_keep_alive(p);
+  if (c->server->auth != NULL) { /* --auth: signed by a known key, or AWS's refusal */
+    sl_sigv4_refusal_t why = {"IncompleteSignatureException", "Too many headers to check the signature"};
+    char *q = strchr(c->url, '?');
+    if (q != NULL) *q++ = '\0';
+    sl_sigv4_request_t sr = {http_method_str(p->method), c->url_len ? c->url : "/", q ? q : "", c->headers, c->hcount,
+                             c->body, c->body_len};
+    if (c->headers_overflow || !sl_sigv4_check(c->server->auth, &sr, sl_clock_wall_ms(), &why)) {
+      error_respond(c, why.type, why.message, keep_alive);
+      return 0;
+    }
+  }
   sl_api_response_t out;
   sl_api_handle(c->server->api, c->target, c->target_len, c->body, c->body_len, sl_clock_wall_ms(), &out);
   int keep = http_should_keep_alive(p);
@@ -239,6 +300,7 @@ static int on_message_complete(http_parser *p) {
 
 static const http_parser_settings settings = {
     .on_message_begin = on_message_begin,
+    .on_url = on_url,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
@@ -300,6 +362,7 @@ int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *cf
   if (s == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
   s->api = api;
   s->max_body = cfg->max_body;
+  s->auth = cfg->auth;
   uv_tcp_init(loop, &s->listener);
   s->listener.data = s;
   struct sockaddr_in addr;

@@ -17,6 +17,7 @@ typedef struct sl_server_config_s {
   size_t max_body;         /* bytes (default 8 MiB: PutRecords of 500 records of up to 5 MiB in all, base64) */
   int64_t sync_interval_ms; /* > 0: sl_api_sync and retention this often (durable streams' group commit when
                              * puts pause); 0: retention once a second */
+  const struct sl_sigv4_keys_s *auth; /* NULL: any request is taken; else each must be signed (SigV4) by a key */
 } sl_server_config_t;
 
 void sl_server_config_init(sl_server_config_t *c);
