@@ -24,6 +24,7 @@ static const char serve_usage[] =
     "usage: shardlab serve [--host 127.0.0.1] [--port 4567] [--max-body BYTES] [--iterator-ttl MS]\n"
     "                      [--no-write-limits] [--no-read-limits] [--mapping FILE.lua [--workers N]]\n"
     "                      [--data DIR [--fsync always|interval|never]] [--auth FILE]\n"
+    "                      [--request-timeout SECONDS] [--max-connections N]\n"
     "  --host H           the IPv4 address to listen on (default 127.0.0.1)\n"
     "  --port N           the port (default 4567; 0 picks a free port, printed once listening)\n"
     "  --max-body BYTES   the largest request body, 1024 to 1073741824 (default 8 MiB); larger ones get 413\n"
@@ -35,6 +36,9 @@ static const char serve_usage[] =
     "  --auth FILE        every request must carry a valid AWS Signature Version 4 by a key of FILE (the AWS\n"
     "                     shared-credentials format: [profile], aws_access_key_id, aws_secret_access_key);\n"
     "                     others get AWS's error. Without it any request is taken (warned about off loopback)\n"
+    "  --request-timeout S  a client that has not sent its whole request S seconds after it began (or after it\n"
+    "                     connected) is disconnected, 1 to 3600 (default 30)\n"
+    "  --max-connections N  connections open at once, 1 to 65536 (default 1024); the next one is closed at once\n"
     "  --mapping F        the mappings F declares (sl.experiment{stream = ..., mapping = ...}, no producers)\n"
     "                     consume the served streams on the real clock, their handlers on --workers threads\n"
     "  --workers N        with --mapping: handler threads, 1 to 1024 (default: one per core)\n"
@@ -124,58 +128,97 @@ static int load_auth(const char *auth, const char *host, sl_sigv4_keys_t **keys)
   return SL_OK;
 }
 
-int sl_cli_serve(int argc, char **argv) {
+/* What the command line asks. */
+typedef struct serve_options_s {
   sl_server_config_t config;
-  sl_server_config_init(&config);
-  config.port = 4567;
-  unsigned long long iterator_ttl_ms = 300000;
-  const char *mapping = NULL, *data_dir = NULL, *auth = NULL;
-  sl_fsync_t fsync = SL_FSYNC_INTERVAL;
-  unsigned workers = 0;
-  int write_limits = 1, read_limits = 1;
+  unsigned long long iterator_ttl_ms;
+  const char *mapping, *data_dir, *auth;
+  sl_fsync_t fsync;
+  unsigned workers;
+  int write_limits, read_limits;
+} serve_options_t;
+
+/* The option a with its value v into o: SL_EXIT_OK, or the usage error's status. */
+static int value_option(const char *a, const char *v, serve_options_t *o) {
+  unsigned long long n;
+  sl_error_t why;
+  if (strcmp(a, "--auth") == 0) o->auth = v;
+  else if (strcmp(a, "--data") == 0) o->data_dir = v;
+  else if (strcmp(a, "--mapping") == 0) o->mapping = v;
+  else if (strcmp(a, "--host") == 0) o->config.host = v;
+  else if (strcmp(a, "--fsync") == 0) {
+    if (sl_fsync_parse(v, &o->fsync, &why) != SL_OK) return usage_error("--fsync: %s", why.message);
+  } else if (strcmp(a, "--request-timeout") == 0) {
+    if (sl_cli_whole("serve", a, v, 1, 3600, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    o->config.request_timeout_ms = (int64_t)n * 1000;
+  } else if (strcmp(a, "--max-connections") == 0) {
+    if (sl_cli_whole("serve", a, v, 1, 65536, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    o->config.max_connections = (uint32_t)n;
+  } else if (strcmp(a, "--workers") == 0) {
+    if (sl_cli_whole("serve", a, v, 1, 1024, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    o->workers = (unsigned)n;
+  } else if (strcmp(a, "--port") == 0) {
+    if (sl_cli_whole("serve", a, v, 0, 65535, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    o->config.port = (int)n;
+  } else if (strcmp(a, "--iterator-ttl") == 0) { /* tests: iterators that expire in a moment */
+    if (sl_cli_whole("serve", a, v, 1, 86400000, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    o->iterator_ttl_ms = n;
+  } else { /* --max-body */
+    if (sl_cli_whole("serve", a, v, 1024, 1L << 30, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    o->config.max_body = (size_t)n;
+  }
+  return SL_EXIT_OK;
+}
+
+static int takes_value(const char *a) {
+  static const char *const options[] = {"--auth", "--data", "--mapping", "--host", "--fsync", "--request-timeout",
+                                        "--max-connections", "--workers", "--port", "--iterator-ttl", "--max-body",
+                                        NULL};
+  for (int i = 0; options[i]; i++)
+    if (strcmp(a, options[i]) == 0) return 1;
+  return 0;
+}
+
+/* The command line into o: -1 to go on, else the status to exit with (--help: 0). */
+static int parse_options(int argc, char **argv, serve_options_t *o) {
+  sl_server_config_init(&o->config);
+  o->config.port = 4567;
+  o->iterator_ttl_ms = 300000;
+  o->mapping = o->data_dir = o->auth = NULL;
+  o->fsync = SL_FSYNC_INTERVAL;
+  o->workers = 0;
+  o->write_limits = o->read_limits = 1;
   for (int i = 0; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    unsigned long long n;
+    const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(serve_usage, stdout);
       return SL_EXIT_OK;
     } else if (strcmp(a, "--no-write-limits") == 0) { /* per-shard write limits off, for benchmarks */
-      write_limits = 0;
+      o->write_limits = 0;
     } else if (strcmp(a, "--no-read-limits") == 0) {
-      read_limits = 0;
-    } else if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--max-body") == 0 ||
-               strcmp(a, "--iterator-ttl") == 0 || strcmp(a, "--mapping") == 0 || strcmp(a, "--workers") == 0 ||
-               strcmp(a, "--data") == 0 || strcmp(a, "--fsync") == 0 || strcmp(a, "--auth") == 0) {
-      if (v == NULL) return usage_error("%s needs a value", a);
-      i++;
-      if (strcmp(a, "--auth") == 0) {
-        auth = v;
-      } else if (strcmp(a, "--data") == 0) {
-        data_dir = v;
-      } else if (strcmp(a, "--fsync") == 0) {
-        sl_error_t why;
-        if (sl_fsync_parse(v, &fsync, &why) != SL_OK) return usage_error("--fsync: %s", why.message);
-      } else if (strcmp(a, "--mapping") == 0) {
-        mapping = v;
-      } else if (strcmp(a, "--workers") == 0) {
-        if (sl_cli_whole("serve", a, v, 1, 1024, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
-        workers = (unsigned)n;
-      } else if (strcmp(a, "--host") == 0) {
-        config.host = v;
-      } else if (strcmp(a, "--port") == 0) {
-        if (sl_cli_whole("serve", a, v, 0, 65535, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
-        config.port = (int)n;
-      } else if (strcmp(a, "--iterator-ttl") == 0) { /* tests: iterators that expire in a moment */
-        if (sl_cli_whole("serve", a, v, 1, 86400000, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
-        iterator_ttl_ms = n;
-      } else {
-        if (sl_cli_whole("serve", a, v, 1024, 1L << 30, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
-        config.max_body = (size_t)n;
-      }
-    } else {
+      o->read_limits = 0;
+    } else if (!takes_value(a)) {
       return usage_error("unknown argument '%s'\n%s", a, serve_usage);
+    } else if (i + 1 == argc) {
+      return usage_error("%s needs a value", a);
+    } else {
+      int rc = value_option(a, argv[++i], o);
+      if (rc != SL_EXIT_OK) return rc;
     }
   }
+  return -1;
+}
+
+int sl_cli_serve(int argc, char **argv) {
+  serve_options_t o;
+  int parsed = parse_options(argc, argv, &o);
+  if (parsed >= 0) return parsed;
+  sl_server_config_t config = o.config;
+  unsigned long long iterator_ttl_ms = o.iterator_ttl_ms;
+  const char *mapping = o.mapping, *data_dir = o.data_dir, *auth = o.auth;
+  sl_fsync_t fsync = o.fsync;
+  unsigned workers = o.workers;
+  int write_limits = o.write_limits, read_limits = o.read_limits;
   sl_api_config_t api_config;
   sl_api_config_init(&api_config);
   api_config.iterator_ttl_ms = iterator_ttl_ms;

@@ -20,7 +20,7 @@ static const char usage[] =
     "        run a Lua handler once with a Kinesis event; response on stdout, Lambda's log on stderr\n"
     "  serve [--host 127.0.0.1] [--port 4567] [--max-body BYTES] [--iterator-ttl MS] [--no-write-limits]\n"
     "        [--no-read-limits] [--data DIR [--fsync always|interval|never]] [--mapping FILE.lua [--workers N]]\n"
-    "        [--auth FILE]\n"
+    "        [--auth FILE] [--request-timeout SECONDS] [--max-connections N]\n"
     "        serve the Kinesis Data Streams API over HTTP, for the AWS CLI and SDKs, until SIGINT or SIGTERM;\n"
     "        with --mapping, Lua handlers consume the served streams; with --auth, only requests signed (SigV4)\n"
     "        by a key of FILE (AWS shared-credentials format)\n"

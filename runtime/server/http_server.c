@@ -22,6 +22,8 @@ struct sl_server_s {
   sl_api_t *api;
   size_t max_body;
   const sl_sigv4_keys_t *auth; /* --auth: the keys requests must be signed by (NULL: none asked) */
+  int64_t request_timeout_ms;
+  uint32_t max_connections, connections;
   uint64_t requests;           /* for request ids */
   struct conn_s *conns;        /* open connections, to close them on shutdown */
   int closing;
@@ -33,6 +35,8 @@ struct sl_server_s {
 
 typedef struct conn_s {
   uv_tcp_t tcp;
+  uv_timer_t deadline;         /* closes the connection when a request takes too long to arrive */
+  int open_handles;            /* tcp and deadline, until both close callbacks ran */
   sl_server_t *server;
   struct conn_s *prev, *next;
   http_parser parser;
@@ -69,6 +73,9 @@ void sl_server_config_init(sl_server_config_t *c) {
   c->port = 0;
   c->max_body = 8u << 20;
   c->sync_interval_ms = 0;
+  c->auth = NULL;
+  c->request_timeout_ms = 30000;
+  c->max_connections = 1024;
 }
 
 /* Once a second (or every sync interval): durable streams' group commit, retention for every stream
@@ -87,6 +94,8 @@ static void on_housekeeping(uv_timer_t *t) {
 static void conn_closed(uv_handle_t *h) {
   conn_t *c = h->data;
   sl_server_t *s = c->server;
+  if (--c->open_handles > 0) return;
+  s->connections--;
   for (write_t **p = &s->pending; *p != NULL;) { /* its answers not sent yet go with it */
     write_t *w = *p;
     if (w->conn != c) {
@@ -110,7 +119,11 @@ static void conn_close(conn_t *c) {
   if (c->closing) return;
   c->closing = 1;
   uv_close((uv_handle_t *)&c->tcp, conn_closed);
+  uv_close((uv_handle_t *)&c->deadline, conn_closed);
 }
+
+/* The request did not arrive in time (AWS's clients send theirs at once): the connection goes. */
+static void on_deadline(uv_timer_t *t) { conn_close(t->data); }
 
 static void written(uv_write_t *req, int status) {
   write_t *w = (write_t *)req;
@@ -191,6 +204,7 @@ static int on_message_begin(http_parser *p) {
   c->target_len = c->body_len = c->header_len = 0;
   c->hlen = c->hcount = c->url_len = 0;
   c->headers_overflow = 0;
+  uv_timer_start(&c->deadline, on_deadline, (uint64_t)c->server->request_timeout_ms, 0);
   c->in_target = c->last_was_value = c->too_large = 0;
   return 0;
 }
@@ -267,6 +281,7 @@ static int on_headers_complete(http_parser *p) {
 
 static int on_message_complete(http_parser *p) {
   conn_t *c = p->data;
+  uv_timer_stop(&c->deadline);
   if (c->too_large) {
     static const char msg[] = "{\"__type\":\"SerializationException\",\"message\":\"Request body too large\"}";
     respond(c, 413, msg, sizeof msg - 1, 0);
@@ -342,13 +357,19 @@ static void on_connection(uv_stream_t *listener, int status) {
   c->server = s;
   uv_tcp_init(listener->loop, &c->tcp);
   c->tcp.data = c;
+  uv_timer_init(listener->loop, &c->deadline);
+  c->deadline.data = c;
+  c->open_handles = 2;
+  s->connections++;
   c->next = s->conns;
   if (s->conns) s->conns->prev = c;
   s->conns = c;
-  if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+  /* Over --max-connections: accepted and closed at once, so the client sees the connection end, not a hang. */
+  if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || s->connections > s->max_connections) {
     conn_close(c);
     return;
   }
+  uv_timer_start(&c->deadline, on_deadline, (uint64_t)s->request_timeout_ms, 0);
   uv_tcp_nodelay(&c->tcp, 1);
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
@@ -363,6 +384,8 @@ int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *cf
   s->api = api;
   s->max_body = cfg->max_body;
   s->auth = cfg->auth;
+  s->request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 30000;
+  s->max_connections = cfg->max_connections > 0 ? cfg->max_connections : 1024;
   uv_tcp_init(loop, &s->listener);
   s->listener.data = s;
   struct sockaddr_in addr;

@@ -18,6 +18,9 @@ typedef struct sl_server_config_s {
   int64_t sync_interval_ms; /* > 0: sl_api_sync and retention this often (durable streams' group commit when
                              * puts pause); 0: retention once a second */
   const struct sl_sigv4_keys_s *auth; /* NULL: any request is taken; else each must be signed (SigV4) by a key */
+  int64_t request_timeout_ms; /* a connection whose request is not complete this long after it began (or
+                               * after the connection opened) is closed (default 30000) */
+  uint32_t max_connections;   /* connections open at once; the next one is closed at once (default 1024) */
 } sl_server_config_t;
 
 void sl_server_config_init(sl_server_config_t *c);
