@@ -176,7 +176,7 @@ void sl__api_list_streams(api_request_t *r) {
   sl__api_integer(r, "Limit", "limit", 0, 1, 10000, &limit);
   const char *after = sl__api_string(r, "ExclusiveStartStreamName", "exclusiveStartStreamName", 0, 1, 128);
   if (sl__api_validation_failed(r)) return;
-  qsort(r->api->streams, r->api->count, sizeof *r->api->streams, by_name);
+  if (r->api->count > 1) qsort(r->api->streams, r->api->count, sizeof *r->api->streams, by_name); /* none: streams is NULL */
   json_t *names = json_array(), *summaries = json_array();
   size_t i = 0;
   while (after != NULL && i < r->api->count && strcmp(sl_stream_name(r->api->streams[i].stream), after) <= 0) i++;
