@@ -116,20 +116,16 @@ int sl_api_trim(sl_api_t *api, int64_t now_ms, uint64_t *trimmed, sl_error_t *er
   return rc;
 }
 
-int sl_api_flush(sl_api_t *api, sl_error_t *err) {
+/* fn on every durable stream's store, stopping at the first error. */
+static int each_store(sl_api_t *api, int (*fn)(sl_store_t *, sl_error_t *), sl_error_t *err) {
   for (size_t i = 0; i < api->count; i++)
     if (api->streams[i].store != NULL) {
-      int rc = sl_store_flush(api->streams[i].store, err);
+      int rc = fn(api->streams[i].store, err);
       if (rc != SL_OK) return rc;
     }
   return SL_OK;
 }
 
-int sl_api_sync(sl_api_t *api, sl_error_t *err) {
-  for (size_t i = 0; i < api->count; i++)
-    if (api->streams[i].store != NULL) {
-      int rc = sl_store_sync(api->streams[i].store, err);
-      if (rc != SL_OK) return rc;
-    }
-  return SL_OK;
-}
+int sl_api_flush(sl_api_t *api, sl_error_t *err) { return each_store(api, sl_store_flush, err); }
+
+int sl_api_sync(sl_api_t *api, sl_error_t *err) { return each_store(api, sl_store_sync, err); }

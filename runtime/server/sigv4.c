@@ -33,6 +33,21 @@ static char *trim(char *s) {
   return s;
 }
 
+/* The end of a profile (at line n, or the file's end): a complete key is kept, half of one is refused. */
+static int end_profile(sl_sigv4_keys_t *k, key_t_ *cur, const char *path, int n, sl_error_t *err) {
+  int rc = SL_OK;
+  if ((cur->id[0] == '\0') != (cur->secret[0] == '\0'))
+    rc = sl_error_set(err, SL_EIO, "%s:%d: a profile has only half a key (aws_access_key_id and "
+                      "aws_secret_access_key go together)", path, n);
+  if (rc == SL_OK && cur->id[0]) {
+    key_t_ *grown = realloc(k->keys, (k->count + 1) * sizeof *grown);
+    if (grown == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+    else (k->keys = grown)[k->count++] = *cur;
+  }
+  OPENSSL_cleanse(cur, sizeof *cur);
+  return rc;
+}
+
 int sl_sigv4_keys_load(const char *path, sl_sigv4_keys_t **out, sl_error_t *err) {
   *out = NULL;
   FILE *f = fopen(path, "r");
@@ -49,16 +64,9 @@ int sl_sigv4_keys_load(const char *path, sl_sigv4_keys_t **out, sl_error_t *err)
     n++;
     char *s = trim(line);
     if (*s == '\0' || *s == '#' || *s == ';') continue;
-    if (*s == '[') { /* a new profile: the previous one must be complete */
-      if (in_profile && (cur.id[0] == '\0') != (cur.secret[0] == '\0'))
-        rc = sl_error_set(err, SL_EIO, "%s:%d: the profile before has only half a key", path, n);
+    if (*s == '[') { /* a new profile: the previous one ends */
+      rc = end_profile(k, &cur, path, n, err);
       in_profile = 1;
-      if (rc == SL_OK && cur.id[0] && cur.secret[0]) {
-        key_t_ *grown = realloc(k->keys, (k->count + 1) * sizeof *grown);
-        if (grown == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-        else (k->keys = grown)[k->count++] = cur;
-      }
-      memset(&cur, 0, sizeof cur);
       continue;
     }
     char *eq = strchr(s, '=');
@@ -76,13 +84,7 @@ int sl_sigv4_keys_load(const char *path, sl_sigv4_keys_t **out, sl_error_t *err)
     }
   }
   fclose(f);
-  if (rc == SL_OK && (cur.id[0] == '\0') != (cur.secret[0] == '\0'))
-    rc = sl_error_set(err, SL_EIO, "%s:%d: the last profile has only half a key", path, n);
-  if (rc == SL_OK && cur.id[0] && cur.secret[0]) {
-    key_t_ *grown = realloc(k->keys, (k->count + 1) * sizeof *grown);
-    if (grown == NULL) rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-    else (k->keys = grown)[k->count++] = cur;
-  }
+  if (rc == SL_OK) rc = end_profile(k, &cur, path, n, err);
   if (rc == SL_OK && k->count == 0)
     rc = sl_error_set(err, SL_EIO, "%s: no profile with both aws_access_key_id and aws_secret_access_key", path);
   if (rc != SL_OK) {

@@ -169,15 +169,38 @@ static sl_kpl_record_t kpl_record_of(const sl__entry_t *e) {
                            r.explicit_hash_key ? strlen(r.explicit_hash_key) : 0, r.data, r.data_len, 0};
 }
 
+/* Room on req for every entry of q to be refused. */
+static int refused_room(sl__request_t *req, const sl__shard_buffer_t *q) {
+  if (q->count == 0) return SL_OK;
+  sl__entry_t *refused = realloc(req->refused, q->count * sizeof *refused);
+  if (refused == NULL) return SL_ENOMEM;
+  req->refused = refused;
+  return SL_OK;
+}
+
+/* The n entries at the front of q, just sent as one Kinesis record: kept on req for its answer when the stream
+ * refused it, else done with. */
+static int settle_front(sl_sim_t *sim, sl__batcher_t *b, sl__shard_buffer_t *q, sl__request_t *req, size_t n,
+                        int refused) {
+  for (size_t i = 0; i < n; i++) {
+    sl__entry_t e = pop_front(q);
+    if (refused) {
+      req->refused[req->refused_count++] = e;
+      continue;
+    }
+    entry_free(&e);
+    if (note_buffered(sim, b, -1) != SL_OK) return SL_ENOMEM;
+  }
+  return SL_OK;
+}
+
 /* The entries of an aggregated PutRecords: from the front of q, consecutive entries packed into aggregates
  * (each taking as many as fit), up to the request's count and size and the rate limit's tokens, every one put
  * into the stream now; the entries of a refused aggregate kept on the request for its answer. */
 static int send_aggregates(sl_sim_t *sim, uint32_t p, sl__shard_buffer_t *q, int limited, sl__request_t *req) {
   const sl_batching_config_t *c = &sim->config.producers[p].batching;
   sl__batcher_t *b = sim->producers[p].batcher;
-  sl__entry_t *refused = realloc(req->refused, q->count * sizeof *refused);
-  if (refused == NULL) return SL_ENOMEM;
-  req->refused = refused;
+  if (refused_room(req, q) != SL_OK) return SL_ENOMEM;
   size_t records = 0;
   uint64_t bytes = 0;
   while (q->count > 0 && records < c->collection_max_count && (!limited || records + 1 <= q->tokens_records)) {
@@ -207,15 +230,7 @@ static int send_aggregates(sl_sim_t *sim, uint32_t p, sl__shard_buffer_t *q, int
     records++;
     bytes += rec.key_len + rec.data_len;
     sl_kpl_aggregate_free(&agg);
-    for (size_t i = 0; i < taken; i++) {
-      sl__entry_t e = pop_front(q);
-      if (rc == SL_ETHROTTLED) {
-        req->refused[req->refused_count++] = e;
-        continue;
-      }
-      entry_free(&e);
-      if (note_buffered(sim, b, -1) != SL_OK) return SL_ENOMEM;
-    }
+    if (settle_front(sim, b, q, req, taken, rc == SL_ETHROTTLED) != SL_OK) return SL_ENOMEM;
     if (rc != SL_OK && rc != SL_ETHROTTLED) return rc;
   }
   if (limited) {
@@ -243,22 +258,12 @@ static int send_entries(sl_sim_t *sim, uint32_t p, sl__shard_buffer_t *q, int li
     q->tokens_records -= (double)n;
     q->tokens_bytes -= (double)bytes;
   }
-  if (n > 0) {
-    sl__entry_t *refused = realloc(req->refused, n * sizeof *refused);
-    if (refused == NULL) return SL_ENOMEM;
-    req->refused = refused;
-  }
+  if (refused_room(req, q) != SL_OK) return SL_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    sl__entry_t e = pop_front(q);
-    sl_produced_t rec = produced_of(&e);
-    int rc = sl__sim_put(sim, p, e.number, &rec, 1);
-    if (rc == SL_ETHROTTLED) {
-      req->refused[req->refused_count++] = e;
-      continue;
-    }
-    entry_free(&e);
-    if (note_buffered(sim, b, -1) != SL_OK) return SL_ENOMEM;
-    if (rc != SL_OK) return rc;
+    sl_produced_t rec = produced_of(ring_at(q, 0));
+    int rc = sl__sim_put(sim, p, ring_at(q, 0)->number, &rec, 1);
+    if (settle_front(sim, b, q, req, 1, rc == SL_ETHROTTLED) != SL_OK) return SL_ENOMEM;
+    if (rc != SL_OK && rc != SL_ETHROTTLED) return rc;
   }
   return SL_OK;
 }

@@ -348,17 +348,22 @@ sl_stream_t *sl_store_stream(sl_store_t *st) { return st->stream; }
 
 int sl_store_sync(sl_store_t *st, sl_error_t *err) { return sync_all(st, err); }
 
-int sl_store_flush(sl_store_t *st, sl_error_t *err) {
-  if (st->config.fsync == SL_FSYNC_ALWAYS ||
-      (st->config.fsync == SL_FSYNC_INTERVAL &&
-       sl_clock_mono_ns() - st->last_sync_ns >= st->config.interval_ms * 1000000))
-    return sync_all(st, err);
+/* Every shard's buffered records to the kernel (write(2)), without syncing. */
+static int write_all(sl_store_t *st, sl_error_t *err) {
   for (uint32_t i = 0; i < st->shard_cap; i++)
     if (st->shards[i].w.fd >= 0) {
       int rc = sl_segment_flush(&st->shards[i].w, err);
       if (rc != SL_OK) return rc;
     }
   return SL_OK;
+}
+
+int sl_store_flush(sl_store_t *st, sl_error_t *err) {
+  if (st->config.fsync == SL_FSYNC_ALWAYS ||
+      (st->config.fsync == SL_FSYNC_INTERVAL &&
+       sl_clock_mono_ns() - st->last_sync_ns >= st->config.interval_ms * 1000000))
+    return sync_all(st, err);
+  return write_all(st, err);
 }
 
 uint32_t sl_store_trim(sl_store_t *st, int64_t now_ms, sl_error_t *err) {
@@ -441,9 +446,7 @@ int sl_store_save_checkpoints(sl_store_t *st, const char *name, const char *json
   /* The records a checkpoint passes reach the disk before it does (unless the policy is never: the kernel
    * then), or a machine crash could leave a checkpoint beyond the records that survived, and the records put
    * after the restart, numbered from the end of the survivors, would count as done. */
-  int rc = st->config.fsync == SL_FSYNC_NEVER ? SL_OK : sync_all(st, err);
-  for (uint32_t i = 0; rc == SL_OK && i < st->shard_cap; i++)
-    if (st->shards[i].w.fd >= 0) rc = sl_segment_flush(&st->shards[i].w, err);
+  int rc = st->config.fsync == SL_FSYNC_NEVER ? write_all(st, err) : sync_all(st, err);
   if (rc != SL_OK) return rc;
   char dir[4200], path[4400];
   snprintf(dir, sizeof dir, "%s/checkpoints", st->dir);

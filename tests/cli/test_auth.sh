@@ -19,7 +19,7 @@ grep -q "InvalidSignatureException" cli.err || fail "the AWS CLI's refusal: $(ca
 stop_server TERM
 printf '[default]\naws_access_key_id = AKIDHALF\n' >half
 "$shardlab" serve --port 0 --auth half >out 2>err && fail "a file with half a key was taken"
-grep -q "half:2: the last profile has only half a key" err || fail "the bad file: $(cat err)"
+grep -q "half:2: a profile has only half a key" err || fail "the bad file: $(cat err)"
 start_server --host 0.0.0.0
 grep -q "warning: listening on 0.0.0.0 without --auth" "$tmp/server.err" || fail "no warning off loopback"
 stop_server TERM
