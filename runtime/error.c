@@ -15,6 +15,7 @@ const char *sl_strerror(int code) {
   case SL_ECLOSED: return "shard closed and fully read";
   case SL_EEXPIRED: return "trimmed by retention";
   case SL_EIO: return "input/output error";
+  case SL_ENOSPACE: return "no space left";
   case SL_PENDING: return "in progress";
   default: return "unknown error";
   }

@@ -48,6 +48,7 @@ typedef struct sl_api_response_s {
   int status;     /* HTTP status: 200, or 400/500 with an error body */
   char *body;     /* JSON, malloc'd */
   size_t len;
+  int needs_flush; /* records were put: the answer holds only once sl_api_flush succeeds (else a 5xx is due) */
 } sl_api_response_t;
 
 /* Handles one request at now_ms. target is the X-Amz-Target header ("Kinesis_20131202.PutRecord"); never

@@ -17,7 +17,8 @@ enum {
   SL_ELIMIT = -5,      /* AWS LimitExceededException */
   SL_ECLOSED = -6,     /* read past the end of a closed shard: its children hold what follows */
   SL_EEXPIRED = -7,    /* the requested position has been trimmed by retention */
-  SL_EIO = -8,         /* an operating-system I/O failure */
+  SL_EIO = -8,         /* an operating-system I/O failure: AWS InternalFailure (HTTP 500) */
+  SL_ENOSPACE = -9,    /* the disk (or the file size limit) is full: AWS ServiceUnavailable (HTTP 503) */
   SL_PENDING = 1       /* not a failure: the operation was started and completes later (real clock) */
 };
 

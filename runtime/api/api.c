@@ -111,7 +111,9 @@ void sl__api_fail(api_request_t *r, int status, const char *type, const char *fm
 
 void sl__api_fail_code(api_request_t *r, const sl_error_t *err) {
   const char *type = sl_error_name(err->code);
-  if (err->code == SL_ENOMEM || err->code == SL_EIO || type == NULL)
+  if (err->code == SL_ENOSPACE) /* Kinesis's common errors: "ServiceUnavailable ... a temporary failure", 503 */
+    sl__api_fail(r, 503, "ServiceUnavailable", "%s", err->message);
+  else if (err->code == SL_ENOMEM || err->code == SL_EIO || type == NULL)
     sl__api_fail(r, 500, "InternalFailure", "%s", err->message);
   else
     sl__api_fail(r, 400, type, "%s", err->message);
@@ -226,12 +228,13 @@ static const struct {
 
 void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
                    int64_t now_ms, sl_api_response_t *out) {
-  static const char put_records[] = "Kinesis_20131202.PutRecords";
+  static const char put_records[] = "Kinesis_20131202.PutRecords", put_record[] = "Kinesis_20131202.PutRecord";
   memset(out, 0, sizeof *out);
-  if (target != NULL && target_len == sizeof put_records - 1 && memcmp(target, put_records, target_len) == 0 &&
-      sl__api_put_records_fast(api, body, body_len, now_ms, out))
-    return;
-  sl__api_handle_general(api, target, target_len, body, body_len, now_ms, out);
+  int puts_records = target != NULL && target_len == sizeof put_records - 1 && memcmp(target, put_records, target_len) == 0;
+  int puts_record = target != NULL && target_len == sizeof put_record - 1 && memcmp(target, put_record, target_len) == 0;
+  if (!puts_records || !sl__api_put_records_fast(api, body, body_len, now_ms, out))
+    sl__api_handle_general(api, target, target_len, body, body_len, now_ms, out);
+  out->needs_flush = (puts_records || puts_record) && out->status == 200;
 }
 
 void sl__api_handle_general(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,

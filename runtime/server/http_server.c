@@ -64,6 +64,7 @@ typedef struct write_s {
   char *data;
   size_t len;
   int close_after;
+  int needs_flush;             /* it acknowledges records: sent only when the flush before it succeeded */
   conn_t *conn;                /* while pending: whom it answers */
   struct write_s *next;        /* while pending */
 } write_t;
@@ -133,9 +134,13 @@ static void written(uv_write_t *req, int status) {
   free(w);
 }
 
-static void respond(conn_t *c, int status, const char *body, size_t len, int keep_alive) {
-  const char *reason = status == 200 ? "OK" : status == 413 ? "Payload Too Large" : status == 500 ? "Internal Server Error"
-                                                                                                    : "Bad Request";
+/* An answer with its headers, not yet queued; NULL out of memory. */
+static write_t *make_answer(conn_t *c, int status, const char *body, size_t len, int keep_alive) {
+  const char *reason = status == 200   ? "OK"
+                       : status == 413 ? "Payload Too Large"
+                       : status == 500 ? "Internal Server Error"
+                       : status == 503 ? "Service Unavailable"
+                                       : "Bad Request";
   char head[512];
   uint64_t n = ++c->server->requests;
   int hl = snprintf(head, sizeof head,
@@ -148,47 +153,81 @@ static void respond(conn_t *c, int status, const char *body, size_t len, int kee
   if (w == NULL || data == NULL) {
     free(w);
     free(data);
-    conn_close(c);
-    return;
+    return NULL;
   }
   memcpy(data, head, (size_t)hl);
   if (len) memcpy(data + hl, body, len);
   *w = (write_t){.data = data, .len = (size_t)hl + len, .close_after = !keep_alive, .conn = c};
-  sl_server_t *s = c->server; /* sent by send_answers, after the flush */
+  return w;
+}
+
+/* Queues an answer: send_answers sends it after the flush. Returns it (NULL: out of memory, connection closed). */
+static write_t *respond(conn_t *c, int status, const char *body, size_t len, int keep_alive) {
+  write_t *w = make_answer(c, status, body, len, keep_alive);
+  if (w == NULL) {
+    conn_close(c);
+    return NULL;
+  }
+  sl_server_t *s = c->server;
   if (s->pending_tail) s->pending_tail->next = w;
   else s->pending = w;
   s->pending_tail = w;
+  return w;
 }
 
-/* An AWS error answer, {"__type": TYPE, "message": MESSAGE}, HTTP 400 (the authentication errors'). */
-static void error_respond(conn_t *c, const char *type, const char *message, int keep_alive) {
-  char body[700], esc[600];
+/* {"__type": TYPE, "message": MESSAGE} into body (room for 700 bytes); its length. */
+static size_t error_body(char *body, const char *type, const char *message) {
+  char esc[600];
   size_t n = 0;
   for (const char *m = message; *m && n + 2 < sizeof esc; m++) { /* the messages hold no control characters */
+    if ((unsigned char)*m < 0x20) continue;
     if (*m == '"' || *m == '\\') esc[n++] = '\\';
     esc[n++] = *m;
   }
   esc[n] = '\0';
-  int len = snprintf(body, sizeof body, "{\"__type\":\"%s\",\"message\":\"%s\"}", type, esc);
-  respond(c, 400, body, (size_t)len, keep_alive);
+  return (size_t)snprintf(body, 700, "{\"__type\":\"%s\",\"message\":\"%s\"}", type, esc);
+}
+
+/* An AWS error answer, HTTP 400 (the authentication errors'). */
+static void error_respond(conn_t *c, const char *type, const char *message, int keep_alive) {
+  char body[700];
+  respond(c, 400, body, error_body(body, type, message), keep_alive);
+}
+
+/* The answer to records that could not be written: AWS's 5xx, ServiceUnavailable (503) for a full disk, so
+ * clients retry later, InternalFailure (500) for other I/O errors; the connection kept as it was. */
+static write_t *write_failed_answer(write_t *w, const sl_error_t *err) {
+  char body[700];
+  int full = err->code == SL_ENOSPACE;
+  size_t len = error_body(body, full ? "ServiceUnavailable" : "InternalFailure", err->message);
+  write_t *e = make_answer(w->conn, full ? 503 : 500, body, len, !w->close_after);
+  free(w->data);
+  free(w);
+  return e;
 }
 
 /* After the iteration's reads: the durable streams' new records to the kernel (and to the disk as the fsync
  * policy says), then every answer made meanwhile, in order. When the records cannot be written, nothing is
- * acknowledged: those connections are closed unanswered (clients retry) and the error is printed. */
+ * acknowledged: the answers to puts become AWS's 5xx (the records stay buffered, written when the disk takes
+ * them again, so a retry may store them twice, as Kinesis may), the error is printed, reads are answered. */
 static void send_answers(uv_check_t *h) {
   sl_server_t *s = h->data;
   if (s->pending == NULL) return;
   sl_error_t err;
   int flushed = sl_api_flush(s->api, &err) == SL_OK;
-  if (!flushed) fprintf(stderr, "shardlab serve: %s: the answers waiting for it are not sent\n", err.message);
+  if (!flushed) fprintf(stderr, "shardlab serve: %s: the puts waiting for it are answered with an error\n", err.message);
   write_t *w = s->pending;
   s->pending = s->pending_tail = NULL;
   while (w != NULL) {
     write_t *next = w->next;
     conn_t *c = w->conn;
+    if (!flushed && w->needs_flush && (w = write_failed_answer(w, &err)) == NULL) {
+      conn_close(c);
+      w = next;
+      continue;
+    }
     uv_buf_t buf = uv_buf_init(w->data, (unsigned int)w->len);
-    if (!flushed || c->closing || uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
+    if (c->closing || uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
       free(w->data);
       free(w);
       conn_close(c);
@@ -307,7 +346,8 @@ static int on_message_complete(http_parser *p) {
     static const char msg[] = "{\"__type\":\"InternalFailure\",\"message\":\"out of memory\"}";
     respond(c, 500, msg, sizeof msg - 1, keep);
   } else {
-    respond(c, out.status, out.body, out.len, keep);
+    write_t *w = respond(c, out.status, out.body, out.len, keep);
+    if (w != NULL) w->needs_flush = out.needs_flush;
   }
   free(out.body);
   return 0;

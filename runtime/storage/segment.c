@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "shardlab/crc32c.h"
+#include "storage/storage_io.h"
 
 #define BUF_CAP (64u * 1024)
 #define MAX_PAYLOAD (SL_SEGMENT_RECORD_FIXED + 4096u + 16u * 1024 * 1024) /* keys of 256 characters, 10 MiB data */
@@ -38,16 +39,32 @@ void sl_segment_path(char *out, size_t size, const char *dir, uint64_t first_cou
   snprintf(out, size, "%s/%020llu.%s", dir, (unsigned long long)first_counter, ext);
 }
 
-static int write_all(int fd, const void *data, size_t len, const char *path, sl_error_t *err) {
+/* A failed write's error: SL_ENOSPACE for a full disk (or quota), SL_EIO otherwise, naming the file. */
+static int write_failed(int saved, const char *what, const char *path, sl_error_t *err) {
+  int code = saved == ENOSPC || saved == EDQUOT || saved == EFBIG ? SL_ENOSPACE : SL_EIO;
+  return sl_error_set(err, code, "cannot %s %s: %s", what, path, strerror(saved));
+}
+
+/* Writes len bytes; *done says how many reached the file, also when it fails part way. */
+static int write_all(int fd, const void *data, size_t len, size_t *done, const char *path, sl_error_t *err) {
   const unsigned char *p = data;
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
+  *done = 0;
+  while (*done < len) {
+    ssize_t n = sl_io_write(fd, p + *done, len - *done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sl_error_set(err, SL_EIO, "cannot write %s: %s", path, strerror(errno));
-    p += n;
-    len -= (size_t)n;
+    if (n < 0) return write_failed(errno, "write", path, err);
+    *done += (size_t)n;
   }
   return SL_OK;
+}
+
+/* Writes the first *len bytes of buf; what a failure left unwritten moves to the front, for the next try. */
+static int write_buffer(int fd, unsigned char *buf, size_t *len, const char *path, sl_error_t *err) {
+  size_t done;
+  int rc = write_all(fd, buf, *len, &done, path, err);
+  if (done > 0 && done < *len) memmove(buf, buf + done, *len - done);
+  *len -= done;
+  return rc;
 }
 
 static int open_files(sl_segment_writer_t *w, const char *dir, uint64_t first_counter, int create, sl_error_t *err) {
@@ -61,8 +78,8 @@ static int open_files(sl_segment_writer_t *w, const char *dir, uint64_t first_co
   if (w->buf == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory opening %s", w->path);
   w->buf_cap = BUF_CAP;
   int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
-  w->fd = open(w->path, flags, 0644);
-  if (w->fd >= 0) w->idx_fd = open(idx, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  w->fd = sl_io_open(w->path, flags, 0644);
+  if (w->fd >= 0) w->idx_fd = sl_io_open(idx, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (w->fd < 0 || w->idx_fd < 0) {
     int saved = errno;
     sl_segment_close(w);
@@ -99,23 +116,19 @@ int sl_segment_reopen(sl_segment_writer_t *w, const char *dir, uint64_t first_co
 
 int sl_segment_flush(sl_segment_writer_t *w, sl_error_t *err) {
   if (w->buf_len > 0) {
-    int rc = write_all(w->fd, w->buf, w->buf_len, w->path, err);
-    if (rc != SL_OK) return rc;
-    w->buf_len = 0;
     w->unsynced = 1;
-  }
-  if (w->idx_len > 0) { /* the index is derived data: rebuilt on recovery, so it is never synced */
-    int rc = write_all(w->idx_fd, w->idx_buf, w->idx_len, w->path, err);
+    int rc = write_buffer(w->fd, w->buf, &w->buf_len, w->path, err);
     if (rc != SL_OK) return rc;
-    w->idx_len = 0;
   }
+  if (w->idx_len > 0) /* the index is derived data: rebuilt on recovery, so it is never synced */
+    return write_buffer(w->idx_fd, w->idx_buf, &w->idx_len, w->path, err);
   return SL_OK;
 }
 
 int sl_segment_sync(sl_segment_writer_t *w, sl_error_t *err) {
   int rc = sl_segment_flush(w, err);
   if (rc != SL_OK || !w->unsynced) return rc;
-  if (fdatasync(w->fd) != 0) return sl_error_set(err, SL_EIO, "cannot sync %s: %s", w->path, strerror(errno));
+  if (sl_io_fdatasync(w->fd) != 0) return write_failed(errno, "sync", w->path, err);
   w->unsynced = 0;
   return SL_OK;
 }
@@ -160,8 +173,8 @@ int sl_segment_append(sl_segment_writer_t *w, const sl_segment_record_t *r, sl_e
 }
 
 void sl_segment_close(sl_segment_writer_t *w) {
-  if (w->fd >= 0) close(w->fd);
-  if (w->idx_fd >= 0) close(w->idx_fd);
+  if (w->fd >= 0) sl_io_close(w->fd);
+  if (w->idx_fd >= 0) sl_io_close(w->idx_fd);
   free(w->buf);
   w->buf = NULL;
   w->fd = w->idx_fd = -1;
@@ -325,15 +338,16 @@ int sl_segment_rebuild_index(const char *dir, uint64_t first_counter, sl_error_t
   sl_segment_path(idx, sizeof idx, dir, first_counter, "idx");
   index_builder_t b = {0};
   sl_segment_scan_t scan;
-  unlink(idx); /* so the scan reads from the start */
+  sl_io_unlink(idx); /* so the scan reads from the start */
   int rc = sl_segment_scan(seg, 0, add_entry, &b, &scan, err);
   if (rc == SL_OK && b.seen != scan.records) rc = sl_error_set(err, SL_ENOMEM, "out of memory indexing %s", seg);
   if (rc == SL_OK) {
-    int fd = open(idx, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) rc = sl_error_set(err, SL_EIO, "cannot write %s: %s", idx, strerror(errno));
+    int fd = sl_io_open(idx, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) rc = write_failed(errno, "write", idx, err);
     if (fd >= 0) {
-      rc = write_all(fd, b.entries, b.len, idx, err);
-      close(fd);
+      size_t done;
+      rc = write_all(fd, b.entries, b.len, &done, idx, err);
+      sl_io_close(fd);
     }
   }
   free(b.entries);

@@ -20,6 +20,7 @@
 #include "grow.h"
 #include "storage/atomic_file.h"
 #include "storage/segment.h"
+#include "storage/storage_io.h"
 #include "storage/store_meta.h"
 
 /* One segment file of a shard: where it starts and its newest record's arrival (for retention). */
@@ -44,6 +45,7 @@ struct sl_store_s {
   uint32_t shard_cap;
   int64_t last_sync_ns;
   uint32_t appends_unchecked; /* appends since the clock was last read (interval policy) */
+  int failing;                /* the last flush failed (a full disk, an I/O error): appends wait for a good one */
 };
 
 void sl_store_config_init(sl_store_config_t *c) {
@@ -109,7 +111,7 @@ static int start_segment(sl_store_t *st, uint32_t index, uint64_t counter, sl_er
     if (rc != SL_OK) return rc;
     sl_segment_close(&f->w);
   }
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+  if (sl_io_mkdir(dir, 0755) != 0 && errno != EEXIST)
     return sl_error_set(err, SL_EIO, "cannot create %s: %s", dir, strerror(errno));
   int rc = sl_segment_create(&f->w, dir, counter, err);
   if (rc == SL_OK && add_segment(f, counter, INT64_MIN) != SL_OK)
@@ -128,7 +130,8 @@ static int observe_append(void *ctx, const sl_shard_t *shard, uint64_t counter, 
   sl_store_t *st = ctx;
   if (grow_shards(st, shard->index + 1) != SL_OK) return sl_error_set(err, SL_ENOMEM, "out of memory");
   shard_files_t *f = &st->shards[shard->index];
-  int rc = SL_OK;
+  int rc = st->failing ? sl_store_flush(st, err) : SL_OK; /* nothing more is taken until what is held is written */
+  if (rc != SL_OK) return rc;
   if (f->w.fd < 0 || f->w.size >= st->config.segment_bytes) rc = start_segment(st, shard->index, counter, err);
   if (rc != SL_OK) return rc;
   sl_segment_record_t r = {counter, arrival_ms, hash_key, explicit_hash, key, key_len, data, data_len};
@@ -229,7 +232,7 @@ static int recover_shard(sl_store_t *st, const sl_shard_t *meta, sl_store_recove
     restore_ctx_t c = {st->stream, meta->index, err, 0};
     sl_segment_scan_t scan;
     sl_segment_path(path, sizeof path, dir, firsts[i], "idx");
-    unlink(path); /* derived data: rebuilt below from the segment itself */
+    sl_io_unlink(path); /* derived data: rebuilt below from the segment itself */
     sl_segment_path(path, sizeof path, dir, firsts[i], "seg");
     struct stat info;
     if (i + 1 == count && stat(path, &info) == 0 && info.st_size < (off_t)SL_SEGMENT_HEADER) {
@@ -239,7 +242,7 @@ static int recover_shard(sl_store_t *st, const sl_shard_t *meta, sl_store_recove
       rec->torn_offset = 0;
       rec->torn_bytes = (uint64_t)info.st_size;
       snprintf(rec->torn_why, sizeof rec->torn_why, "a segment header cut short");
-      if (unlink(path) != 0) rc = sl_error_set(err, SL_EIO, "cannot remove %s: %s", path, strerror(errno));
+      if (sl_io_unlink(path) != 0) rc = sl_error_set(err, SL_EIO, "cannot remove %s: %s", path, strerror(errno));
       if (rc == SL_OK && i > 0 && meta->open) { /* the one before is written again */
         sl_segment_path(path, sizeof path, dir, firsts[i - 1], "seg");
         if (stat(path, &info) != 0) rc = sl_error_set(err, SL_EIO, "cannot read %s: %s", path, strerror(errno));
@@ -268,7 +271,7 @@ static int recover_shard(sl_store_t *st, const sl_shard_t *meta, sl_store_recove
       break;
     }
     if (scan.bad) { /* a torn tail: the write that a crash interrupted, never acknowledged under "always" */
-      if (truncate(path, (off_t)scan.good_bytes) != 0) {
+      if (sl_io_truncate(path, (off_t)scan.good_bytes) != 0) {
         rc = sl_error_set(err, SL_EIO, "cannot cut the torn tail of %s: %s", path, strerror(errno));
         break;
       }
@@ -283,8 +286,11 @@ static int recover_shard(sl_store_t *st, const sl_shard_t *meta, sl_store_recove
                         (unsigned long long)(firsts[i] + scan.records), (unsigned long long)firsts[i + 1]);
       break;
     }
-    rc = sl_segment_rebuild_index(dir, firsts[i], err);
-    if (rc == SL_OK && add_segment(f, firsts[i], scan.last_arrival_ms) != SL_OK)
+    if (sl_segment_rebuild_index(dir, firsts[i], NULL) != SL_OK) { /* a full disk: reads scan from the start */
+      sl_segment_path(path, sizeof path, dir, firsts[i], "idx");
+      sl_io_unlink(path);
+    }
+    if (add_segment(f, firsts[i], scan.last_arrival_ms) != SL_OK)
       rc = sl_error_set(err, SL_ENOMEM, "out of memory");
     if (rc == SL_OK && last && meta->open)
       rc = sl_segment_reopen(&f->w, dir, firsts[i], scan.good_bytes, scan.records, scan.last_arrival_ms, err);
@@ -326,7 +332,7 @@ int sl_store_open(const sl_store_config_t *c, const sl_stream_config_t *stream_c
   char meta_path[4200];
   snprintf(meta_path, sizeof meta_path, "%s/stream.json", st->dir);
   int rc = SL_OK;
-  if (mkdir(st->dir, 0755) != 0 && errno != EEXIST)
+  if (sl_io_mkdir(st->dir, 0755) != 0 && errno != EEXIST)
     rc = sl_error_set(err, SL_EIO, "data_dir %s cannot be created: %s", st->dir, strerror(errno));
   else if (access(meta_path, F_OK) == 0)
     rc = recover(st, meta_path, rec, err);
@@ -359,11 +365,15 @@ static int write_all(sl_store_t *st, sl_error_t *err) {
 }
 
 int sl_store_flush(sl_store_t *st, sl_error_t *err) {
-  if (st->config.fsync == SL_FSYNC_ALWAYS ||
+  int rc;
+  if (st->config.fsync == SL_FSYNC_ALWAYS || st->failing ||
       (st->config.fsync == SL_FSYNC_INTERVAL &&
        sl_clock_mono_ns() - st->last_sync_ns >= st->config.interval_ms * 1000000))
-    return sync_all(st, err);
-  return write_all(st, err);
+    rc = sync_all(st, err); /* after a failure too: what an error interrupted is on disk before anything new */
+  else
+    rc = write_all(st, err);
+  st->failing = rc != SL_OK;
+  return rc;
 }
 
 uint32_t sl_store_trim(sl_store_t *st, int64_t now_ms, sl_error_t *err) {
@@ -379,9 +389,9 @@ uint32_t sl_store_trim(sl_store_t *st, int64_t now_ms, sl_error_t *err) {
     shard_dir(st, i, dir, sizeof dir);
     for (size_t k = 0; k < keep_from; k++) {
       sl_segment_path(path, sizeof path, dir, f->segs[k].first, "seg");
-      if (unlink(path) != 0 && errno != ENOENT) sl_error_set(err, SL_EIO, "cannot delete %s: %s", path, strerror(errno));
+      if (sl_io_unlink(path) != 0 && errno != ENOENT) sl_error_set(err, SL_EIO, "cannot delete %s: %s", path, strerror(errno));
       sl_segment_path(path, sizeof path, dir, f->segs[k].first, "idx");
-      unlink(path);
+      sl_io_unlink(path);
       deleted++;
     }
     memmove(f->segs, f->segs + keep_from, (f->count - keep_from) * sizeof *f->segs);
@@ -450,7 +460,7 @@ int sl_store_save_checkpoints(sl_store_t *st, const char *name, const char *json
   if (rc != SL_OK) return rc;
   char dir[4200], path[4400];
   snprintf(dir, sizeof dir, "%s/checkpoints", st->dir);
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+  if (sl_io_mkdir(dir, 0755) != 0 && errno != EEXIST)
     return sl_error_set(err, SL_EIO, "cannot create %s: %s", dir, strerror(errno));
   snprintf(path, sizeof path, "%s/%s.json", dir, name);
   return sl_atomic_write(path, json, strlen(json), err);
