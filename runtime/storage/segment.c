@@ -215,6 +215,22 @@ static int all_zero(const unsigned char *p, size_t n) {
   return 1;
 }
 
+/* Whether a whole, valid frame holding record `counter` starts somewhere after the frame at `bad`: then the
+ * bad frame's length is damaged, not the end of a write a crash cut short (a crash loses bytes, it does not
+ * change them). Found by the counter's bytes, then checked by the frame's length and CRC. */
+static int later_frame(const unsigned char *data, size_t len, size_t bad, uint64_t counter) {
+  unsigned char want[8];
+  for (int i = 0; i < 8; i++) want[i] = (unsigned char)(counter >> (8 * i));
+  for (size_t p = bad + SL_SEGMENT_FRAME_HEADER + SL_SEGMENT_FRAME_HEADER + SL_SEGMENT_RECORD_FIXED; p + 8 <= len; p++) {
+    if (data[p] != want[0] || memcmp(data + p, want, 8) != 0) continue;
+    const unsigned char *f = data + p - SL_SEGMENT_FRAME_HEADER;
+    uint32_t payload = get_u32(f);
+    if (payload >= SL_SEGMENT_RECORD_FIXED && payload <= len - p && sl_crc32c(0, data + p, payload) == get_u32(f + 4))
+      return 1;
+  }
+  return 0;
+}
+
 /* Where to start for from_counter, from the index next to the segment (the header's end without one). */
 static void seek_start(const char *path, uint64_t first, uint64_t from_counter, uint64_t *offset, uint64_t *counter) {
   *offset = SL_SEGMENT_HEADER;
@@ -267,9 +283,13 @@ int sl_segment_scan(const char *path, uint64_t from_counter, sl_segment_visit_fn
       break;
     }
     if (left - SL_SEGMENT_FRAME_HEADER < payload) {
-      out->bad = out->bad_reaches_end = 1;
-      snprintf(out->why, sizeof out->why, "a record cut short (%zu of %u bytes)", left - SL_SEGMENT_FRAME_HEADER,
-               payload);
+      out->bad = 1;
+      out->bad_reaches_end = !later_frame(data, len, off, expect + 1); /* a torn write leaves nothing whole after it */
+      if (out->bad_reaches_end)
+        snprintf(out->why, sizeof out->why, "a record cut short (%zu of %u bytes)", left - SL_SEGMENT_FRAME_HEADER,
+                 payload);
+      else
+        snprintf(out->why, sizeof out->why, "a record length (%u) that runs over the records after it", payload);
       break;
     }
     const unsigned char *p = f + SL_SEGMENT_FRAME_HEADER;

@@ -486,6 +486,8 @@ static void damage_before_the_end_is_refused_at_its_offset(void **state) {
   expect_damage(path, file, len, r, first, offsets, AT, payload + 0, 0x01, "a bad checksum");        /* counter */
   expect_damage(path, file, len, r, first, offsets, AT, at + 4, 0x10, "a bad checksum");             /* the CRC */
   expect_damage(path, file, len, r, first, offsets, AT, at + 3, 0x80, "an impossible record length"); /* > 2 GiB */
+  /* A length that runs past the end of the file, the records after it whole: damage, not a torn tail. */
+  expect_damage(path, file, len, r, first, offsets, AT, at + 2, 0x40, "runs over the records after it");
   /* A length under the fixed fields. */
   unsigned char *bad = malloc(len);
   memcpy(bad, file, len);
