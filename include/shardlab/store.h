@@ -40,6 +40,10 @@ typedef struct sl_store_config_s {
 
 void sl_store_config_init(sl_store_config_t *c);
 
+/* Creates the folder dir (its parent must exist) so that it survives a power loss: the parent is synced after
+ * it, or its new name could be lost with everything in it. SL_OK when it exists already. */
+int sl_store_make_dir(const char *dir, sl_error_t *err);
+
 /* What opening found. */
 typedef struct sl_store_recovery_s {
   int existed;              /* the folder held a stream, which was reopened */

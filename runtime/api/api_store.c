@@ -37,8 +37,8 @@ int sl__api_store_create(sl_api_t *api, const sl_stream_config_t *c, api_stream_
 }
 
 int sl__api_store_reopen_all(sl_api_t *api, sl_error_t *err) {
-  if (mkdir(api->data_dir, 0755) != 0 && errno != EEXIST)
-    return sl_error_set(err, SL_EIO, "--data %s cannot be created: %s", api->data_dir, strerror(errno));
+  sl_error_t made;
+  if (sl_store_make_dir(api->data_dir, &made) != SL_OK) return sl_error_set(err, made.code, "--data %s", made.message);
   DIR *d = opendir(api->data_dir);
   if (d == NULL) return sl_error_set(err, SL_EIO, "--data %s cannot be read: %s", api->data_dir, strerror(errno));
   struct dirent *e;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "grow.h"
+#include "path.h"
 #include "storage/atomic_file.h"
 #include "storage/segment.h"
 #include "storage/storage_io.h"
@@ -34,6 +35,7 @@ typedef struct shard_files_s {
   segment_t *segs;
   size_t count, cap;
   sl_segment_writer_t w;   /* w.fd < 0 until the shard's first write after opening */
+  int name_unsynced;       /* policy never: the segment's name (and the shard's folder) not synced yet */
 } shard_files_t;
 
 struct sl_store_s {
@@ -66,6 +68,16 @@ int sl_fsync_parse(const char *text, sl_fsync_t *out, sl_error_t *err) {
                       text ? text : "");
 }
 
+int sl_store_make_dir(const char *dir, sl_error_t *err) {
+  if (sl_io_mkdir(dir, 0755) != 0)
+    return errno == EEXIST ? SL_OK : sl_error_set(err, SL_EIO, "%s cannot be created: %s", dir, strerror(errno));
+  char parent[4200];
+  snprintf(parent, sizeof parent, "%s", dir);
+  for (size_t n = strlen(parent); n > 1 && parent[n - 1] == '/'; n--) parent[n - 1] = '\0';
+  sl_path_dir(parent, sizeof parent);
+  return sl_fsync_dir(parent, err);
+}
+
 static void shard_dir(const sl_store_t *st, uint32_t index, char *out, size_t size) {
   snprintf(out, size, "%s/shardId-%012" PRIu32, st->dir, index);
 }
@@ -91,14 +103,24 @@ static int add_segment(shard_files_t *f, uint64_t first, int64_t last_arrival) {
 
 /* --- writing ---------------------------------------------------------------------------------------------- */
 
+/* Every shard's records on disk, and the names of segments started under policy never with them. */
 static int sync_all(sl_store_t *st, sl_error_t *err) {
-  for (uint32_t i = 0; i < st->shard_cap; i++)
-    if (st->shards[i].w.fd >= 0) {
-      int rc = sl_segment_sync(&st->shards[i].w, err);
-      if (rc != SL_OK) return rc;
+  int names = 0;
+  for (uint32_t i = 0; i < st->shard_cap; i++) {
+    shard_files_t *f = &st->shards[i];
+    int rc = f->w.fd >= 0 ? sl_segment_sync(&f->w, err) : SL_OK;
+    if (rc == SL_OK && f->name_unsynced) {
+      char dir[4200];
+      shard_dir(st, i, dir, sizeof dir);
+      rc = sl_fsync_dir(dir, err);
+      names = 1;
     }
-  st->last_sync_ns = sl_clock_mono_ns();
-  return SL_OK;
+    if (rc != SL_OK) return rc;
+    f->name_unsynced = 0;
+  }
+  int rc = names ? sl_fsync_dir(st->dir, err) : SL_OK;
+  if (rc == SL_OK) st->last_sync_ns = sl_clock_mono_ns();
+  return rc;
 }
 
 /* A new segment for the shard, starting at counter; the folder is synced so the file's name is durable. */
@@ -106,8 +128,9 @@ static int start_segment(sl_store_t *st, uint32_t index, uint64_t counter, sl_er
   char dir[4200];
   shard_dir(st, index, dir, sizeof dir);
   shard_files_t *f = &st->shards[index];
-  if (f->w.fd >= 0) { /* roll: the finished segment is synced unless the policy is never */
-    int rc = st->config.fsync == SL_FSYNC_NEVER ? sl_segment_flush(&f->w, err) : sl_segment_sync(&f->w, err);
+  if (f->w.fd >= 0) { /* roll: the finished segment is synced first, under every policy (once per segment), or a
+                        * power loss could keep the new segment and lose the old one's end: a gap in the shard */
+    int rc = sl_segment_sync(&f->w, err);
     if (rc != SL_OK) return rc;
     sl_segment_close(&f->w);
   }
@@ -116,6 +139,7 @@ static int start_segment(sl_store_t *st, uint32_t index, uint64_t counter, sl_er
   int rc = sl_segment_create(&f->w, dir, counter, err);
   if (rc == SL_OK && add_segment(f, counter, INT64_MIN) != SL_OK)
     rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+  f->name_unsynced = st->config.fsync == SL_FSYNC_NEVER; /* synced with the records, by sl_store_sync */
   if (rc == SL_OK && st->config.fsync != SL_FSYNC_NEVER) {
     rc = sl_segment_sync(&f->w, err);
     if (rc == SL_OK) rc = sl_fsync_dir(dir, err);
@@ -332,8 +356,9 @@ int sl_store_open(const sl_store_config_t *c, const sl_stream_config_t *stream_c
   char meta_path[4200];
   snprintf(meta_path, sizeof meta_path, "%s/stream.json", st->dir);
   int rc = SL_OK;
-  if (sl_io_mkdir(st->dir, 0755) != 0 && errno != EEXIST)
-    rc = sl_error_set(err, SL_EIO, "data_dir %s cannot be created: %s", st->dir, strerror(errno));
+  sl_error_t made;
+  if (sl_store_make_dir(st->dir, &made) != SL_OK)
+    rc = sl_error_set(err, made.code, "data_dir %s", made.message);
   else if (access(meta_path, F_OK) == 0)
     rc = recover(st, meta_path, rec, err);
   else if ((rc = sl_stream_create(stream_config, &st->stream, err)) == SL_OK)
@@ -460,8 +485,8 @@ int sl_store_save_checkpoints(sl_store_t *st, const char *name, const char *json
   if (rc != SL_OK) return rc;
   char dir[4200], path[4400];
   snprintf(dir, sizeof dir, "%s/checkpoints", st->dir);
-  if (sl_io_mkdir(dir, 0755) != 0 && errno != EEXIST)
-    return sl_error_set(err, SL_EIO, "cannot create %s: %s", dir, strerror(errno));
+  rc = sl_store_make_dir(dir, err); /* its name synced too, or the checkpoint could vanish with it */
+  if (rc != SL_OK) return rc;
   snprintf(path, sizeof path, "%s/%s.json", dir, name);
   return sl_atomic_write(path, json, strlen(json), err);
 }

@@ -3,13 +3,14 @@
  * file, part of a buffer written before the disk filled is not written twice, puts are refused while the
  * disk stays full, and once space returns the buffered records reach the file and puts go on; a failed
  * fdatasync is SL_EIO; after all of it the store reopens with every record it took, each once, in order; and a
- * store reopens on a full disk. */
+ * store reopens on a full disk; the interval policy syncs once its interval passed, not before. */
 #define _POSIX_C_SOURCE 200809L
 #include "test_support.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shardlab/store.h"
@@ -21,6 +22,7 @@ typedef struct disk_s {
   long long room;
   int sync_fails;
   long long written;
+  int syncs;
 } disk_t;
 
 static ssize_t disk_write(void *ctx, int fd, const void *data, size_t len) {
@@ -41,6 +43,7 @@ static int disk_sync(void *ctx, int fd, int data_only) {
     errno = EIO;
     return -1;
   }
+  d->syncs++;
   return data_only ? fdatasync(fd) : fsync(fd);
 }
 
@@ -52,11 +55,13 @@ static void use_faulty_disk(long long room) {
   faulty.write = disk_write;
   faulty.sync = disk_sync;
   faulty.ctx = &disk;
-  disk = (disk_t){room, 0, 0};
+  disk = (disk_t){room, 0, 0, 0};
   sl_io_use(&faulty);
 }
 
 static char root[128];
+
+static int64_t interval_ms = 1000;
 
 static sl_store_t *open_store(const char *name, sl_fsync_t policy, int deferred, sl_store_recovery_t *rec) {
   char dir[256];
@@ -66,6 +71,7 @@ static sl_store_t *open_store(const char *name, sl_fsync_t policy, int deferred,
   c.dir = dir;
   c.fsync = policy;
   c.deferred = deferred;
+  c.interval_ms = interval_ms;
   sl_stream_config_t sc;
   sl_stream_config_init(&sc);
   sc.name = "faulty";
@@ -191,6 +197,34 @@ static void test_reopen_full_disk(void **state) {
   expect_records("reopen", taken, 200);
 }
 
+/* The interval policy's window, which the crash-state test takes as given: a flush syncs once interval_ms
+ * passed since the last sync, and not before (an hour's interval: a flush only writes). */
+static void test_interval_window(void **state) {
+  (void)state;
+  sl_error_t err;
+  interval_ms = 3600 * 1000;
+  sl_store_t *st = open_store("hour", SL_FSYNC_INTERVAL, 1, NULL);
+  put(st, 0, &err);
+  use_faulty_disk(1 << 20);
+  assert_int_equal(sl_store_flush(st, &err), SL_OK);
+  assert_int_equal(disk.syncs, 0);
+  assert_true(disk.written > 0);
+  sl_store_close(st, NULL);
+  interval_ms = 20;
+  sl_io_use(NULL);
+  st = open_store("twenty", SL_FSYNC_INTERVAL, 1, NULL);
+  use_faulty_disk(1 << 20);
+  for (int i = 0; i < 3; i++) {
+    put(st, i, &err);
+    int before = disk.syncs; /* the first put's new segment is synced when it is made */
+    nanosleep(&(struct timespec){0, 25 * 1000000}, NULL); /* past the interval */
+    assert_int_equal(sl_store_flush(st, &err), SL_OK);
+    assert_int_equal(disk.syncs, before + 1);
+  }
+  sl_store_close(st, NULL);
+  interval_ms = 1000;
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(root, sizeof root, "/tmp/shardlab-faults-XXXXXX");
@@ -217,6 +251,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_full_disk_immediate, healthy_disk),
       cmocka_unit_test_teardown(test_sync_error, healthy_disk),
       cmocka_unit_test_teardown(test_reopen_full_disk, healthy_disk),
+      cmocka_unit_test_teardown(test_interval_window, healthy_disk),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
