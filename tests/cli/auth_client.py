@@ -1,7 +1,9 @@
 """auth_client.py - `shardlab serve --auth FILE` against independent signers (test_auth.sh): botocore signs
 (through boto3, and its SigV4Auth directly for a request made 10 minutes ago), urllib sends unsigned. Every
 answer is compared with AWS's exception and message for the case (the issue's list: MissingAuthenticationToken,
-UnrecognizedClient, InvalidSignature, Signature expired). `python3 auth_client.py PORT`."""
+UnrecognizedClient, InvalidSignature, Signature expired), and temporary credentials: the profile's session
+token, which botocore signs as X-Amz-Security-Token, taken; a wrong or missing one, or one sent with a
+long-term key, refused as AWS refuses an invalid token. `python3 auth_client.py PORT`."""
 import datetime, sys, urllib.error, urllib.request
 import boto3, botocore, botocore.auth
 from botocore.awsrequest import AWSRequest
@@ -13,9 +15,9 @@ MISMATCH = ("The request signature we calculated does not match the signature yo
             "Secret Access Key and signing method. Consult the service documentation for details.")
 
 
-def client(key, secret):
+def client(key, secret, token=None):
     return boto3.client("kinesis", endpoint_url=url, region_name="eu-west-1", aws_access_key_id=key,
-                        aws_secret_access_key=secret)
+                        aws_secret_access_key=secret, aws_session_token=token)
 
 
 def refused(call, code, message):
@@ -47,6 +49,15 @@ refused(lambda: client("AKIDNOBODY", "x").list_streams(), "UnrecognizedClientExc
         "The security token included in the request is invalid.")
 assert raw(TARGET) == (400, '{"__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"}')
 
+# Temporary credentials: the [temporary] profile's token, signed by botocore, or the request is refused.
+INVALID_TOKEN = "The security token included in the request is invalid."
+TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/session+token=="
+assert client("ASIATEMPORARY", "temporary/secret", TOKEN).list_streams()["StreamNames"] == ["signed"]
+for key, secret, token in [("ASIATEMPORARY", "temporary/secret", TOKEN[:-3] + "x=="),
+                           ("ASIATEMPORARY", "temporary/secret", None),
+                           ("AKIDSHARDLAB", "secret/key+1", TOKEN)]:
+    refused(lambda: client(key, secret, token).list_streams(), "UnrecognizedClientException", INVALID_TOKEN)
+
 # A request botocore signed 10 minutes ago: AWS allows 5.
 real_datetime = datetime.datetime
 then = real_datetime.utcnow() - datetime.timedelta(minutes=10)
@@ -70,4 +81,5 @@ r = AWSRequest(method="POST", url=url + "/", data=b"{}", headers=dict(TARGET))
 botocore.auth.SigV4Auth(Credentials("AKIDSHARDLAB", "secret/key+1"), "kinesis", "eu-west-1").add_auth(r)
 status, body = raw(dict(r.prepare().headers), b'{"Limit": 1}')
 assert status == 400 and MISMATCH in body, body
-print("signed requests taken; unsigned, unknown, wrong, expired and tampered ones refused as AWS refuses them")
+print("signed requests taken, with their session token where the key has one; unsigned, unknown, wrong, expired "
+      "and tampered ones, and wrong or missing tokens, refused as AWS refuses them")
