@@ -3,11 +3,13 @@
  * timer), then either hands that API to serve_mapping.c (--mapping: the real-clock driver owns the loop, the
  * signals and the mappings' summaries) or serves it itself: a libuv loop of its own, the HTTP server of
  * runtime/server/ on --host (127.0.0.1) and --port (4567; 0 picks a free one), and SIGINT or SIGTERM closing
- * the server so the loop ends. Prints "listening on http://HOST:PORT" once ready (the port bound, with
- * --port 0), so scripts can wait for it. Exit status: 0 after a signal, 1 when the API, the loop, the server or
- * the signal handlers cannot be set up (a libuv failure names the call), 2 for a usage error. */
+ * the server so the loop ends. With --tls-cert and --tls-key it speaks HTTPS (server/tls.h). Prints
+ * "listening on http://HOST:PORT" (https:// with TLS) once ready (the port bound, with --port 0), so scripts
+ * can wait for it. Exit status: 0 after a signal, 1 when the API, the loop, the server, the signal handlers or
+ * TLS cannot be set up (a libuv failure names the call, a TLS one the file), 2 for a usage error. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "cli/serve_mapping.h"
 #include "server/http_server.h"
 #include "server/sigv4.h"
+#include "server/tls.h"
 
 #define usage_error(...) sl_cli_usage_error("serve", __VA_ARGS__)
 
@@ -25,6 +28,7 @@ static const char serve_usage[] =
     "                      [--no-write-limits] [--no-read-limits] [--mapping FILE.lua [--workers N]]\n"
     "                      [--data DIR [--fsync always|interval|never]] [--auth FILE]\n"
     "                      [--request-timeout SECONDS] [--max-connections N]\n"
+    "                      [--tls-cert FILE --tls-key FILE]\n"
     "  --host H           the IPv4 address to listen on (default 127.0.0.1)\n"
     "  --port N           the port (default 4567; 0 picks a free port, printed once listening)\n"
     "  --max-body BYTES   the largest request body, 1024 to 1073741824 (default 8 MiB); larger ones get 413\n"
@@ -36,6 +40,9 @@ static const char serve_usage[] =
     "  --auth FILE        every request must carry a valid AWS Signature Version 4 by a key of FILE (the AWS\n"
     "                     shared-credentials format: [profile], aws_access_key_id, aws_secret_access_key);\n"
     "                     others get AWS's error. Without it any request is taken (warned about off loopback)\n"
+    "  --tls-cert FILE    HTTPS instead of HTTP (TLS 1.2 and 1.3): FILE holds the server's PEM certificate,\n"
+    "                     then the intermediate certificates of its chain, if any\n"
+    "  --tls-key FILE     with --tls-cert: the certificate's private key (PEM, not encrypted)\n"
     "  --request-timeout S  a client that has not sent its whole request S seconds after it began (or after it\n"
     "                     connected) is disconnected, 1 to 3600 (default 30)\n"
     "  --max-connections N  connections open at once, 1 to 65536 (default 1024); the next one is closed at once\n"
@@ -107,7 +114,7 @@ static int serve_alone(sl_api_t *api, const sl_server_config_t *config) {
     uv_loop_close(&loop);
     return SL_EXIT_FAILED;
   }
-  printf("shardlab serve: listening on http://%s:%d\n", config->host, port);
+  printf("shardlab serve: listening on %s://%s:%d\n", config->tls != NULL ? "https" : "http", config->host, port);
   fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
@@ -128,11 +135,20 @@ static int load_auth(const char *auth, const char *host, sl_sigv4_keys_t **keys)
   return SL_OK;
 }
 
+/* --tls-cert and --tls-key's context (NULL without them); the error printed when a file is not right. */
+static int load_tls(const char *cert, const char *key, sl_tls_t **tls) {
+  sl_error_t err;
+  *tls = NULL;
+  if (cert == NULL || sl_tls_load(cert, key, tls, &err) == SL_OK) return SL_OK;
+  fprintf(stderr, "shardlab serve: %s\n", err.message);
+  return err.code;
+}
+
 /* What the command line asks. */
 typedef struct serve_options_s {
   sl_server_config_t config;
   unsigned long long iterator_ttl_ms;
-  const char *mapping, *data_dir, *auth;
+  const char *mapping, *data_dir, *auth, *tls_cert, *tls_key;
   sl_fsync_t fsync;
   unsigned workers;
   int write_limits, read_limits;
@@ -143,6 +159,8 @@ static int value_option(const char *a, const char *v, serve_options_t *o) {
   unsigned long long n;
   sl_error_t why;
   if (strcmp(a, "--auth") == 0) o->auth = v;
+  else if (strcmp(a, "--tls-cert") == 0) o->tls_cert = v;
+  else if (strcmp(a, "--tls-key") == 0) o->tls_key = v;
   else if (strcmp(a, "--data") == 0) o->data_dir = v;
   else if (strcmp(a, "--mapping") == 0) o->mapping = v;
   else if (strcmp(a, "--host") == 0) o->config.host = v;
@@ -171,9 +189,9 @@ static int value_option(const char *a, const char *v, serve_options_t *o) {
 }
 
 static int takes_value(const char *a) {
-  static const char *const options[] = {"--auth", "--data", "--mapping", "--host", "--fsync", "--request-timeout",
-                                        "--max-connections", "--workers", "--port", "--iterator-ttl", "--max-body",
-                                        NULL};
+  static const char *const options[] = {"--auth", "--tls-cert", "--tls-key", "--data", "--mapping", "--host",
+                                        "--fsync", "--request-timeout", "--max-connections", "--workers", "--port",
+                                        "--iterator-ttl", "--max-body", NULL};
   for (int i = 0; options[i]; i++)
     if (strcmp(a, options[i]) == 0) return 1;
   return 0;
@@ -184,7 +202,7 @@ static int parse_options(int argc, char **argv, serve_options_t *o) {
   sl_server_config_init(&o->config);
   o->config.port = 4567;
   o->iterator_ttl_ms = 300000;
-  o->mapping = o->data_dir = o->auth = NULL;
+  o->mapping = o->data_dir = o->auth = o->tls_cert = o->tls_key = NULL;
   o->fsync = SL_FSYNC_INTERVAL;
   o->workers = 0;
   o->write_limits = o->read_limits = 1;
@@ -206,6 +224,8 @@ static int parse_options(int argc, char **argv, serve_options_t *o) {
       if (rc != SL_EXIT_OK) return rc;
     }
   }
+  if (o->tls_cert != NULL && o->tls_key == NULL) return usage_error("--tls-cert needs --tls-key (its private key)");
+  if (o->tls_key != NULL && o->tls_cert == NULL) return usage_error("--tls-key needs --tls-cert (its certificate)");
   return -1;
 }
 
@@ -213,6 +233,9 @@ int sl_cli_serve(int argc, char **argv) {
   serve_options_t o;
   int parsed = parse_options(argc, argv, &o);
   if (parsed >= 0) return parsed;
+  /* A client that resets its connection while an answer is written must not end the server: libuv writes to
+   * sockets with writev, which raises SIGPIPE there; ignored, the write fails with EPIPE instead. */
+  signal(SIGPIPE, SIG_IGN);
   sl_server_config_t config = o.config;
   unsigned long long iterator_ttl_ms = o.iterator_ttl_ms;
   const char *mapping = o.mapping, *data_dir = o.data_dir, *auth = o.auth;
@@ -230,16 +253,23 @@ int sl_cli_serve(int argc, char **argv) {
   sl_api_t *api;
   sl_error_t err;
   sl_sigv4_keys_t *keys = NULL;
-  if (load_auth(auth, config.host, &keys) != SL_OK) return SL_EXIT_FAILED;
+  sl_tls_t *tls = NULL;
+  if (load_auth(auth, config.host, &keys) != SL_OK || load_tls(o.tls_cert, o.tls_key, &tls) != SL_OK) {
+    sl_sigv4_keys_free(keys);
+    return SL_EXIT_FAILED;
+  }
   config.auth = keys;
+  config.tls = tls;
   if (sl_api_create(&api_config, &api, &err) != SL_OK) {
     fprintf(stderr, "shardlab serve: %s\n", err.message);
     sl_sigv4_keys_free(keys);
+    sl_tls_free(tls);
     return SL_EXIT_FAILED;
   }
   /* With mappings, their real-clock driver owns the loop and the server joins it. */
   int status = mapping != NULL ? sl_cli_serve_mappings(api, &config, mapping, workers) : serve_alone(api, &config);
   sl_api_destroy(api);
   sl_sigv4_keys_free(keys);
+  sl_tls_free(tls);
   return status;
 }

@@ -34,7 +34,8 @@ static void on_loop(void *ctx, uv_loop_t *loop) {
     sl_real_stop(h->rt);
     return;
   }
-  printf("shardlab serve: listening on http://%s:%d\n", h->config->host, port);
+  printf("shardlab serve: listening on %s://%s:%d\n", h->config->tls != NULL ? "https" : "http", h->config->host,
+         port);
   fflush(stdout);
 }
 

@@ -3,12 +3,15 @@
  * and the connection kept alive when the client asks (HTTP/1.1 default). A body over the limit gets a 413 and
  * the connection is closed. Answers wait for the end of the loop iteration, when the durable streams' records
  * put meanwhile go to the kernel in one write each (sl_api_flush): nothing is acknowledged that a crash of the
- * process could lose. */
+ * process could lose. With --tls-cert, every connection speaks TLS (server/tls.c): the ciphertext read goes
+ * through its session before http-parser sees it, the handshake's messages are sent as they come, and each
+ * answer is encrypted when send_answers sends it, so TLS changes nothing of that order. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "shardlab/clock.h"
 #include "server/http_server.h"
 #include "server/sigv4.h"
+#include "server/tls.h"
 
 #include <http_parser.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@ struct sl_server_s {
   sl_api_t *api;
   size_t max_body;
   const sl_sigv4_keys_t *auth; /* --auth: the keys requests must be signed by (NULL: none asked) */
+  sl_tls_t *tls;               /* --tls-cert: every connection speaks TLS (NULL: plain HTTP) */
   int64_t request_timeout_ms;
   uint32_t max_connections, connections;
   uint64_t requests;           /* for request ids */
@@ -38,6 +42,7 @@ typedef struct conn_s {
   uv_timer_t deadline;         /* closes the connection when a request takes too long to arrive */
   int open_handles;            /* tcp and deadline, until both close callbacks ran */
   sl_server_t *server;
+  sl_tls_conn_t *tls;          /* with --tls-cert: the connection's TLS session (else NULL) */
   struct conn_s *prev, *next;
   http_parser parser;
   char header[64];             /* the header field being read, lowercased, truncated */
@@ -75,6 +80,7 @@ void sl_server_config_init(sl_server_config_t *c) {
   c->max_body = 8u << 20;
   c->sync_interval_ms = 0;
   c->auth = NULL;
+  c->tls = NULL;
   c->request_timeout_ms = 30000;
   c->max_connections = 1024;
 }
@@ -112,6 +118,7 @@ static void conn_closed(uv_handle_t *h) {
   if (c->prev) c->prev->next = c->next; else s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   free(c->body);
+  sl_tls_conn_free(c->tls);
   free(c);
   if (s->closing && s->conns == NULL && s->handles_open == 0) free(s); /* the last one out frees the server */
 }
@@ -206,6 +213,16 @@ static write_t *write_failed_answer(write_t *w, const sl_error_t *err) {
   return e;
 }
 
+/* With TLS, w's plaintext becomes the records that carry it, followed by close_notify when the connection
+ * closes after it. 0, or -1 when the session cannot take it (the connection is then closed unanswered). */
+static int seal(conn_t *c, write_t *w) {
+  if (c->tls == NULL) return 0;
+  if (sl_tls_conn_write(c->tls, w->data, w->len) != 0) return -1;
+  if (w->close_after) sl_tls_conn_shutdown(c->tls);
+  free(w->data);
+  return sl_tls_conn_take(c->tls, &w->data, &w->len);
+}
+
 /* After the iteration's reads: the durable streams' new records to the kernel (and to the disk as the fsync
  * policy says), then every answer made meanwhile, in order. When the records cannot be written, nothing is
  * acknowledged: the answers to puts become AWS's 5xx (the records stay buffered, written when the disk takes
@@ -226,8 +243,9 @@ static void send_answers(uv_check_t *h) {
       w = next;
       continue;
     }
+    int ok = !c->closing && seal(c, w) == 0;
     uv_buf_t buf = uv_buf_init(w->data, (unsigned int)w->len);
-    if (c->closing || uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
+    if (!ok || uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
       free(w->data);
       free(w);
       conn_close(c);
@@ -371,21 +389,60 @@ static void alloc_buffer(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   buf->len = buf->base ? suggested : 0;
 }
 
+/* Plaintext for http-parser: 1 to go on reading, 0 when this connection reads no more (an answer that
+ * closes it, 413 or 400, is on its way). */
+static int parse(conn_t *c, const char *data, size_t len) {
+  size_t used = http_parser_execute(&c->parser, &settings, data, len);
+  enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+  if (e == HPE_OK && used == len) return 1;
+  if (e != HPE_PAUSED) { /* paused: a 413 is on its way, then the connection closes */
+    static const char msg[] = "{\"__type\":\"SerializationException\",\"message\":\"Malformed HTTP request\"}";
+    respond(c, 400, msg, sizeof msg - 1, 0);
+  }
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  return 0;
+}
+
+/* Sends the TLS session's output now: the handshake's messages, alerts, close_notify (never an answer: those
+ * wait for send_answers). Then closes the connection when close_after. */
+static void send_tls_output(conn_t *c, int close_after) {
+  write_t *w = calloc(1, sizeof *w);
+  int taken = w != NULL && sl_tls_conn_take(c->tls, &w->data, &w->len) == 0;
+  if (!taken || w->len == 0) { /* nothing to send (w->data is NULL) */
+    free(w);
+    if (!taken || close_after) conn_close(c);
+    return;
+  }
+  w->close_after = close_after;
+  w->conn = c;
+  uv_buf_t buf = uv_buf_init(w->data, (unsigned int)w->len);
+  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
+    free(w->data);
+    free(w);
+    conn_close(c);
+  }
+}
+
+/* Ciphertext read: the plaintext it completes to the parser (none during the handshake, or while a record is
+ * partial). The peer's close_notify, or anything that is not TLS (plain HTTP on this port), closes the
+ * connection, after the alert or close_notify the session has to send. */
+static void read_tls(conn_t *c, const char *data, size_t len) {
+  char plain[16384]; /* the plaintext of one TLS record at the most */
+  ssize_t n = sl_tls_conn_feed(c->tls, data, len) == 0 ? 1 : SL_TLS_FAILED;
+  int reading = 1;
+  while (n > 0 && reading) {
+    n = sl_tls_conn_read(c->tls, plain, sizeof plain);
+    if (n > 0) reading = parse(c, plain, (size_t)n);
+  }
+  if (n < 0) uv_read_stop((uv_stream_t *)&c->tcp);
+  send_tls_output(c, n < 0);
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   conn_t *c = stream->data;
-  if (nread < 0) {
-    conn_close(c);
-  } else if (nread > 0 && !c->closing) {
-    size_t used = http_parser_execute(&c->parser, &settings, buf->base, (size_t)nread);
-    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-    if (e == HPE_PAUSED) {
-      uv_read_stop(stream); /* a 413 is on its way, then the connection closes */
-    } else if (e != HPE_OK || used != (size_t)nread) {
-      static const char msg[] = "{\"__type\":\"SerializationException\",\"message\":\"Malformed HTTP request\"}";
-      respond(c, 400, msg, sizeof msg - 1, 0);
-      uv_read_stop(stream);
-    }
-  }
+  if (nread < 0) conn_close(c);
+  else if (nread > 0 && !c->closing && c->tls != NULL) read_tls(c, buf->base, (size_t)nread);
+  else if (nread > 0 && !c->closing) parse(c, buf->base, (size_t)nread);
   free(buf->base);
 }
 
@@ -409,6 +466,11 @@ static void on_connection(uv_stream_t *listener, int status) {
     conn_close(c);
     return;
   }
+  if (s->tls != NULL && (c->tls = sl_tls_conn_new(s->tls)) == NULL) {
+    conn_close(c);
+    return;
+  }
+  /* Until the first request is complete: with TLS, a handshake that stalls is closed as a request would be. */
   uv_timer_start(&c->deadline, on_deadline, (uint64_t)s->request_timeout_ms, 0);
   uv_tcp_nodelay(&c->tcp, 1);
   http_parser_init(&c->parser, HTTP_REQUEST);
@@ -424,6 +486,7 @@ int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *cf
   s->api = api;
   s->max_body = cfg->max_body;
   s->auth = cfg->auth;
+  s->tls = cfg->tls;
   s->request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 30000;
   s->max_connections = cfg->max_connections > 0 ? cfg->max_connections : 1024;
   uv_tcp_init(loop, &s->listener);

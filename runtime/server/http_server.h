@@ -1,5 +1,6 @@
 /* http_server.h - HTTP/1.1 for the Kinesis API on a libuv loop: keep-alive, requests parsed by Debian's
- * http-parser, bodies bounded (413 past the limit), every complete request answered by sl_api_handle. */
+ * http-parser, bodies bounded (413 past the limit), every complete request answered by sl_api_handle; HTTPS
+ * when the config has a TLS context. */
 #ifndef SHARDLAB_HTTP_SERVER_H
 #define SHARDLAB_HTTP_SERVER_H
 
@@ -18,6 +19,8 @@ typedef struct sl_server_config_s {
   int64_t sync_interval_ms; /* > 0: sl_api_sync and retention this often (durable streams' group commit when
                              * puts pause); 0: retention once a second */
   const struct sl_sigv4_keys_s *auth; /* NULL: any request is taken; else each must be signed (SigV4) by a key */
+  struct sl_tls_s *tls;    /* NULL: plain HTTP; else every connection speaks TLS with this context (server/tls.h,
+                            * the caller's: it outlives the server) */
   int64_t request_timeout_ms; /* a connection whose request is not complete this long after it began (or
                                * after the connection opened) is closed (default 30000) */
   uint32_t max_connections;   /* connections open at once; the next one is closed at once (default 1024) */
