@@ -143,6 +143,10 @@ static void task_done(sl_task_t *base, void *data) {
   t->release(t->job, &out);
   rt->in_flight[sim]--;
   uv_close((uv_handle_t *)&t->timer, free_task);
+  if (rt->closing) { /* handed back by the pool's stop: the run is over, its outcome goes nowhere */
+    free(out.state_json);
+    return;
+  }
   if (rt->failed) {
     free(out.state_json);
   } else {

@@ -92,6 +92,9 @@ void sl_worker_pool_stop(sl_worker_pool_t *pool) {
   uv_cond_broadcast(&pool->ready);
   uv_mutex_unlock(&pool->lock);
   for (unsigned i = 0; i < pool->count; i++) uv_thread_join(&pool->threads[i]);
+  /* A task that finished just before (its wake-up still pending, which closing the handle would drop) is
+   * handed back now: every task that ran reaches done exactly once. */
+  on_done(&pool->done_async);
   uv_close((uv_handle_t *)&pool->done_async, NULL);
   uv_cond_destroy(&pool->ready);
   uv_mutex_destroy(&pool->lock);

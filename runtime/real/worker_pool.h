@@ -30,8 +30,9 @@ typedef struct sl_worker_pool_s {
 int sl_worker_pool_start(sl_worker_pool_t *pool, uv_loop_t *loop, unsigned threads,
                          void (*done)(sl_task_t *task, void *data), void *data);
 void sl_worker_pool_submit(sl_worker_pool_t *pool, sl_task_t *task);
-/* Lets the workers finish the task they run, joins them, and closes the loop handle (run the loop once more to
- * complete the close). Queued tasks that never ran are left to their owner. */
+/* Lets the workers finish the task they run, joins them, hands every task that finished and was not handed
+ * back yet to done (on the calling thread, which must be the loop's), and closes the loop handle (run the loop
+ * once more to complete the close). Queued tasks that never ran are left to their owner. */
 void sl_worker_pool_stop(sl_worker_pool_t *pool);
 
 #endif
