@@ -4,7 +4,7 @@ same client: batches of 500 records (24-byte keys, 100-byte data) sent over one 
 bodies built once beforehand so the client costs little. Both servers start on free loopback ports; kinesalite
 comes from npm (installed into bench/node_modules on first use, or pass its folder). Target: >= 20x.
 Usage: bench/api.py PATH/TO/shardlab [SECONDS] [KINESALITE_DIR]"""
-import base64, http.client, json, os, re, socket, subprocess, sys, time
+import base64, http.client, json, os, re, shutil, socket, subprocess, sys, tempfile, time
 
 shardlab = sys.argv[1]
 seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -86,17 +86,27 @@ def main():
                            "--shardLimit", "100"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Neither server limits writes: kinesalite has no per-shard limits, so shardlab's are off too.
     sl = subprocess.Popen([shardlab, "serve", "--port", "0", "--no-write-limits"], stdout=subprocess.PIPE, text=True)
+    # And durable: every answer waits for its records' write(2) (fsync interval, the default).
+    data_dir = tempfile.mkdtemp(prefix="shardlab-bench-api-")
+    sd = subprocess.Popen([shardlab, "serve", "--port", "0", "--no-write-limits", "--data", data_dir],
+                          stdout=subprocess.PIPE, text=True)
     try:
         sl_port = int(re.search(r"(\d+)$", sl.stdout.readline()).group(1))
+        sd_port = int(re.search(r"(\d+)$", sd.stdout.readline()).group(1))
         wait_for(port)
         print(f"bench_api: PutRecords of 500 records (24-byte keys, 100-byte data), one keep-alive connection, "
               f"{seconds:g} s each")
         theirs = measure(port, "kinesalite")
         ours = measure(sl_port, "shardlab")
+        durable = measure(sd_port, "--data")
         print(f"  ratio        {ours / theirs:12.1f}x   (target >= 20)")
+        print(f"  --data       {durable / theirs:12.1f}x   of kinesalite, {durable / ours:.2f}x of in-memory serve")
     finally:
         kl.terminate()
         sl.terminate()
+        sd.terminate()
+        sd.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 main()
