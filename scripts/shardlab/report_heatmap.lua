@@ -2,14 +2,10 @@
 -- shard, a column per lane (a key's lane is MD5(key) mod PF), each cell shaded by the distinct keys that fell
 -- in it (summary.shards[i].lane_keys), so empty lanes show why some keys give fewer concurrent batches than
 -- shards x PF. Inline SVG for shardlab.report.
+local html = require("shardlab.report_html")
+local esc, plural = html.esc, html.plural
+
 local M = {}
-
-local function esc(s)
-  return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
-                                         ["'"] = "&#39;" }))
-end
-
-local function plural(n, word) return string.format("%d %s%s", n, word, n == 1 and "" or "s") end
 
 -- The figures of the picture: the shards that have lane counts (rows: closed parents of a resharding too),
 -- and for the caption those open at the end when some closed (a parent's keys went on to its children):
