@@ -112,6 +112,19 @@ local function action_marks(e, x, stroke)
   return table.concat(out)
 end
 
+-- The x ticks every xstep seconds, both axes, and their labels (the y one: unit).
+local function time_axes(add, x, x_max, xstep, ph, pw, unit)
+  for t = 0, x_max + xstep / 2, xstep do
+    add(string.format('<line class="axis" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/><text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>',
+      x(t), x(t), TOP + ph, TOP + ph + 5, x(t), TOP + ph + 18, num(t)))
+  end
+  add(string.format('<line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/><line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/>',
+    LEFT, LEFT, TOP, TOP + ph, LEFT, W - RIGHT, TOP + ph, TOP + ph))
+  add(string.format('<text class="label" x="%.1f" y="%d" text-anchor="middle">time since the start (s)</text>', LEFT + pw / 2, H - 6))
+  add(string.format('<text class="label" transform="translate(14 %.1f) rotate(-90)" text-anchor="middle">%s</text>', TOP + ph / 2,
+    esc(unit)))
+end
+
 local function chart(e, metric, series, x_max, y_max)
   local pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
   y_max = y_max > 0 and y_max or 1
@@ -130,14 +143,7 @@ local function chart(e, metric, series, x_max, y_max)
     add(string.format('<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/><text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>',
       LEFT, W - RIGHT, y(v), y(v), LEFT - 6, y(v) + 4, num(v)))
   end
-  for t = 0, x_max + xstep / 2, xstep do -- x ticks
-    add(string.format('<line class="axis" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/><text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>',
-      x(t), x(t), TOP + ph, TOP + ph + 5, x(t), TOP + ph + 18, num(t)))
-  end
-  add(string.format('<line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/><line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/>',
-    LEFT, LEFT, TOP, TOP + ph, LEFT, W - RIGHT, TOP + ph, TOP + ph))
-  add(string.format('<text class="label" x="%.1f" y="%d" text-anchor="middle">time since the start (s)</text>', LEFT + pw / 2, H - 6))
-  add(string.format('<text class="label" transform="translate(14 %.1f) rotate(-90)" text-anchor="middle">%s</text>', TOP + ph / 2, esc(metric.unit)))
+  time_axes(add, x, x_max, xstep, ph, pw, metric.unit)
   add(action_marks(e, x, "#555"))
   for k, s in ipairs(series) do
     local pts = {}
@@ -247,15 +253,7 @@ local function overlay_chart(experiments, ov, x_max)
     add(string.format('<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/><text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>',
       LEFT, W - RIGHT, y(t.value), y(t.value), LEFT - 6, y(t.value) + 4, esc(t.label)))
   end
-  for t = 0, x_max + xstep / 2, xstep do
-    add(string.format('<line class="axis" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/><text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>',
-      x(t), x(t), TOP + ph, TOP + ph + 5, x(t), TOP + ph + 18, num(t)))
-  end
-  add(string.format('<line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/><line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/>',
-    LEFT, LEFT, TOP, TOP + ph, LEFT, W - RIGHT, TOP + ph, TOP + ph))
-  add(string.format('<text class="label" x="%.1f" y="%d" text-anchor="middle">time since the start (s)</text>', LEFT + pw / 2, H - 6))
-  add(string.format('<text class="label" transform="translate(14 %.1f) rotate(-90)" text-anchor="middle">%s</text>', TOP + ph / 2,
-    esc(ov.log and "seconds (log scale)" or ov.unit)))
+  time_axes(add, x, x_max, xstep, ph, pw, ov.log and "seconds (log scale)" or ov.unit)
   -- Reference lines under the data; experiments whose lines coincide share the dashes, in turn, so each colour shows.
   local same = {}
   for _, l in ipairs(lines) do
