@@ -15,7 +15,8 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 start_server() {
   "$shardlab" serve --port 0 "$@" >"$tmp/server.out" 2>"$tmp/server.err" &
   server_pid=$!
-  for _ in $(seq 50); do grep -q listening "$tmp/server.out" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -qs listening "$tmp/server.out" && break
+    kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
   port=$(grep -o '[0-9]*$' "$tmp/server.out" | head -1)
   [ -n "$port" ] || { echo "FAIL: the server did not start: $(cat "$tmp/server.err")" >&2; exit 1; }
 }
