@@ -189,7 +189,9 @@ int sl_destination_send(sl_destination_t *d, const sl_failure_t *f, sl_error_t *
   if (text == NULL) {
     rc = sl_error_set(err, SL_ENOMEM, "out of memory writing a failure record");
   } else if (d->file != NULL) {
-    if (fprintf(d->file, "%s\n", text) < 0)
+    /* To the kernel at once (a failure is rare): the checkpoint passes the batch after this, so a crash of the
+     * process must not find the record still in stdio's buffer. */
+    if (fprintf(d->file, "%s\n", text) < 0 || fflush(d->file) != 0)
       rc = sl_error_set(err, SL_EIO, "cannot write to the on_failure destination %s", d->file_name);
   } else if (d->stream != NULL) {
     sl_error_t put_err;

@@ -5,6 +5,7 @@
 # TRIM_HORIZON (the mapping is not the stream's only reader); SIGTERM then stops the server, which prints the
 # mapping's summary and exits 0. A file may declare its stream on-demand: it is created so (boto3 sees
 # ON_DEMAND and the 4 shards AWS's 4,000 records/s start with), and a durable stream of another mode is refused.
+# A batch the handler fails reaches the on-failure file at once.
 . "$(dirname "$0")/lib.sh"
 cp "$src"/tests/data/serve/* "$src"/tests/data/handlers/delivery_log.lua "$tmp/"
 cd "$tmp" || exit 1
@@ -48,4 +49,16 @@ if "$shardlab" serve --port 0 --mapping mapping.lua --data "$tmp/data" >out 2>er
   fail "a provisioned mapping file on an on-demand durable stream was accepted"
 fi
 grep -q "orders exists as an ON_DEMAND stream, not PROVISIONED" err || fail "the mode conflict: $(cat err)"
+# A batch the handler fails is in the on-failure file while the server runs, not in a buffer a crash loses.
+start_server --mapping failing.lua
+HOME=$tmp /usr/bin/python3 - "$port" <<'PY' || fail "putting to the failing mapping"
+import sys, boto3
+k = boto3.client("kinesis", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1",
+                 aws_access_key_id="x", aws_secret_access_key="x")
+k.put_record(StreamName="failing", PartitionKey="k", Data=b"doomed")
+PY
+for _ in $(seq 100); do [ -s failed.jsonl ] && break; sleep 0.1; done
+grep -q '"RetryAttemptsExhausted"\|"condition"' failed.jsonl || fail "no failure record while the server runs: $(cat failed.jsonl 2>&1)"
+{ kill -9 "$server_pid" && wait "$server_pid"; } 2>/dev/null
+server_pid=""
 finish
