@@ -19,6 +19,8 @@ typedef struct sl_api_config_s {
   const char *account_id;         /* default SL_ACCOUNT_ID_DEFAULT */
   const char *region;             /* default SL_REGION_DEFAULT */
   int64_t iterator_ttl_ms;        /* shard iterators expire after this (AWS: 5 minutes) */
+  int64_t consumer_ms;            /* a registered consumer is CREATING this long, a deregistered one DELETING
+                                   * (default 500) */
   int write_limits;               /* enforce the per-shard write limits (default on) */
   int read_limits;                /* enforce the per-shard read limits on GetRecords (default on) */
   const char *data_dir;           /* NULL (default): streams in memory; else each stream durable in DIR/NAME */

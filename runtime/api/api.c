@@ -15,6 +15,7 @@ void sl_api_config_init(sl_api_config_t *c) {
   c->account_id = SL_ACCOUNT_ID_DEFAULT;
   c->region = SL_REGION_DEFAULT;
   c->iterator_ttl_ms = 300000; /* AWS: "A shard iterator expires 5 minutes after it is returned" */
+  c->consumer_ms = 500;
   c->write_limits = 1;
   c->read_limits = 1;
   c->data_dir = NULL;
@@ -119,8 +120,7 @@ void sl__api_fail_code(api_request_t *r, const sl_error_t *err) {
     sl__api_fail(r, 400, type, "%s", err->message);
 }
 
-static void add_error(api_request_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_error(api_request_t *r, const char *fmt, ...) {
+void sl__api_add_error(api_request_t *r, const char *fmt, ...) {
   size_t used = strlen(r->errors);
   if (r->error_count++ > 0 && used + 2 < sizeof r->errors) {
     strcat(r->errors, "; ");
@@ -144,17 +144,17 @@ int sl__api_validation_failed(api_request_t *r) {
 const char *sl__api_string(api_request_t *r, const char *field, const char *member, int required, size_t min, size_t max) {
   json_t *v = json_object_get(r->body, field);
   if (v == NULL || json_is_null(v)) {
-    if (required) add_error(r, "Value null at '%s' failed to satisfy constraint: Member must not be null", member);
+    if (required) sl__api_add_error(r, "Value null at '%s' failed to satisfy constraint: Member must not be null", member);
     return NULL;
   }
   if (!json_is_string(v)) {
-    add_error(r, "Value at '%s' failed to satisfy constraint: Member must be a string", member);
+    sl__api_add_error(r, "Value at '%s' failed to satisfy constraint: Member must be a string", member);
     return NULL;
   }
   const char *s = json_string_value(v);
   size_t len = json_string_length(v);
   if (len < min || len > max) {
-    add_error(r, "Value '%.200s' at '%s' failed to satisfy constraint: Member must have length %s %zu", s, member,
+    sl__api_add_error(r, "Value '%.200s' at '%s' failed to satisfy constraint: Member must have length %s %zu", s, member,
               len < min ? "greater than or equal to" : "less than or equal to", len < min ? min : max);
     return NULL;
   }
@@ -164,7 +164,7 @@ const char *sl__api_string(api_request_t *r, const char *field, const char *memb
 const char *sl__api_stream_name(api_request_t *r, int required) {
   const char *name = sl__api_string(r, "StreamName", "streamName", required, 1, 128);
   if (name != NULL && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(name)) {
-    add_error(r, "Value '%s' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression "
+    sl__api_add_error(r, "Value '%s' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression "
               "pattern: [a-zA-Z0-9_.-]+", name);
     return NULL;
   }
@@ -175,21 +175,31 @@ int sl__api_integer(api_request_t *r, const char *field, const char *member, int
                 long long *out) {
   json_t *v = json_object_get(r->body, field);
   if (v == NULL || json_is_null(v)) {
-    if (required) add_error(r, "Value null at '%s' failed to satisfy constraint: Member must not be null", member);
+    if (required) sl__api_add_error(r, "Value null at '%s' failed to satisfy constraint: Member must not be null", member);
     return 0;
   }
   if (!json_is_integer(v)) {
-    add_error(r, "Value at '%s' failed to satisfy constraint: Member must be an integer", member);
+    sl__api_add_error(r, "Value at '%s' failed to satisfy constraint: Member must be an integer", member);
     return 0;
   }
   long long n = json_integer_value(v);
   if (n < lo || n > hi) {
-    add_error(r, "Value '%lld' at '%s' failed to satisfy constraint: Member must have value %s %lld", n, member,
+    sl__api_add_error(r, "Value '%lld' at '%s' failed to satisfy constraint: Member must have value %s %lld", n, member,
               n < lo ? "greater than or equal to" : "less than or equal to", n < lo ? lo : hi);
     return 0;
   }
   *out = n;
   return 1;
+}
+
+api_stream_t *sl__api_stream_of_arn(api_request_t *r, const char *arn) {
+  char prefix[200];
+  int n = snprintf(prefix, sizeof prefix, "arn:aws:kinesis:%s:%s:stream/", r->api->region, r->api->account_id);
+  for (size_t i = 0; i < r->api->count; i++)
+    if (strncmp(arn, prefix, (size_t)n) == 0 && strcmp(sl_stream_name(r->api->streams[i].stream), arn + n) == 0)
+      return &r->api->streams[i];
+  sl__api_fail(r, 400, "ResourceNotFoundException", "Stream %s not found.", arn);
+  return NULL;
 }
 
 api_stream_t *sl__api_stream(api_request_t *r, const char *name) {
@@ -224,6 +234,10 @@ static const struct {
     {"PutRecords", sl__api_put_records},
     {"GetShardIterator", sl__api_get_shard_iterator},
     {"GetRecords", sl__api_get_records},
+    {"RegisterStreamConsumer", sl__api_register_stream_consumer},
+    {"DescribeStreamConsumer", sl__api_describe_stream_consumer},
+    {"ListStreamConsumers", sl__api_list_stream_consumers},
+    {"DeregisterStreamConsumer", sl__api_deregister_stream_consumer},
 };
 
 void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,

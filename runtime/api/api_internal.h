@@ -9,12 +9,22 @@
 #include "shardlab/api.h"
 #include "shardlab/stream.h"
 
+/* A consumer registered for enhanced fan-out (api_consumers.c). */
+typedef struct api_consumer_s {
+  char name[129];
+  char arn[700];
+  int64_t created_ms;
+  int64_t deleted_ms;    /* when DeregisterStreamConsumer was called (0: registered) */
+} api_consumer_t;
+
 typedef struct api_stream_s {
   sl_stream_t *stream;
   json_t *tags;          /* {"key": "value"} */
   int pinned;            /* a mapping consumes it: it cannot be deleted */
   sl_store_t *store;     /* with a data_dir: the store that owns the stream */
   sl_on_demand_t on_demand;  /* an on-demand stream's scaling policy (api_capacity.c; attached on first use) */
+  api_consumer_t *consumers; /* registered for enhanced fan-out, in the order registered */
+  size_t consumer_count, consumer_cap;
 } api_stream_t;
 
 struct sl_api_s {
@@ -55,9 +65,18 @@ const char *sl__api_stream_name(api_request_t *r, int required);
 int sl__api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,
                 long long *out);
 
+/* Adds a validation error ("Value ... at 'member' failed to satisfy constraint: ..."). */
+void sl__api_add_error(api_request_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The stream named in the request, or an error response (ResourceNotFoundException) and NULL. */
 api_stream_t *sl__api_stream(api_request_t *r, const char *name);
 size_t sl__api_stream_arn(const sl_stream_t *s, char *buf, size_t size);
+/* The stream a StreamARN names (of this server's region and account), or an error response and NULL. */
+api_stream_t *sl__api_stream_of_arn(api_request_t *r, const char *arn);
+
+/* Consumers (api_consumers.c): the one an ARN names (and its stream), NULL when none; its status at now_ms. */
+api_consumer_t *sl__api_consumer_by_arn(sl_api_t *api, const char *arn, api_stream_t **stream, int64_t now_ms);
+const char *sl__api_consumer_status(const sl_api_t *api, const api_consumer_t *c, int64_t now_ms);
 
 /* Durable streams (api_store.c): a new stream's store in DIR/NAME, reopening them all, removing one. */
 /* A new stream with want's name, shards, mode and on-demand settings (api_streams.c); the account, region,
@@ -92,6 +111,10 @@ void sl__api_put_record(api_request_t *r);
 void sl__api_put_records(api_request_t *r);
 void sl__api_get_shard_iterator(api_request_t *r);
 void sl__api_get_records(api_request_t *r);
+void sl__api_register_stream_consumer(api_request_t *r);
+void sl__api_describe_stream_consumer(api_request_t *r);
+void sl__api_list_stream_consumers(api_request_t *r);
+void sl__api_deregister_stream_consumer(api_request_t *r);
 /* PutRecords in the common shape, without a JSON tree (api_put_fast.c): 1 when it answered, 0 to leave the
  * request to the general path. */
 int sl__api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_t now_ms, sl_api_response_t *out);

@@ -91,6 +91,9 @@ void sl__api_store_release(sl_api_t *api, api_stream_t *st, int remove_files) {
   st->stream = NULL;
   json_decref(st->tags);
   st->tags = NULL;
+  free(st->consumers); /* deregistered with their stream, as AWS does */
+  st->consumers = NULL;
+  st->consumer_count = st->consumer_cap = 0;
 }
 
 int sl_api_trim(sl_api_t *api, int64_t now_ms, uint64_t *trimmed, sl_error_t *err) {
