@@ -53,6 +53,29 @@ typedef struct sl_api_response_s {
   int needs_flush; /* records were put: the answer holds only once sl_api_flush succeeds (else a 5xx is due) */
 } sl_api_response_t;
 
+/* SubscribeToShard (enhanced fan-out; runtime/api/api_subscribe.c). The server starts a subscription from the
+ * request's JSON body, then polls it and sends each event it yields as an event-stream message, until one is
+ * marked last or the subscription has ended (5 minutes). Subscriptions belong to the API: end each with
+ * sl_api_subscription_end (sl_api_destroy frees those left). */
+typedef struct sl_api_subscription_s sl_api_subscription_t;
+
+typedef struct sl_api_event_s {
+  const char *type;  /* "SubscribeToShardEvent", or an exception's type */
+  int exception;     /* an exception message (then last) */
+  int last;          /* the subscription ends after it (ChildShards were sent, or an exception) */
+  char *json;        /* the payload, malloc'd */
+  size_t len;
+} sl_api_event_t;
+
+/* A new subscription, or NULL with the error answer in *refusal (free refusal->body). */
+sl_api_subscription_t *sl_api_subscribe(sl_api_t *api, const char *body, size_t len, int64_t now_ms,
+                                        sl_api_response_t *refusal);
+/* 1 with *ev (free ev->json) when a message is due at now_ms, 0 when none is. */
+int sl_api_subscription_poll(sl_api_t *api, sl_api_subscription_t *s, int64_t now_ms, sl_api_event_t *ev);
+/* Nonzero once nothing more will come: its last event was sent, or its 5 minutes are over. */
+int sl_api_subscription_ended(const sl_api_subscription_t *s);
+void sl_api_subscription_end(sl_api_t *api, sl_api_subscription_t *s);
+
 /* Handles one request at now_ms. target is the X-Amz-Target header ("Kinesis_20131202.PutRecord"); never
  * fails: every problem is an error response. Free out->body. */
 void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,

@@ -49,6 +49,7 @@ void sl_api_destroy(sl_api_t *api) {
   if (api == NULL) return;
   for (size_t i = 0; i < api->count; i++) sl__api_store_release(api, &api->streams[i], 0);
   free(api->streams);
+  sl__api_subscriptions_free(api);
   free(api);
 }
 

@@ -35,6 +35,8 @@ struct sl_api_s {
   size_t count, cap;
   unsigned char iterator_key[32];  /* HMAC key that makes shard iterators unforgeable */
   int64_t capacity_ms;   /* when sl_api_capacity last stepped the on-demand streams (0: never) */
+  sl_api_subscription_t **subs;  /* SubscribeToShard's subscriptions (api_subscribe.c) */
+  size_t sub_count, sub_cap;
 };
 
 /* A request being handled: its body, the time, and the validation errors found so far. */
@@ -74,9 +76,15 @@ size_t sl__api_stream_arn(const sl_stream_t *s, char *buf, size_t size);
 /* The stream a StreamARN names (of this server's region and account), or an error response and NULL. */
 api_stream_t *sl__api_stream_of_arn(api_request_t *r, const char *arn);
 
+/* Records as GetRecords answers them (api_records.c): one record; a closed shard's ChildShards. */
+json_t *sl__api_record_json(const sl_shard_t *sh, const sl_record_t *rec);
+json_t *sl__api_child_shards(const sl_stream_t *stream, const sl_shard_t *sh);
+
 /* Consumers (api_consumers.c): the one an ARN names (and its stream), NULL when none; its status at now_ms. */
 api_consumer_t *sl__api_consumer_by_arn(sl_api_t *api, const char *arn, api_stream_t **stream, int64_t now_ms);
 const char *sl__api_consumer_status(const sl_api_t *api, const api_consumer_t *c, int64_t now_ms);
+/* Frees the subscriptions left (sl_api_destroy). */
+void sl__api_subscriptions_free(sl_api_t *api);
 
 /* Durable streams (api_store.c): a new stream's store in DIR/NAME, reopening them all, removing one. */
 /* A new stream with want's name, shards, mode and on-demand settings (api_streams.c); the account, region,

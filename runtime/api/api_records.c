@@ -199,8 +199,7 @@ void sl__api_get_shard_iterator(api_request_t *r) {
   sl__api_ok(r, json_pack("{s:o}", "ShardIterator", sl__api_iterator_token(r->api, &token)));
 }
 
-/* The end of a closed shard: the children to read instead (GetRecords' ChildShards). */
-static json_t *child_shards(const sl_stream_t *stream, const sl_shard_t *sh) {
+json_t *sl__api_child_shards(const sl_stream_t *stream, const sl_shard_t *sh) {
   json_t *children = json_array();
   for (int c = 0; c < 2; c++) {
     if (sh->children[c] < 0 || (c == 1 && sh->children[1] == sh->children[0])) continue;
@@ -215,6 +214,20 @@ static json_t *child_shards(const sl_stream_t *stream, const sl_shard_t *sh) {
                                               "HashKeyRange", "StartingHashKey", a, "EndingHashKey", b));
   }
   return children;
+}
+
+json_t *sl__api_record_json(const sl_shard_t *sh, const sl_record_t *rec) {
+  char seq[SL_SEQNUM_DECIMAL_SIZE];
+  sl_seqnum_t s;
+  sl_shard_seqnum(sh, rec->counter, rec->arrival_ms, &s);
+  sl_seqnum_format(&s, seq);
+  char *data = malloc(SL_BASE64_ENCODED_LEN(rec->data_len) + 1);
+  if (data == NULL) return NULL;
+  sl_base64_encode(SL_RECORD_DATA(rec), rec->data_len, data);
+  json_t *one = json_pack("{s:s,s:f,s:s,s:s%}", "SequenceNumber", seq, "ApproximateArrivalTimestamp",
+                          (double)rec->arrival_ms / 1000.0, "Data", data, "PartitionKey", SL_RECORD_KEY(rec), rec->key_len);
+  free(data);
+  return one;
 }
 
 void sl__api_get_records(api_request_t *r) {
@@ -262,17 +275,9 @@ void sl__api_get_records(api_request_t *r) {
       break;
     }
     bytes += rec->data_len + rec->key_len;
-    char seq[SL_SEQNUM_DECIMAL_SIZE];
-    sl_seqnum_t s;
-    sl_shard_seqnum(sh, rec->counter, rec->arrival_ms, &s);
-    sl_seqnum_format(&s, seq);
-    char *data = malloc(SL_BASE64_ENCODED_LEN(rec->data_len) + 1);
-    if (data == NULL) break;
-    sl_base64_encode(SL_RECORD_DATA(rec), rec->data_len, data);
-    json_array_append_new(records, json_pack("{s:s,s:f,s:s,s:s%}", "SequenceNumber", seq, "ApproximateArrivalTimestamp",
-                                             (double)rec->arrival_ms / 1000.0, "Data", data, "PartitionKey",
-                                             SL_RECORD_KEY(rec), rec->key_len));
-    free(data);
+    json_t *one = sl__api_record_json(sh, rec);
+    if (one == NULL) break;
+    json_array_append_new(records, one);
   }
   free(recs);
   sl_stream_read_charge(st->stream, at.shard, bytes);
@@ -281,7 +286,7 @@ void sl__api_get_records(api_request_t *r) {
   if (it.next < end) behind = r->now_ms - sl_shard_log_get(sh->log, it.next)->arrival_ms;
   json_t *body = json_pack("{s:o,s:I}", "Records", records, "MillisBehindLatest", (json_int_t)(behind > 0 ? behind : 0));
   if (!sh->open && it.next >= sh->end_counter) { /* no next iterator: the children to read instead */
-    json_object_set_new(body, "ChildShards", child_shards(st->stream, sh));
+    json_object_set_new(body, "ChildShards", sl__api_child_shards(st->stream, sh));
   } else {
     api_iterator_t next = at;
     next.next = it.next;
