@@ -87,6 +87,11 @@ void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const c
 int sl_api_pin_stream(sl_api_t *api, const struct sl_stream_config_s *want, int64_t now_ms, struct sl_stream_s **out,
                       sl_error_t *err);
 
+/* Registers consumer on the stream, ACTIVE at once, as RegisterStreamConsumer would (its limits and name
+ * pattern apply): a mapping of `shardlab serve --mapping` with consumer = "efo" reads through it. SL_OK when
+ * it is registered already. */
+int sl_api_register_consumer(sl_api_t *api, const char *stream, const char *consumer, int64_t now_ms, sl_error_t *err);
+
 /* The streams it serves (by name), e.g. for a mapping to consume. NULL when there is none of that name. */
 struct sl_stream_s *sl_api_find_stream(sl_api_t *api, const char *name);
 

@@ -191,3 +191,27 @@ void sl__api_list_stream_consumers(api_request_t *r) {
   if (k < st->consumer_count) json_object_set_new(body, "NextToken", next_token(sl_stream_name(st->stream), k));
   sl__api_ok(r, body);
 }
+
+int sl_api_register_consumer(sl_api_t *api, const char *stream, const char *consumer, int64_t now_ms, sl_error_t *err) {
+  api_stream_t *st = NULL;
+  for (size_t i = 0; i < api->count && st == NULL; i++)
+    if (strcmp(sl_stream_name(api->streams[i].stream), stream) == 0) st = &api->streams[i];
+  if (st == NULL) return sl_error_set(err, SL_ENOTFOUND, "stream %s is not served", stream);
+  if (by_name(st, consumer) != NULL) return SL_OK;
+  static const char target[] = "Kinesis_20131202.RegisterStreamConsumer";
+  char arn[512];
+  sl__api_stream_arn(st->stream, arn, sizeof arn);
+  json_t *req = json_pack("{s:s,s:s}", "StreamARN", arn, "ConsumerName", consumer);
+  char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+  json_decref(req);
+  if (body == NULL) return sl_error_set(err, SL_ENOMEM, "out of memory");
+  sl_api_response_t out;
+  sl_api_handle(api, target, sizeof target - 1, body, strlen(body), now_ms, &out);
+  free(body);
+  int rc = out.status == 200 ? SL_OK : sl_error_set(err, SL_EINVAL, "consumer %s of stream %s: %.*s", consumer, stream,
+                                                     (int)(out.len > 300 ? 300 : out.len), out.body ? out.body : "");
+  free(out.body);
+  api_consumer_t *c = rc == SL_OK ? by_name(st, consumer) : NULL;
+  if (c != NULL) c->created_ms -= api->config.consumer_ms; /* ACTIVE from the start: the mapping reads at once */
+  return rc;
+}

@@ -89,6 +89,8 @@ static int start_mappings(sl_api_t *api, sl_experiment_file_t *x, int n, sl_real
     sl_error_t err;
     sl_experiment_file_info(x, (size_t)i, &info);
     rc = sl_api_pin_stream(api, &info.stream, sl_clock_wall_ms(), &stream, &err);
+    for (uint32_t k = 0; rc == SL_OK && k < info.efo_count; k++) /* enhanced fan-out: a registered consumer */
+      rc = sl_api_register_consumer(api, info.stream.name, info.efo_names[k], sl_clock_wall_ms(), &err);
     if (rc == SL_OK) rc = sl_experiment_file_serve(x, (size_t)i, rt, stream, &err);
     if (rc != SL_OK) fprintf(stderr, "shardlab serve: %s: %s\n", file, err.message);
   }

@@ -170,6 +170,9 @@ int sl_experiment_file_info(const sl_experiment_file_t *f, size_t i, sl_experime
   out->stream = e->sim.stream;
   out->producer_count = e->sim.producer_count;
   out->data_dir = e->data_dir;
+  out->efo_count = 0;
+  for (uint32_t k = 0; k < e->mapping_count && out->efo_count < 32; k++)
+    if (e->mappings[k].config.consumer == SL_CONSUMER_EFO) out->efo_names[out->efo_count++] = e->mappings[k].name;
   return SL_OK;
 }
 

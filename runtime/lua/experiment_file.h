@@ -82,6 +82,9 @@ typedef struct sl_experiment_info_s {
   sl_stream_config_t stream;   /* its stream as it is created */
   uint32_t producer_count;     /* producers declared (0: the records come from elsewhere) */
   const char *data_dir;        /* stream.data_dir resolved beside the file, or NULL: the stream is in memory */
+  const char *efo_names[32];   /* the mappings with consumer = "efo" (enhanced fan-out), by name: each is a
+                                * registered stream consumer of its stream under `shardlab serve` */
+  uint32_t efo_count;
 } sl_experiment_info_t;
 
 /* Fills out for experiment i. SL_EINVAL when it has not been read. */

@@ -5,7 +5,8 @@
 # TRIM_HORIZON (the mapping is not the stream's only reader); SIGTERM then stops the server, which prints the
 # mapping's summary and exits 0. A file may declare its stream on-demand: it is created so (boto3 sees
 # ON_DEMAND and the 4 shards AWS's 4,000 records/s start with), and a durable stream of another mode is refused.
-# A batch the handler fails reaches the on-failure file at once.
+# A mapping with consumer = "efo" is a registered consumer of its stream. A batch the handler fails reaches the
+# on-failure file at once.
 . "$(dirname "$0")/lib.sh"
 cp "$src"/tests/data/serve/* "$src"/tests/data/handlers/delivery_log.lua "$tmp/"
 cd "$tmp" || exit 1
@@ -49,6 +50,22 @@ if "$shardlab" serve --port 0 --mapping mapping.lua --data "$tmp/data" >out 2>er
   fail "a provisioned mapping file on an on-demand durable stream was accepted"
 fi
 grep -q "orders exists as an ON_DEMAND stream, not PROVISIONED" err || fail "the mode conflict: $(cat err)"
+# A mapping with consumer = "efo" reads through a registered consumer, which clients see.
+: >"$DELIVERY_LOG"
+start_server --mapping fanout.lua
+HOME=$tmp /usr/bin/python3 - "$port" <<'PY' || fail "the fan-out mapping's consumer"
+import sys, boto3
+k = boto3.client("kinesis", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1",
+                 aws_access_key_id="x", aws_secret_access_key="x")
+arn = k.describe_stream_summary(StreamName="fanned")["StreamDescriptionSummary"]["StreamARN"]
+c = k.list_stream_consumers(StreamARN=arn)["Consumers"]
+assert [(x["ConsumerName"], x["ConsumerStatus"]) for x in c] == [("search", "ACTIVE")], c
+assert c[0]["ConsumerARN"].startswith(arn + "/consumer/search:"), c
+k.put_record(StreamName="fanned", PartitionKey="k", Data=b"pushed")
+PY
+for _ in $(seq 100); do grep -q pushed "$DELIVERY_LOG" && break; sleep 0.1; done
+grep -q pushed "$DELIVERY_LOG" || fail "the fan-out mapping delivered nothing"
+stop_server TERM
 # A batch the handler fails is in the on-failure file while the server runs, not in a buffer a crash loses.
 start_server --mapping failing.lua
 HOME=$tmp /usr/bin/python3 - "$port" <<'PY' || fail "putting to the failing mapping"
