@@ -48,7 +48,7 @@ void sl_api_destroy(sl_api_t *api);
 
 typedef struct sl_api_response_s {
   int status;     /* HTTP status: 200, or 400/500 with an error body */
-  char *body;     /* JSON, malloc'd */
+  char *body;     /* JSON (CBOR from sl_api_handle_cbor), malloc'd */
   size_t len;
   int needs_flush; /* records were put: the answer holds only once sl_api_flush succeeds (else a 5xx is due) */
 } sl_api_response_t;
@@ -80,6 +80,19 @@ void sl_api_subscription_end(sl_api_t *api, sl_api_subscription_t *s);
  * fails: every problem is an error response. Free out->body. */
 void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
                    int64_t now_ms, sl_api_response_t *out);
+
+/* CBOR (docs/api.md, "CBOR"): requests of Content-Type application/x-amz-cbor-1.1, the default of AWS's Java
+ * SDKs, the KCL and the KPL, are answered in CBOR. Whether a Content-Type value (parameters after ';' aside,
+ * case ignored) is that one. */
+int sl_api_content_is_cbor(const char *content_type, size_t len);
+/* As sl_api_handle, for a CBOR body (runtime/api/api_cbor.c): decoded to the JSON the API takes, the answer
+ * (errors included) encoded as CBOR in out->body; malformed CBOR is a SerializationException. */
+void sl_api_handle_cbor(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
+                        int64_t now_ms, sl_api_response_t *out);
+/* A JSON answer body as the CBOR one AWS sends (Data as a byte string, timestamps as tag 1 of epoch
+ * milliseconds), for answers made outside the API (a server's own errors) to a CBOR request. malloc'd, its
+ * length in *out_len; NULL when out of memory or json is not JSON. */
+char *sl_api_answer_cbor(const char *json, size_t len, size_t *out_len);
 
 /* Creates a stream as CreateStream does, with want's name, shards, capacity mode and on-demand settings (or
  * finds the one of that name: SL_EINVAL if its mode is not want's), and pins it: DeleteStream refuses it

@@ -5,7 +5,9 @@
  * put meanwhile go to the kernel in one write each (sl_api_flush): nothing is acknowledged that a crash of the
  * process could lose. With --tls-cert, every connection speaks TLS (server/tls.c): the ciphertext read goes
  * through its session before http-parser sees it, the handshake's messages are sent as they come, and each
- * answer is encrypted when send_answers sends it, so TLS changes nothing of that order. */
+ * answer is encrypted when send_answers sends it, so TLS changes nothing of that order. A request of Content-Type
+ * application/x-amz-cbor-1.1 goes to sl_api_handle_cbor, and every answer to it, the server's own errors
+ * included, is CBOR. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "shardlab/clock.h"
@@ -51,6 +53,10 @@ typedef struct conn_s {
   int last_was_value;
   char target[128];
   size_t target_len;
+  int in_ctype;                /* the value being read belongs to Content-Type */
+  char ctype[64];              /* its value (truncated) */
+  size_t ctype_len;
+  int cbor;                    /* the request is CBOR (Content-Type application/x-amz-cbor-1.1): so are answers */
   char *body;
   size_t body_len, body_cap;
   int too_large;               /* the body passed the limit: answer 413 and close */
@@ -70,6 +76,7 @@ typedef struct write_s {
   size_t len;
   int close_after;
   int needs_flush;             /* it acknowledges records: sent only when the flush before it succeeded */
+  int cbor;                    /* it answers a CBOR request */
   conn_t *conn;                /* while pending: whom it answers */
   struct write_s *next;        /* while pending */
 } write_t;
@@ -141,8 +148,8 @@ static void written(uv_write_t *req, int status) {
   free(w);
 }
 
-/* An answer with its headers, not yet queued; NULL out of memory. */
-static write_t *make_answer(conn_t *c, int status, const char *body, size_t len, int keep_alive) {
+/* An answer with its headers, not yet queued; NULL out of memory. cbor: the body is CBOR. */
+static write_t *encoded_answer(conn_t *c, int status, const char *body, size_t len, int keep_alive, int cbor) {
   const char *reason = status == 200   ? "OK"
                        : status == 413 ? "Payload Too Large"
                        : status == 500 ? "Internal Server Error"
@@ -151,10 +158,10 @@ static write_t *make_answer(conn_t *c, int status, const char *body, size_t len,
   char head[512];
   uint64_t n = ++c->server->requests;
   int hl = snprintf(head, sizeof head,
-                    "HTTP/1.1 %d %s\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %zu\r\n"
+                    "HTTP/1.1 %d %s\r\nContent-Type: application/x-amz-%s-1.1\r\nContent-Length: %zu\r\n"
                     "x-amzn-RequestId: %08llx-0000-4000-8000-%012llx\r\nConnection: %s\r\n\r\n",
-                    status, reason, len, (unsigned long long)(n * 2654435761u & 0xFFFFFFFF), (unsigned long long)n,
-                    keep_alive ? "keep-alive" : "close");
+                    status, reason, cbor ? "cbor" : "json", len, (unsigned long long)(n * 2654435761u & 0xFFFFFFFF),
+                    (unsigned long long)n, keep_alive ? "keep-alive" : "close");
   write_t *w = malloc(sizeof *w);
   char *data = malloc((size_t)hl + len);
   if (w == NULL || data == NULL) {
@@ -164,13 +171,22 @@ static write_t *make_answer(conn_t *c, int status, const char *body, size_t len,
   }
   memcpy(data, head, (size_t)hl);
   if (len) memcpy(data + hl, body, len);
-  *w = (write_t){.data = data, .len = (size_t)hl + len, .close_after = !keep_alive, .conn = c};
+  *w = (write_t){.data = data, .len = (size_t)hl + len, .close_after = !keep_alive, .cbor = cbor, .conn = c};
+  return w;
+}
+
+/* An answer with a JSON body (the server's own): as CBOR when cbor (it answers a CBOR request). */
+static write_t *make_answer(conn_t *c, int status, const char *json, size_t len, int keep_alive, int cbor) {
+  if (!cbor) return encoded_answer(c, status, json, len, keep_alive, 0);
+  size_t n = 0;
+  char *body = sl_api_answer_cbor(json, len, &n);
+  write_t *w = body ? encoded_answer(c, status, body, n, keep_alive, 1) : NULL;
+  free(body);
   return w;
 }
 
 /* Queues an answer: send_answers sends it after the flush. Returns it (NULL: out of memory, connection closed). */
-static write_t *respond(conn_t *c, int status, const char *body, size_t len, int keep_alive) {
-  write_t *w = make_answer(c, status, body, len, keep_alive);
+static write_t *queue(conn_t *c, write_t *w) {
   if (w == NULL) {
     conn_close(c);
     return NULL;
@@ -180,6 +196,11 @@ static write_t *respond(conn_t *c, int status, const char *body, size_t len, int
   else s->pending = w;
   s->pending_tail = w;
   return w;
+}
+
+/* Queues an answer with a JSON body, in CBOR to a CBOR request. */
+static write_t *respond(conn_t *c, int status, const char *body, size_t len, int keep_alive) {
+  return queue(c, make_answer(c, status, body, len, keep_alive, c->cbor));
 }
 
 /* {"__type": TYPE, "message": MESSAGE} into body (room for 700 bytes); its length. */
@@ -207,7 +228,7 @@ static write_t *write_failed_answer(write_t *w, const sl_error_t *err) {
   char body[700];
   int full = err->code == SL_ENOSPACE;
   size_t len = error_body(body, full ? "ServiceUnavailable" : "InternalFailure", err->message);
-  write_t *e = make_answer(w->conn, full ? 503 : 500, body, len, !w->close_after);
+  write_t *e = make_answer(w->conn, full ? 503 : 500, body, len, !w->close_after, w->cbor);
   free(w->data);
   free(w);
   return e;
@@ -258,7 +279,8 @@ static void send_answers(uv_check_t *h) {
 
 static int on_message_begin(http_parser *p) {
   conn_t *c = p->data;
-  c->target_len = c->body_len = c->header_len = 0;
+  c->target_len = c->body_len = c->header_len = c->ctype_len = 0;
+  c->cbor = 0;
   c->hlen = c->hcount = c->url_len = 0;
   c->headers_overflow = 0;
   uv_timer_start(&c->deadline, on_deadline, (uint64_t)c->server->request_timeout_ms, 0);
@@ -304,9 +326,12 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
   conn_t *c = p->data;
   if (c->hcount > 0 || c->server->auth == NULL) keep_header(c, at, len, 1, !c->last_was_value);
   if (!c->last_was_value) c->in_target = strcmp(c->header, "x-amz-target") == 0;
+  if (!c->last_was_value) c->in_ctype = strcmp(c->header, "content-type") == 0;
   c->last_was_value = 1;
   if (c->in_target)
     for (size_t i = 0; i < len && c->target_len < sizeof c->target; i++) c->target[c->target_len++] = at[i];
+  if (c->in_ctype)
+    for (size_t i = 0; i < len && c->ctype_len < sizeof c->ctype; i++) c->ctype[c->ctype_len++] = at[i];
   return 0;
 }
 
@@ -333,6 +358,7 @@ static int on_body(http_parser *p, const char *at, size_t len) {
 static int on_headers_complete(http_parser *p) {
   conn_t *c = p->data;
   if (p->content_length != ULLONG_MAX && p->content_length > c->server->max_body) c->too_large = 1;
+  c->cbor = sl_api_content_is_cbor(c->ctype, c->ctype_len);
   return 0;
 }
 
@@ -358,13 +384,14 @@ static int on_message_complete(http_parser *p) {
     }
   }
   sl_api_response_t out;
-  sl_api_handle(c->server->api, c->target, c->target_len, c->body, c->body_len, sl_clock_wall_ms(), &out);
+  (c->cbor ? sl_api_handle_cbor : sl_api_handle)(c->server->api, c->target, c->target_len, c->body, c->body_len,
+                                                 sl_clock_wall_ms(), &out);
   int keep = http_should_keep_alive(p);
   if (out.body == NULL) {
     static const char msg[] = "{\"__type\":\"InternalFailure\",\"message\":\"out of memory\"}";
     respond(c, 500, msg, sizeof msg - 1, keep);
   } else {
-    write_t *w = respond(c, out.status, out.body, out.len, keep);
+    write_t *w = queue(c, encoded_answer(c, out.status, out.body, out.len, keep, c->cbor));
     if (w != NULL) w->needs_flush = out.needs_flush;
   }
   free(out.body);
