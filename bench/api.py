@@ -85,10 +85,10 @@ def main():
     kl = subprocess.Popen(["node", kinesalite, "--port", str(port), "--createStreamMs", "0",
                            "--shardLimit", "100"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Neither server limits writes: kinesalite has no per-shard limits, so shardlab's are off too.
-    sl = subprocess.Popen([shardlab, "serve", "--port", "0", "--no-write-limits"], stdout=subprocess.PIPE, text=True)
+    sl = subprocess.Popen([shardlab, "serve", "--port", "0", "--no-write-limits", "--create-stream-ms", "0"], stdout=subprocess.PIPE, text=True)
     # And durable: every answer waits for its records' write(2) (fsync interval, the default).
     data_dir = tempfile.mkdtemp(prefix="shardlab-bench-api-")
-    sd = subprocess.Popen([shardlab, "serve", "--port", "0", "--no-write-limits", "--data", data_dir],
+    sd = subprocess.Popen([shardlab, "serve", "--port", "0", "--no-write-limits", "--create-stream-ms", "0", "--data", data_dir],
                           stdout=subprocess.PIPE, text=True)
     try:
         sl_port = int(re.search(r"(\d+)$", sl.stdout.readline()).group(1))

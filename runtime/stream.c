@@ -365,6 +365,14 @@ int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_err
   return sl__stream_changed(s, err);
 }
 
+int sl_stream_set_max_record_size(sl_stream_t *s, uint32_t kib, sl_error_t *err) {
+  if (kib < 1 || kib > 10240)
+    return sl_error_set(err, SL_EINVAL, "MaxRecordSizeInKiB %u is out of range: it must be between 1024 and 10240",
+                        kib);
+  s->config.max_record_size_kib = kib;
+  return sl__stream_changed(s, err);
+}
+
 
 int sl_stream_read_take(sl_stream_t *s, uint32_t shard_index, int64_t now_ms) {
   if (!s->config.read_limits || shard_index >= s->shard_total) return 1;

@@ -19,12 +19,17 @@ typedef struct sl_api_config_s {
   const char *account_id;         /* default SL_ACCOUNT_ID_DEFAULT */
   const char *region;             /* default SL_REGION_DEFAULT */
   int64_t iterator_ttl_ms;        /* shard iterators expire after this (AWS: 5 minutes) */
-  int64_t consumer_ms;            /* a registered consumer is CREATING this long, a deregistered one DELETING
-                                   * (default 500) */
   int write_limits;               /* enforce the per-shard write limits (default on) */
   int read_limits;                /* enforce the per-shard read limits on GetRecords (default on) */
   const char *data_dir;           /* NULL (default): streams in memory; else each stream durable in DIR/NAME */
   sl_fsync_t fsync;               /* with data_dir: the fsync policy (default interval) */
+  /* Stream status transitions (docs/api.md): a new stream is CREATING for create_stream_ms, a deleted one
+   * DELETING for delete_stream_ms (then gone), a resharded one (or one whose mode or encryption changes)
+   * UPDATING for update_stream_ms. Defaults 500, as kinesalite's; 0: at once. A registered consumer is
+   * CREATING for create_stream_ms, a deregistered one DELETING for delete_stream_ms. */
+  int64_t create_stream_ms, delete_stream_ms, update_stream_ms;
+  uint32_t shard_limit;           /* the account's open shards (DescribeLimits ShardLimit; default 10000) */
+  uint32_t on_demand_stream_limit; /* on-demand streams of the account (default 50, AWS's default quota) */
 } sl_api_config_t;
 
 void sl_api_config_init(sl_api_config_t *c);

@@ -95,4 +95,9 @@ int sl_store_save_checkpoints(sl_store_t *st, const char *name, const char *json
 /* Its last saved document (malloc'd), or NULL with SL_ENOTFOUND when none was saved. */
 char *sl_store_load_checkpoints(sl_store_t *st, const char *name, sl_error_t *err);
 
+/* The settings its owner keeps beside the stream (the API's tags, encryption, monitoring, policy: DIR/
+ * settings.json), one JSON document replaced atomically; loading: malloc'd, or NULL with SL_ENOTFOUND. */
+int sl_store_save_settings(sl_store_t *st, const char *json, sl_error_t *err);
+char *sl_store_load_settings(sl_store_t *st, sl_error_t *err);
+
 #endif

@@ -125,6 +125,9 @@ int sl_stream_put(sl_stream_t *s, int64_t now_ms, const char *key, size_t key_le
  * decrease must not lengthen it; 24..8760 hours), with AWS's messages. */
 int sl_stream_set_retention(sl_stream_t *s, uint32_t hours, int increase, sl_error_t *err);
 
+/* Changes the largest data blob a put takes (API UpdateMaxRecordSize: 1024..10240 KiB). */
+int sl_stream_set_max_record_size(sl_stream_t *s, uint32_t kib, sl_error_t *err);
+
 /* Switches the capacity mode (API UpdateStreamMode); the shards stay as they are. SL_ELIMIT after two switches
  * in the last 24 hours (KDG); the same mode again is no switch. Parses "PROVISIONED" and "ON_DEMAND"
  * (SL_EINVAL otherwise). */

@@ -15,11 +15,13 @@ void sl_api_config_init(sl_api_config_t *c) {
   c->account_id = SL_ACCOUNT_ID_DEFAULT;
   c->region = SL_REGION_DEFAULT;
   c->iterator_ttl_ms = 300000; /* AWS: "A shard iterator expires 5 minutes after it is returned" */
-  c->consumer_ms = 500;
   c->write_limits = 1;
   c->read_limits = 1;
   c->data_dir = NULL;
   c->fsync = SL_FSYNC_INTERVAL;
+  c->create_stream_ms = c->delete_stream_ms = c->update_stream_ms = 500; /* kinesalite's defaults */
+  c->shard_limit = SL_STREAM_MAX_SHARDS;
+  c->on_demand_stream_limit = 50; /* KDG quotas: 50 on-demand streams per account by default */
 }
 
 int sl_api_create(const sl_api_config_t *c, sl_api_t **out, sl_error_t *err) {
@@ -74,7 +76,10 @@ int sl_api_pin_stream(sl_api_t *api, const sl_stream_config_t *want, int64_t now
     int rc = sl__api_add_stream(api, &c, now_ms, &st, err);
     if (rc != SL_OK) return rc;
   }
+  if (st->deleting) /* cannot happen at the start, which is when mappings pin their streams */
+    return sl_error_set(err, SL_EINVAL, "stream %s is being deleted", want->name);
   st->pinned = 1;
+  st->active_ms = st->updating_ms = 0; /* usable by the mapping at once: ACTIVE */
   *out = st->stream;
   return SL_OK;
 }
@@ -193,23 +198,6 @@ int sl__api_integer(api_request_t *r, const char *field, const char *member, int
   return 1;
 }
 
-api_stream_t *sl__api_stream_of_arn(api_request_t *r, const char *arn) {
-  char prefix[200];
-  int n = snprintf(prefix, sizeof prefix, "arn:aws:kinesis:%s:%s:stream/", r->api->region, r->api->account_id);
-  for (size_t i = 0; i < r->api->count; i++)
-    if (strncmp(arn, prefix, (size_t)n) == 0 && strcmp(sl_stream_name(r->api->streams[i].stream), arn + n) == 0)
-      return &r->api->streams[i];
-  sl__api_fail(r, 400, "ResourceNotFoundException", "Stream %s not found.", arn);
-  return NULL;
-}
-
-api_stream_t *sl__api_stream(api_request_t *r, const char *name) {
-  for (size_t i = 0; i < r->api->count; i++)
-    if (strcmp(sl_stream_name(r->api->streams[i].stream), name) == 0) return &r->api->streams[i];
-  sl__api_fail(r, 400, "ResourceNotFoundException", "Stream %s under account %s not found.", name, r->api->account_id);
-  return NULL;
-}
-
 /* --- dispatch --------------------------------------------------------------------------------------------- */
 
 static const struct {
@@ -239,12 +227,34 @@ static const struct {
     {"DescribeStreamConsumer", sl__api_describe_stream_consumer},
     {"ListStreamConsumers", sl__api_list_stream_consumers},
     {"DeregisterStreamConsumer", sl__api_deregister_stream_consumer},
+    {"StartStreamEncryption", sl__api_start_encryption},
+    {"StopStreamEncryption", sl__api_stop_encryption},
+    {"EnableEnhancedMonitoring", sl__api_enable_monitoring},
+    {"DisableEnhancedMonitoring", sl__api_disable_monitoring},
+    {"UpdateMaxRecordSize", sl__api_update_max_record_size},
+    {"UpdateStreamWarmThroughput", sl__api_update_warm_throughput},
+    {"UpdateStreamRecordDistributionStrategy", sl__api_update_distribution},
+    {"TagResource", sl__api_tag_resource},
+    {"UntagResource", sl__api_untag_resource},
+    {"ListTagsForResource", sl__api_list_tags_for_resource},
+    {"PutResourcePolicy", sl__api_put_policy},
+    {"GetResourcePolicy", sl__api_get_policy},
+    {"DeleteResourcePolicy", sl__api_delete_policy},
+    {"DescribeLimits", sl__api_describe_limits},
+    {"DescribeAccountSettings", sl__api_describe_account},
+    {"UpdateAccountSettings", sl__api_update_account},
+    {"CreateChannel", sl__api_channel},
+    {"DescribeChannel", sl__api_channel},
+    {"UpdateChannel", sl__api_channel},
+    {"DeleteChannel", sl__api_channel},
+    {"ListChannels", sl__api_list_channels},
 };
 
 void sl_api_handle(sl_api_t *api, const char *target, size_t target_len, const char *body, size_t body_len,
                    int64_t now_ms, sl_api_response_t *out) {
   static const char put_records[] = "Kinesis_20131202.PutRecords", put_record[] = "Kinesis_20131202.PutRecord";
   memset(out, 0, sizeof *out);
+  sl__api_state_expire(api, now_ms); /* streams whose DELETING time passed are gone before anything is looked up */
   int puts_records = target != NULL && target_len == sizeof put_records - 1 && memcmp(target, put_records, target_len) == 0;
   int puts_record = target != NULL && target_len == sizeof put_record - 1 && memcmp(target, put_record, target_len) == 0;
   if (!puts_records || !sl__api_put_records_fast(api, body, body_len, now_ms, out))
@@ -260,6 +270,7 @@ void sl__api_handle_general(sl_api_t *api, const char *target, size_t target_len
   r.api = api;
   r.now_ms = now_ms;
   r.out = out;
+  sl__api_state_expire(api, now_ms);
   static const char prefix[] = "Kinesis_20131202.";
   size_t plen = sizeof prefix - 1;
   if (target == NULL || target_len <= plen || memcmp(target, prefix, plen) != 0) {

@@ -31,34 +31,36 @@ int sl__api_stream_mode(api_request_t *r, int required, sl_stream_mode_t *out) {
   return 1;
 }
 
-/* The served stream with this ARN, or an error response (ResourceNotFoundException) and NULL. */
-static api_stream_t *by_arn(api_request_t *r, const char *arn) {
-  for (size_t i = 0; i < r->api->count; i++) {
-    char mine[512];
-    sl__api_stream_arn(r->api->streams[i].stream, mine, sizeof mine);
-    if (strcmp(mine, arn) == 0) return &r->api->streams[i];
-  }
-  const char *slash = strrchr(arn, '/');
-  sl__api_fail(r, 400, "ResourceNotFoundException", "Stream %.128s under account %s not found.",
-               slash ? slash + 1 : arn, r->api->account_id);
-  return NULL;
-}
-
-/* API UpdateStreamMode: the stream keeps AWS's limit of two switches in 24 hours (stream_mode.c). */
+/* API UpdateStreamMode: the stream keeps AWS's limit of two switches in 24 hours (stream_mode.c); a switch
+ * makes it UPDATING (api_state.c). */
 void sl__api_update_stream_mode(api_request_t *r) {
-  const char *arn = sl__api_string(r, "StreamARN", "streamARN", 1, 1, 2048);
+  api_ref_t ref;
+  sl__api_stream_ref(r, API_BY_ARN, &ref);
+  long long warm = -1;
+  sl__api_integer(r, "WarmThroughputMiBps", "warmThroughputMiBps", 0, 0, 1LL << 31, &warm);
   if (sl__api_validation_failed(r)) return;
   sl_stream_mode_t mode;
   if (sl__api_stream_mode(r, 1, &mode) < 0) return;
-  api_stream_t *st = by_arn(r, arn);
+  api_stream_t *st = sl__api_resolve(r, &ref, API_ACTIVE);
   if (st == NULL) return;
   int switching = sl_stream_config(st->stream)->mode != mode;
+  uint32_t on_demand = 0;
+  for (size_t i = 0; i < r->api->count; i++)
+    on_demand += sl_stream_config(r->api->streams[i].stream)->mode == SL_STREAM_ON_DEMAND;
+  if (switching && mode == SL_STREAM_ON_DEMAND && on_demand + 1 > r->api->config.on_demand_stream_limit) {
+    sl__api_fail(r, 400, "LimitExceededException", "This request would exceed the limit of %u ON_DEMAND streams for "
+                 "the account %s in %s.", r->api->config.on_demand_stream_limit, r->api->account_id, r->api->region);
+    return;
+  }
   sl_error_t err;
   if (sl_stream_set_mode(st->stream, mode, r->now_ms, &err) != SL_OK) {
     sl__api_fail_code(r, &err);
     return;
   }
   if (switching && mode == SL_STREAM_ON_DEMAND) sl_on_demand_attach(&st->on_demand, st->stream); /* a peak from now on */
+  if (switching) sl__api_state_updating(r->api, st, r->now_ms);
+  if (mode == SL_STREAM_ON_DEMAND && warm >= 0) st->settings.warm_mibps = warm;
+  sl__api_settings_save(r->api, st);
   sl__api_ok(r, NULL);
 }
 

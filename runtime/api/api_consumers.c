@@ -1,7 +1,7 @@
 /* api_consumers.c - enhanced fan-out's registered consumers (API RegisterStreamConsumer,
  * DescribeStreamConsumer, ListStreamConsumers, DeregisterStreamConsumer): at most 20 per stream and 5 CREATING
  * at once, each CREATING for a while after it is registered and DELETING for a while after it is deregistered
- * (the server's consumer_ms), named by an ARN that carries its creation time in seconds, as AWS's do
+ * (the server's create_stream_ms and delete_stream_ms), named by an ARN that carries its creation time in seconds, as AWS's do
  * (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME/consumer/CONSUMER:SECONDS). SubscribeToShard reads through them
  * (api_subscribe.c). */
 #include <stdio.h>
@@ -18,14 +18,14 @@
 
 const char *sl__api_consumer_status(const sl_api_t *api, const api_consumer_t *c, int64_t now_ms) {
   if (c->deleted_ms) return "DELETING";
-  return now_ms < c->created_ms + api->config.consumer_ms ? "CREATING" : "ACTIVE";
+  return now_ms < c->created_ms + api->config.create_stream_ms ? "CREATING" : "ACTIVE";
 }
 
 /* Drops the consumers whose DELETING time has passed. */
 static void forget_deleted(const sl_api_t *api, api_stream_t *st, int64_t now_ms) {
   size_t kept = 0;
   for (size_t i = 0; i < st->consumer_count; i++)
-    if (!st->consumers[i].deleted_ms || now_ms < st->consumers[i].deleted_ms + api->config.consumer_ms)
+    if (!st->consumers[i].deleted_ms || now_ms < st->consumers[i].deleted_ms + api->config.delete_stream_ms)
       st->consumers[kept++] = st->consumers[i];
   st->consumer_count = kept;
 }
@@ -47,6 +47,13 @@ static api_consumer_t *by_name(api_stream_t *st, const char *name) {
   for (size_t k = 0; k < st->consumer_count; k++)
     if (strcmp(st->consumers[k].name, name) == 0) return &st->consumers[k];
   return NULL;
+}
+
+/* The stream its StreamARN (required) names, in a status need allows; NULL after an error answer. */
+static api_stream_t *stream_of(api_request_t *r, api_need_t need) {
+  api_ref_t ref;
+  sl__api_stream_ref(r, API_BY_ARN, &ref);
+  return sl__api_validation_failed(r) ? NULL : sl__api_resolve(r, &ref, need);
 }
 
 static const char *consumer_name(api_request_t *r, int required) {
@@ -73,12 +80,12 @@ static int creating(api_request_t *r, const api_stream_t *st) {
 }
 
 void sl__api_register_stream_consumer(api_request_t *r) {
-  const char *arn = sl__api_string(r, "StreamARN", "streamARN", 1, 1, 2048);
   const char *name = consumer_name(r, 1);
-  if (sl__api_validation_failed(r)) return;
-  api_stream_t *st = sl__api_stream_of_arn(r, arn);
+  api_stream_t *st = stream_of(r, API_LISTABLE);
   if (st == NULL) return;
   forget_deleted(r->api, st, r->now_ms);
+  char arn[512];
+  sl__api_stream_arn(st->stream, arn, sizeof arn);
   const char *stream = sl_stream_name(st->stream);
   if (by_name(st, name) != NULL) {
     sl__api_fail(r, 400, "ResourceInUseException", "Consumer %s under stream %s already exists for account %s.", name,
@@ -108,7 +115,8 @@ void sl__api_register_stream_consumer(api_request_t *r) {
  * DeregisterStreamConsumer). NULL after an error answer. */
 static api_consumer_t *named(api_request_t *r, api_stream_t **st) {
   const char *arn = sl__api_string(r, "ConsumerARN", "consumerARN", 0, 1, 2048);
-  const char *stream_arn = sl__api_string(r, "StreamARN", "streamARN", 0, 1, 2048);
+  api_ref_t ref;
+  sl__api_stream_ref(r, API_BY_OPTIONAL, &ref);
   const char *name = consumer_name(r, 0);
   if (sl__api_validation_failed(r)) return NULL;
   api_consumer_t *c = NULL;
@@ -117,11 +125,11 @@ static api_consumer_t *named(api_request_t *r, api_stream_t **st) {
     if (c == NULL) sl__api_fail(r, 400, "ResourceNotFoundException", "Consumer %s not found.", arn);
     return c;
   }
-  if (stream_arn == NULL || name == NULL) {
+  if (ref.arn == NULL || name == NULL) {
     sl__api_fail(r, 400, "InvalidArgumentException", "ConsumerARN, or both StreamARN and ConsumerName, must be given.");
     return NULL;
   }
-  if ((*st = sl__api_stream_of_arn(r, stream_arn)) == NULL) return NULL;
+  if ((*st = sl__api_resolve(r, &ref, API_ANY)) == NULL) return NULL;
   forget_deleted(r->api, *st, r->now_ms);
   if ((c = by_name(*st, name)) == NULL)
     sl__api_fail(r, 400, "ResourceNotFoundException", "Consumer %s under stream %s not found.", name,
@@ -169,12 +177,10 @@ static long token_index(const char *token, const char *stream) {
 }
 
 void sl__api_list_stream_consumers(api_request_t *r) {
-  const char *arn = sl__api_string(r, "StreamARN", "streamARN", 1, 1, 2048);
   const char *token = sl__api_string(r, "NextToken", "nextToken", 0, 1, 1048576);
   long long max = 100;
   sl__api_integer(r, "MaxResults", "maxResults", 0, 1, 10000, &max);
-  if (sl__api_validation_failed(r)) return;
-  api_stream_t *st = sl__api_stream_of_arn(r, arn);
+  api_stream_t *st = stream_of(r, API_ANY);
   if (st == NULL) return;
   forget_deleted(r->api, st, r->now_ms);
   long from = token ? token_index(token, sl_stream_name(st->stream)) : 0;
@@ -212,6 +218,6 @@ int sl_api_register_consumer(sl_api_t *api, const char *stream, const char *cons
                                                      (int)(out.len > 300 ? 300 : out.len), out.body ? out.body : "");
   free(out.body);
   api_consumer_t *c = rc == SL_OK ? by_name(st, consumer) : NULL;
-  if (c != NULL) c->created_ms -= api->config.consumer_ms; /* ACTIVE from the start: the mapping reads at once */
+  if (c != NULL) c->created_ms -= api->config.create_stream_ms; /* ACTIVE from the start: the mapping reads now */
   return rc;
 }

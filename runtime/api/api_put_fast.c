@@ -77,8 +77,9 @@ static char *put_text(char *o, const char *t) {
 
 /* Puts the entries, every one checked and decoded already (their data one after another in data), and writes
  * the response into out->body, which has room for n * 640 + 128 bytes. */
-static void put_all(sl_stream_t *stream, int64_t now_ms, const entry_t *entries, size_t n,
+static void put_all(const api_stream_t *st, int64_t now_ms, const entry_t *entries, size_t n,
                     const unsigned char *data, const size_t *data_len, char (*ehks)[64], sl_api_response_t *out) {
+  sl_stream_t *stream = st->stream;
   char *o = out->body + strlen(strcpy(out->body, "{\"Records\":["));
   int failed = 0;
   const unsigned char *d = data;
@@ -106,7 +107,7 @@ static void put_all(sl_stream_t *stream, int64_t now_ms, const entry_t *entries,
     }
     d += data_len[i];
   }
-  o += sprintf(o, "],\"FailedRecordCount\":%d,\"EncryptionType\":\"NONE\"}", failed);
+  o += sprintf(o, "],\"FailedRecordCount\":%d,\"EncryptionType\":\"%s\"}", failed, sl__api_encryption(st));
   out->status = 200;
   out->len = (size_t)(o - out->body);
 }
@@ -133,11 +134,16 @@ int sl__api_put_records_fast(sl_api_t *api, const char *body, size_t len, int64_
     if (ok && !take(&s, ',')) break;
   }
   ok = ok && take(&s, '}') && (ws(&s), s.p == s.end) && name && n > 0 && name_len <= 128;
-  sl_stream_t *stream = NULL;
+  api_stream_t *stream = NULL;
   for (size_t i = 0; ok && i < api->count && !stream; i++) {
     const char *sn = sl_stream_name(api->streams[i].stream);
-    if (strlen(sn) == name_len && memcmp(sn, name, name_len) == 0) stream = api->streams[i].stream;
+    if (strlen(sn) == name_len && memcmp(sn, name, name_len) == 0) stream = &api->streams[i];
   }
+  /* A stream CREATING or DELETING (refused), or spreading its records itself (AUTO): the general path's. */
+  api_status_t status = stream ? sl__api_status(stream, now_ms) : API_CREATING;
+  if ((status != API_ACTIVE_STATUS && status != API_UPDATING) ||
+      (stream->settings.auto_distribution && sl_stream_config(stream->stream)->mode == SL_STREAM_ON_DEMAND))
+    stream = NULL;
   /* Every entry checked and decoded before any is put. */
   size_t total = 0;
   for (size_t i = 0; stream && i < n; i++) total += entries[i].data_len / 4 * 3 + 3;

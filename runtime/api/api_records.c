@@ -17,8 +17,8 @@ static int answered(const api_request_t *r) { return r->out->status != 0; }
 
 /* One record to put, read from a JSON object (the request, or an entry of PutRecords). member prefixes the
  * field names in validation messages ("records.3.member."). Returns the decoded data (malloc'd) or NULL. */
-static unsigned char *record_fields(api_request_t *r, json_t *obj, const char *member, const char **key,
-                                    const char **ehk, size_t *data_len) {
+static unsigned char *record_fields(api_request_t *r, json_t *obj, const char *member, size_t max_data,
+                                    const char **key, const char **ehk, size_t *data_len) {
   json_t *saved = r->body;
   r->body = obj;
   char m_key[96], m_data[96], m_ehk[96];
@@ -27,7 +27,7 @@ static unsigned char *record_fields(api_request_t *r, json_t *obj, const char *m
   snprintf(m_ehk, sizeof m_ehk, "%sexplicitHashKey", member);
   *key = sl__api_string(r, "PartitionKey", m_key, 1, 1, 256);
   *ehk = sl__api_string(r, "ExplicitHashKey", m_ehk, 0, 1, 128);
-  const char *data = sl__api_string(r, "Data", m_data, 1, 0, SL_BASE64_ENCODED_LEN(MAX_DATA) + 4);
+  const char *data = sl__api_string(r, "Data", m_data, 1, 0, SL_BASE64_ENCODED_LEN(max_data) + 4);
   r->body = saved;
   if (data == NULL) return NULL;
   size_t len = strlen(data);
@@ -43,31 +43,51 @@ static unsigned char *record_fields(api_request_t *r, json_t *obj, const char *m
       sl__api_fail(r, 400, "SerializationException", "%s is not valid base64", m_data);
     return NULL;
   }
-  if (*data_len > MAX_DATA) {
+  if (*data_len > max_data) {
     free(out);
     sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value at '%s' failed to satisfy constraint: "
-             "Member must have length less than or equal to %u", m_data, MAX_DATA);
+             "Member must have length less than or equal to %zu", m_data, max_data);
     return NULL;
   }
   return out;
 }
 
+/* The largest data blob the named stream takes (UpdateMaxRecordSize), 1 MiB when it names none. */
+static size_t max_data(api_request_t *r) {
+  json_t *name = json_object_get(r->body, "StreamName"), *arn = json_object_get(r->body, "StreamARN");
+  api_arn_t parsed;
+  const char *which = json_is_string(name) ? json_string_value(name)
+                      : json_is_string(arn) && sl__api_arn_parse(json_string_value(arn), &parsed) ? parsed.stream
+                                                                                              : NULL;
+  api_stream_t *st = which ? sl__api_find(r->api, which) : NULL;
+  return st ? (size_t)sl_stream_config(st->stream)->max_record_size_kib * 1024 : MAX_DATA;
+}
+
+/* The explicit hash key a record is put with: the producer's, or the next shard's for AUTO distribution. */
+static const char *hash_key(api_stream_t *st, const char *ehk, char *buf) {
+  const char *chosen = sl__api_auto_hash_key(st, buf);
+  return chosen ? chosen : ehk;
+}
+
 void sl__api_put_record(api_request_t *r) {
-  const char *name = sl__api_stream_name(r, 1), *key, *ehk;
+  api_ref_t ref;
+  sl__api_stream_ref(r, API_BY_EITHER, &ref);
+  const char *key, *ehk;
   size_t len = 0;
-  unsigned char *data = record_fields(r, r->body, "", &key, &ehk, &len);
+  unsigned char *data = record_fields(r, r->body, "", max_data(r), &key, &ehk, &len);
   if (answered(r) || sl__api_validation_failed(r)) {
     free(data);
     return;
   }
-  api_stream_t *st = sl__api_stream(r, name);
+  api_stream_t *st = sl__api_resolve(r, &ref, API_DATA);
   if (st == NULL) {
     free(data);
     return;
   }
   sl_put_result_t res;
   sl_error_t err;
-  int rc = sl_stream_put(st->stream, r->now_ms, key, strlen(key), ehk, data, len, &res, &err);
+  char chosen[SL_HASHKEY_DECIMAL_SIZE];
+  int rc = sl_stream_put(st->stream, r->now_ms, key, strlen(key), hash_key(st, ehk, chosen), data, len, &res, &err);
   free(data);
   if (rc != SL_OK) {
     sl__api_fail_code(r, &err);
@@ -76,11 +96,12 @@ void sl__api_put_record(api_request_t *r) {
   char seq[SL_SEQNUM_DECIMAL_SIZE];
   sl_seqnum_format(&res.seq, seq);
   sl__api_ok(r, json_pack("{s:s,s:s,s:s}", "ShardId", sl_stream_shard(st->stream, res.shard_index)->id, "SequenceNumber",
-                      seq, "EncryptionType", "NONE"));
+                      seq, "EncryptionType", sl__api_encryption(st)));
 }
 
 void sl__api_put_records(api_request_t *r) {
-  const char *name = sl__api_stream_name(r, 1);
+  api_ref_t ref;
+  sl__api_stream_ref(r, API_BY_EITHER, &ref);
   json_t *records = json_object_get(r->body, "Records");
   if (!json_is_array(records) || json_array_size(records) < 1 || json_array_size(records) > 500) {
     sl__api_fail(r, 400, "ValidationException", "1 validation error detected: Value at 'records' failed to satisfy "
@@ -88,9 +109,9 @@ void sl__api_put_records(api_request_t *r) {
     return;
   }
   if (sl__api_validation_failed(r)) return;
-  api_stream_t *st = sl__api_stream(r, name);
+  api_stream_t *st = sl__api_resolve(r, &ref, API_DATA);
   if (st == NULL) return;
-  size_t n = json_array_size(records);
+  size_t n = json_array_size(records), max = (size_t)sl_stream_config(st->stream)->max_record_size_kib * 1024;
   /* Every entry is checked before any is put: a malformed entry fails the whole request, as AWS does. */
   unsigned char **datas = calloc(n, sizeof *datas);
   size_t *lens = calloc(n, sizeof *lens);
@@ -111,7 +132,7 @@ void sl__api_put_records(api_request_t *r) {
       sl__api_fail(r, 400, "SerializationException", "%s is not an object", member);
       break;
     }
-    datas[i] = record_fields(r, entry, member, &keys[i], &ehks[i], &lens[i]);
+    datas[i] = record_fields(r, entry, member, max, &keys[i], &ehks[i], &lens[i]);
   }
   /* The request's 5 MiB, partition keys included, refused whole with the error AWS gives (InvalidArgumentException
    * "Records size exceeds 5 MB limit", as clients report it), nothing of it put. */
@@ -125,7 +146,9 @@ void sl__api_put_records(api_request_t *r) {
     for (size_t i = 0; i < n; i++) {
       sl_put_result_t res;
       sl_error_t err;
-      if (sl_stream_put(st->stream, r->now_ms, keys[i], strlen(keys[i]), ehks[i], datas[i], lens[i], &res, &err) != SL_OK) {
+      char chosen[SL_HASHKEY_DECIMAL_SIZE];
+      if (sl_stream_put(st->stream, r->now_ms, keys[i], strlen(keys[i]), hash_key(st, ehks[i], chosen), datas[i], lens[i],
+                        &res, &err) != SL_OK) {
         const char *type = sl_error_name(err.code);
         int internal = type == NULL || err.code == SL_ENOMEM || err.code == SL_EIO;
         json_array_append_new(results, json_pack("{s:s,s:s}", "ErrorCode", internal ? "InternalFailure" : type,
@@ -138,7 +161,8 @@ void sl__api_put_records(api_request_t *r) {
       json_array_append_new(results, json_pack("{s:s,s:s}", "SequenceNumber", seq, "ShardId",
                                                sl_stream_shard(st->stream, res.shard_index)->id));
     }
-    json_t *body = json_pack("{s:i,s:O,s:s}", "FailedRecordCount", failed, "Records", results, "EncryptionType", "NONE");
+    json_t *body = json_pack("{s:i,s:O,s:s}", "FailedRecordCount", failed, "Records", results, "EncryptionType",
+                             sl__api_encryption(st));
     if (body == NULL) /* the records are in, but an empty 200 would say nothing failed: the client must retry */
       sl__api_fail(r, 500, "InternalFailure", "out of memory");
     else
@@ -153,8 +177,8 @@ done:
   free(ehks);
 }
 
-static const sl_shard_t *find_shard(api_request_t *r, api_stream_t *st, const char *id) {
-  const sl_shard_t *sh = sl_stream_find_shard(st->stream, id);
+static const sl_shard_t *find_shard(api_request_t *r, api_stream_t *st, const char *id, int creating) {
+  const sl_shard_t *sh = creating ? NULL : sl_stream_find_shard(st->stream, id);
   if (sh == NULL)
     sl__api_fail(r, 400, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist", id,
              sl_stream_name(st->stream), r->api->account_id);
@@ -162,7 +186,8 @@ static const sl_shard_t *find_shard(api_request_t *r, api_stream_t *st, const ch
 }
 
 void sl__api_get_shard_iterator(api_request_t *r) {
-  const char *name = sl__api_stream_name(r, 1);
+  api_ref_t ref;
+  sl__api_stream_ref(r, API_BY_EITHER, &ref);
   const char *shard_id = sl__api_string(r, "ShardId", "shardId", 1, 1, 128);
   const char *type_text = sl__api_string(r, "ShardIteratorType", "shardIteratorType", 1, 1, 64);
   const char *seq = sl__api_string(r, "StartingSequenceNumber", "startingSequenceNumber", 0, 1, 128);
@@ -184,8 +209,13 @@ void sl__api_get_shard_iterator(api_request_t *r) {
              "AT_TIMESTAMP. Current request has no timestamp parameter.");
     return;
   }
-  api_stream_t *st = sl__api_stream(r, name);
-  const sl_shard_t *sh = st ? find_shard(r, st, shard_id) : NULL;
+  api_stream_t *st = sl__api_resolve(r, &ref, API_ANY);
+  api_status_t status = st ? sl__api_status(st, r->now_ms) : API_ACTIVE_STATUS;
+  if (status == API_DELETING) { /* gone for reading, and a CREATING stream has no shards yet (kinesalite) */
+    sl__api_resolve(r, &ref, API_DATA);
+    return;
+  }
+  const sl_shard_t *sh = st ? find_shard(r, st, shard_id, status == API_CREATING) : NULL;
   if (sh == NULL) return;
   sl_shard_iterator_t it;
   sl_error_t err;
@@ -195,7 +225,7 @@ void sl__api_get_shard_iterator(api_request_t *r) {
     return;
   }
   api_iterator_t token = {{0}, sh->index, it.next, r->now_ms};
-  snprintf(token.stream, sizeof token.stream, "%s", name);
+  snprintf(token.stream, sizeof token.stream, "%s", sl_stream_name(st->stream));
   sl__api_ok(r, json_pack("{s:o}", "ShardIterator", sl__api_iterator_token(r->api, &token)));
 }
 
@@ -246,7 +276,8 @@ void sl__api_get_records(api_request_t *r) {
              (long long)at.issued_ms, (long long)r->now_ms, (long long)r->api->config.iterator_ttl_ms);
     return;
   }
-  api_stream_t *st = sl__api_stream(r, at.stream);
+  api_ref_t ref = {at.stream, NULL};
+  api_stream_t *st = sl__api_resolve(r, &ref, API_DATA);
   if (st == NULL) return;
   const sl_shard_t *sh = sl_stream_shard(st->stream, at.shard);
   if (sh == NULL) {

@@ -1,6 +1,7 @@
 /* api_store.c - served streams on disk (`shardlab serve --data DIR`): each stream in DIR/NAME as a durable
  * store (docs/storage.md), reopened when the server starts, its folder removed by DeleteStream, and synced
- * on request (the server's group commit timer). Tags are not stored. */
+ * on request (the server's group commit timer). The API's own settings of a stream (tags, encryption,
+ * monitoring, policy: api_settings.c) are kept beside it in settings.json. */
 #define _XOPEN_SOURCE 700 /* nftw */
 
 #include <dirent.h>
@@ -62,6 +63,8 @@ int sl__api_store_reopen_all(sl_api_t *api, sl_error_t *err) {
     rc = open_store(api, e->d_name, NULL, st, err);
     if (rc == SL_OK) {
       st->tags = json_object();
+      sl__api_settings_init(&st->settings);
+      sl__api_settings_load(api, st);
       api->count++;
     }
   }
@@ -94,11 +97,13 @@ void sl__api_store_release(sl_api_t *api, api_stream_t *st, int remove_files) {
   free(st->consumers); /* deregistered with their stream, as AWS does */
   st->consumers = NULL;
   st->consumer_count = st->consumer_cap = 0;
+  sl__api_settings_free(&st->settings);
 }
 
 int sl_api_trim(sl_api_t *api, int64_t now_ms, uint64_t *trimmed, sl_error_t *err) {
   int rc = SL_OK;
   *trimmed = 0;
+  sl__api_state_expire(api, now_ms); /* deleted streams go once their DELETING time passed, folders too */
   for (size_t i = 0; i < api->count; i++) {
     api_stream_t *st = &api->streams[i];
     if (st->stream == NULL) continue;

@@ -1,6 +1,6 @@
 /* cmd_serve.c - `shardlab serve`: reads its options, creates the Kinesis API (iterator lifetime, per-shard
- * write limits, and with --data the durable store and its fsync policy, group-committed by the server's sync
- * timer), then either hands that API to serve_mapping.c (--mapping: the real-clock driver owns the loop, the
+ * write limits, the times of the stream status transitions and the account limits, and with --data the
+ * durable store and its fsync policy, group-committed by the server's sync timer), then either hands that API to serve_mapping.c (--mapping: the real-clock driver owns the loop, the
  * signals and the mappings' summaries) or serves it itself: a libuv loop of its own, the HTTP server of
  * runtime/server/ on --host (127.0.0.1) and --port (4567; 0 picks a free one), and SIGINT or SIGTERM closing
  * the server so the loop ends. With --tls-cert and --tls-key it speaks HTTPS (server/tls.h). Prints
@@ -29,6 +29,8 @@ static const char serve_usage[] =
     "                      [--data DIR [--fsync always|interval|never]] [--auth FILE]\n"
     "                      [--request-timeout SECONDS] [--max-connections N]\n"
     "                      [--tls-cert FILE --tls-key FILE]\n"
+    "                      [--create-stream-ms MS] [--delete-stream-ms MS] [--update-stream-ms MS]\n"
+    "                      [--shard-limit N] [--on-demand-stream-limit N]\n"
     "  --host H           the IPv4 address to listen on (default 127.0.0.1)\n"
     "  --port N           the port (default 4567; 0 picks a free port, printed once listening)\n"
     "  --max-body BYTES   the largest request body, 1024 to 1073741824 (default 8 MiB); larger ones get 413\n"
@@ -46,6 +48,12 @@ static const char serve_usage[] =
     "  --request-timeout S  a client that has not sent its whole request S seconds after it began (or after it\n"
     "                     connected) is disconnected, 1 to 3600 (default 30)\n"
     "  --max-connections N  connections open at once, 1 to 65536 (default 1024); the next one is closed at once\n"
+    "  --create-stream-ms MS  a new stream is CREATING this long before it is ACTIVE (default 500; 0: at once)\n"
+    "  --delete-stream-ms MS  a deleted stream is DELETING this long before it is gone (default 500)\n"
+    "  --update-stream-ms MS  a stream resharded, or whose mode or encryption changes, is UPDATING this long\n"
+    "                     (default 500)\n"
+    "  --shard-limit N    the account's open shards, 1 to 10000 (default 10000; DescribeLimits)\n"
+    "  --on-demand-stream-limit N  the account's on-demand streams, 0 to 10000 (default 50)\n"
     "  --mapping F        the mappings F declares (sl.experiment{stream = ..., mapping = ...}, no producers)\n"
     "                     consume the served streams on the real clock, their handlers on --workers threads\n"
     "  --workers N        with --mapping: handler threads, 1 to 1024 (default: one per core)\n"
@@ -147,7 +155,7 @@ static int load_tls(const char *cert, const char *key, sl_tls_t **tls) {
 /* What the command line asks. */
 typedef struct serve_options_s {
   sl_server_config_t config;
-  unsigned long long iterator_ttl_ms;
+  unsigned long long iterator_ttl_ms, create_ms, delete_ms, update_ms, shard_limit, on_demand_limit;
   const char *mapping, *data_dir, *auth, *tls_cert, *tls_key;
   sl_fsync_t fsync;
   unsigned workers;
@@ -181,6 +189,16 @@ static int value_option(const char *a, const char *v, serve_options_t *o) {
   } else if (strcmp(a, "--iterator-ttl") == 0) { /* tests: iterators that expire in a moment */
     if (sl_cli_whole("serve", a, v, 1, 86400000, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
     o->iterator_ttl_ms = n;
+  } else if (strcmp(a, "--create-stream-ms") == 0 || strcmp(a, "--delete-stream-ms") == 0 ||
+             strcmp(a, "--update-stream-ms") == 0) {
+    if (sl_cli_whole("serve", a, v, 0, 86400000, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    *(a[2] == 'c' ? &o->create_ms : a[2] == 'd' ? &o->delete_ms : &o->update_ms) = n;
+  } else if (strcmp(a, "--shard-limit") == 0) {
+    if (sl_cli_whole("serve", a, v, 1, SL_STREAM_MAX_SHARDS, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    o->shard_limit = n;
+  } else if (strcmp(a, "--on-demand-stream-limit") == 0) {
+    if (sl_cli_whole("serve", a, v, 0, 10000, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
+    o->on_demand_limit = n;
   } else { /* --max-body */
     if (sl_cli_whole("serve", a, v, 1024, 1L << 30, &n) != SL_EXIT_OK) return SL_EXIT_USAGE;
     o->config.max_body = (size_t)n;
@@ -191,7 +209,8 @@ static int value_option(const char *a, const char *v, serve_options_t *o) {
 static int takes_value(const char *a) {
   static const char *const options[] = {"--auth", "--tls-cert", "--tls-key", "--data", "--mapping", "--host",
                                         "--fsync", "--request-timeout", "--max-connections", "--workers", "--port",
-                                        "--iterator-ttl", "--max-body", NULL};
+                                        "--iterator-ttl", "--max-body", "--create-stream-ms", "--delete-stream-ms",
+                                        "--update-stream-ms", "--shard-limit", "--on-demand-stream-limit", NULL};
   for (int i = 0; options[i]; i++)
     if (strcmp(a, options[i]) == 0) return 1;
   return 0;
@@ -202,6 +221,9 @@ static int parse_options(int argc, char **argv, serve_options_t *o) {
   sl_server_config_init(&o->config);
   o->config.port = 4567;
   o->iterator_ttl_ms = 300000;
+  o->create_ms = o->delete_ms = o->update_ms = 500; /* kinesalite's defaults (sl_api_config_init's) */
+  o->shard_limit = SL_STREAM_MAX_SHARDS;
+  o->on_demand_limit = 50;
   o->mapping = o->data_dir = o->auth = o->tls_cert = o->tls_key = NULL;
   o->fsync = SL_FSYNC_INTERVAL;
   o->workers = 0;
@@ -249,6 +271,11 @@ int sl_cli_serve(int argc, char **argv) {
   api_config.read_limits = read_limits;
   api_config.data_dir = data_dir;
   api_config.fsync = fsync;
+  api_config.create_stream_ms = (int64_t)o.create_ms;
+  api_config.delete_stream_ms = (int64_t)o.delete_ms;
+  api_config.update_stream_ms = (int64_t)o.update_ms;
+  api_config.shard_limit = (uint32_t)o.shard_limit;
+  api_config.on_demand_stream_limit = (uint32_t)o.on_demand_limit;
   if (data_dir != NULL) config.sync_interval_ms = 1000; /* interval's group commit also when puts pause */
   sl_api_t *api;
   sl_error_t err;

@@ -491,9 +491,8 @@ int sl_store_save_checkpoints(sl_store_t *st, const char *name, const char *json
   return sl_atomic_write(path, json, strlen(json), err);
 }
 
-char *sl_store_load_checkpoints(sl_store_t *st, const char *name, sl_error_t *err) {
-  char path[4400];
-  snprintf(path, sizeof path, "%s/checkpoints/%s.json", st->dir, name);
+/* A small document of the store's folder (malloc'd), or NULL with SL_ENOTFOUND when there is none. */
+static char *load_document(const char *path, sl_error_t *err) {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     sl_error_set(err, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "cannot read %s: %s", path, strerror(errno));
@@ -522,4 +521,22 @@ char *sl_store_load_checkpoints(sl_store_t *st, const char *name, sl_error_t *er
   }
   text[len] = '\0';
   return text;
+}
+
+char *sl_store_load_checkpoints(sl_store_t *st, const char *name, sl_error_t *err) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/checkpoints/%s.json", st->dir, name);
+  return load_document(path, err);
+}
+
+int sl_store_save_settings(sl_store_t *st, const char *json, sl_error_t *err) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/settings.json", st->dir);
+  return sl_atomic_write(path, json, strlen(json), err);
+}
+
+char *sl_store_load_settings(sl_store_t *st, sl_error_t *err) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/settings.json", st->dir);
+  return load_document(path, err);
 }

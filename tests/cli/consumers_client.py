@@ -11,7 +11,7 @@ import botocore.exceptions
 k = boto3.client("kinesis", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1",
                  aws_access_key_id="x", aws_secret_access_key="x",
                  config=botocore.config.Config(retries={"total_max_attempts": 1}))
-DELAY = 0.5  # the server's consumer_ms
+DELAY = 0.5  # the server's --create-stream-ms and --delete-stream-ms: consumers are CREATING and DELETING as long
 
 
 def code(call, **args):
@@ -26,7 +26,13 @@ def settle():
     time.sleep(DELAY + 0.2)
 
 
-k.create_stream(StreamName="fan", ShardCount=2)
+def create(name, shards):
+    k.create_stream(StreamName=name, ShardCount=shards)
+    while k.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
+        time.sleep(0.05)
+
+
+create("fan", 2)
 arn = k.describe_stream_summary(StreamName="fan")["StreamDescriptionSummary"]["StreamARN"]
 t0 = time.time()
 c = k.register_stream_consumer(StreamARN=arn, ConsumerName="app-1")["Consumer"]
@@ -77,6 +83,7 @@ k.register_stream_consumer(StreamARN=arn, ConsumerName="app-1")
 
 # Gone with their stream.
 k.delete_stream(StreamName="fan")
-k.create_stream(StreamName="fan", ShardCount=1)
+settle()
+create("fan", 1)
 assert k.list_stream_consumers(StreamARN=arn)["Consumers"] == []
 print("consumer operations as AWS documents them")

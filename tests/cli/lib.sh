@@ -12,8 +12,12 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # start_server ARGS...: `shardlab serve --port 0 ARGS` in the background, from the current folder; sets
 # server_pid, and port once the server says it listens (its output goes to $tmp/server.out and .err).
+# Streams change status at once (--create-stream-ms 0 and the others): the scripts that use it test other
+# things than the transitions, and create streams and use them at once. ARGS may set them again
+# (test_api_aws.sh does).
 start_server() {
-  "$shardlab" serve --port 0 "$@" >"$tmp/server.out" 2>"$tmp/server.err" &
+  "$shardlab" serve --port 0 --create-stream-ms 0 --delete-stream-ms 0 --update-stream-ms 0 "$@" \
+    >"$tmp/server.out" 2>"$tmp/server.err" &
   server_pid=$!
   for _ in $(seq 300); do grep -qs listening "$tmp/server.out" && break
     kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done

@@ -15,6 +15,7 @@ static sl_api_t *new_api(int write_limits) {
   sl_api_config_t c;
   sl_api_config_init(&c);
   c.write_limits = write_limits;
+  c.create_stream_ms = c.delete_stream_ms = c.update_stream_ms = 0; /* instant: the transitions have their test */
   sl_api_t *api;
   assert_int_equal(sl_api_create(&c, &api, NULL), SL_OK);
   return api;
@@ -286,11 +287,54 @@ static void get_records_obeys_the_read_limits(void **state) {
   sl_api_destroy(api);
 }
 
+/* Status from times alone: the same calls at other times of the request's clock see CREATING, UPDATING,
+ * DELETING and then nothing; the fast path of PutRecords refuses a CREATING stream as the general one does. */
+static void status_follows_the_request_clock(void **state) {
+  (void)state;
+  sl_api_config_t c;
+  sl_api_config_init(&c); /* 500 ms each, kinesalite's */
+  sl_api_t *api;
+  assert_int_equal(sl_api_create(&c, &api, NULL), SL_OK);
+  int status;
+  const int64_t t = TEST_EPOCH_MS;
+  const char *summary = "{\"StreamName\":\"s\"}", *put = "{\"StreamName\":\"s\",\"Records\":[{\"Data\":\"eA==\","
+                                                            "\"PartitionKey\":\"k\"}]}";
+  json_decref(call(api, "CreateStream", "{\"StreamName\":\"s\",\"ShardCount\":2}", t, &status));
+  struct { int64_t at; const char *status; } seen[] = {{t, "CREATING"}, {t + 499, "CREATING"}, {t + 500, "ACTIVE"}};
+  for (size_t i = 0; i < 3; i++) {
+    json_t *j = call(api, "DescribeStreamSummary", summary, seen[i].at, &status);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "StreamDescriptionSummary"),
+                                                          "StreamStatus")), seen[i].status);
+    json_decref(j);
+  }
+  json_t *j = call(api, "PutRecords", put, t + 1, &status);
+  assert_int_equal(status, 400);
+  assert_string_equal(json_string_value(json_object_get(j, "__type")), "ResourceNotFoundException");
+  json_decref(j);
+  json_decref(call(api, "UpdateShardCount", "{\"StreamName\":\"s\",\"TargetShardCount\":4,\"ScalingType\":"
+                   "\"UNIFORM_SCALING\"}", t + 600, &status));
+  assert_int_equal(status, 200);
+  j = call(api, "MergeShards", "{\"StreamName\":\"s\",\"ShardToMerge\":\"shardId-000000000002\","
+           "\"AdjacentShardToMerge\":\"shardId-000000000003\"}", t + 1099, &status);
+  assert_string_equal(json_string_value(json_object_get(j, "__type")), "ResourceInUseException");
+  json_decref(j);
+  json_decref(call(api, "PutRecords", put, t + 1099, &status));
+  assert_int_equal(status, 200); /* UPDATING takes records */
+  json_decref(call(api, "DeleteStream", summary, t + 2000, &status));
+  json_decref(call(api, "DescribeStreamSummary", summary, t + 2499, &status));
+  assert_int_equal(status, 200);
+  j = call(api, "DescribeStreamSummary", summary, t + 2500, &status);
+  assert_string_equal(json_string_value(json_object_get(j, "__type")), "ResourceNotFoundException");
+  json_decref(j);
+  sl_api_destroy(api);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(fast_path_equals_general_path),
                                      cmocka_unit_test(get_records_obeys_the_read_limits),
                                      cmocka_unit_test(unusual_requests_get_the_general_answer),
                                      cmocka_unit_test(retention_trims_served_streams),
-                                     cmocka_unit_test(put_records_holds_5_mib)};
+                                     cmocka_unit_test(put_records_holds_5_mib),
+                                     cmocka_unit_test(status_follows_the_request_clock)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,7 @@ static void setup_stream(fixture_t *f, int shards) {
   char body[100];
   snprintf(body, sizeof body, "{\"StreamName\":\"s\",\"ShardCount\":%d}", shards);
   json_decref(call(f->api, "CreateStream", body, f->now, NULL));
+  f->now += c.create_stream_ms; /* ACTIVE now */
   json_t *d = call(f->api, "DescribeStreamSummary", "{\"StreamName\":\"s\"}", f->now, NULL);
   const char *arn = json_string_value(json_object_get(json_object_get(d, "StreamDescriptionSummary"), "StreamARN"));
   snprintf(body, sizeof body, "{\"StreamARN\":\"%s\",\"ConsumerName\":\"c\"}", arn);
@@ -49,7 +50,7 @@ static void setup_stream(fixture_t *f, int shards) {
   snprintf(f->consumer, sizeof f->consumer, "%s",
            json_string_value(json_object_get(json_object_get(reg, "Consumer"), "ConsumerARN")));
   json_decref(reg);
-  f->now += c.consumer_ms;
+  f->now += c.create_stream_ms; /* the consumer too */
 }
 
 /* Puts data under key; returns its sequence number (malloc'd). */
