@@ -218,7 +218,7 @@ void sl__api_describe_stream_summary(api_request_t *r) {
   json_t *d = description(r, st, 1);
   int creating = sl__api_status(st, r->now_ms) == API_CREATING;
   json_object_set_new(d, "OpenShardCount", json_integer(creating ? 0 : sl_stream_open_count(st->stream)));
-  json_object_set_new(d, "ConsumerCount", json_integer(0));
+  json_object_set_new(d, "ConsumerCount", json_integer((json_int_t)st->consumer_count)); /* DELETING ones too */
   sl__api_ok(r, json_pack("{s:o}", "StreamDescriptionSummary", d));
 }
 

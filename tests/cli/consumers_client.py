@@ -62,6 +62,7 @@ for i in range(7, 21):
     k.register_stream_consumer(StreamARN=arn, ConsumerName=f"app-{i}")
 settle()
 assert code(k.register_stream_consumer, StreamARN=arn, ConsumerName="app-21") == "LimitExceededException"
+assert k.describe_stream_summary(StreamName="fan")["StreamDescriptionSummary"]["ConsumerCount"] == 20
 
 # Listed page by page: every consumer once, in registration order.
 pages = k.get_paginator("list_stream_consumers").paginate(StreamARN=arn, PaginationConfig={"PageSize": 3})
