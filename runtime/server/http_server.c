@@ -5,13 +5,16 @@
  * put meanwhile go to the kernel in one write each (sl_api_flush): nothing is acknowledged that a crash of the
  * process could lose. With --tls-cert, every connection speaks TLS (server/tls.c): the ciphertext read goes
  * through its session before http-parser sees it, the handshake's messages are sent as they come, and each
- * answer is encrypted when send_answers sends it, so TLS changes nothing of that order. A request of Content-Type
- * application/x-amz-cbor-1.1 goes to sl_api_handle_cbor, and every answer to it, the server's own errors
- * included, is CBOR. */
+ * answer is encrypted when send_answers sends it, so TLS changes nothing of that order. A connection whose
+ * first bytes are HTTP/2's preface (prior knowledge), or whose TLS handshake chose ALPN h2, speaks HTTP/2
+ * (server/http2.c, nghttp2) instead: each stream is a request, answered through the same queue. Both protocols
+ * answer through server/request.c (SigV4, then the API). */
 #define _POSIX_C_SOURCE 200809L
 
 #include "shardlab/clock.h"
+#include "server/http2.h"
 #include "server/http_server.h"
+#include "server/request.h"
 #include "server/sigv4.h"
 #include "server/tls.h"
 
@@ -36,8 +39,11 @@ struct sl_server_s {
   int handles_open;            /* the listener and the housekeeping timer, until their close callbacks ran */
   uv_timer_t housekeeping;     /* group commit and retention (on_housekeeping) */
   uv_check_t answers;          /* after each loop iteration's reads: flush, then send the answers */
-  struct write_s *pending, *pending_tail; /* answers waiting for the flush, in the order they were made */
+  struct answer_s *pending, *pending_tail; /* answers waiting for the flush, in the order they were made */
 };
+
+/* What a connection speaks: decided by its first bytes (HTTP/2's preface or not) or by TLS's ALPN. */
+enum { PROTO_UNKNOWN, PROTO_HTTP1, PROTO_HTTP2 };
 
 typedef struct conn_s {
   uv_tcp_t tcp;
@@ -46,39 +52,35 @@ typedef struct conn_s {
   sl_server_t *server;
   sl_tls_conn_t *tls;          /* with --tls-cert: the connection's TLS session (else NULL) */
   struct conn_s *prev, *next;
+  int closing;
+  int proto;                   /* PROTO_*: UNKNOWN until the first bytes (or ALPN) decide */
+  char first[24];              /* while UNKNOWN: the first bytes, as long as they begin HTTP/2's preface */
+  size_t first_len;
+  sl__h2_t *h2;                /* PROTO_HTTP2: the session */
+  /* PROTO_HTTP1: the parser and the request it is reading (an HTTP/1.1 connection reads one at a time). */
   http_parser parser;
   char header[64];             /* the header field being read, lowercased, truncated */
   size_t header_len;
   int in_target;               /* the value being read belongs to X-Amz-Target */
+  int in_ctype;                /* ... to Content-Type */
   int last_was_value;
-  char target[128];
-  size_t target_len;
-  int in_ctype;                /* the value being read belongs to Content-Type */
-  char ctype[64];              /* its value (truncated) */
-  size_t ctype_len;
-  int cbor;                    /* the request is CBOR (Content-Type application/x-amz-cbor-1.1): so are answers */
-  char *body;
-  size_t body_len, body_cap;
-  int too_large;               /* the body passed the limit: answer 413 and close */
-  int closing;
-  /* With --auth: every header (for the signature), names lowercased, and the request's path. */
-  char hbuf[16384];
-  size_t hlen, hcount;
-  sl_sigv4_header_t headers[64];
-  int headers_overflow;
-  char url[1024];
-  size_t url_len;
+  sl__request_t req;
 } conn_t;
 
+/* An answer waiting for the flush. */
+typedef struct answer_s {
+  conn_t *conn;                /* whom it answers */
+  int32_t stream_id;           /* HTTP/2: the stream it answers; 0 for HTTP/1.1 */
+  int close_after;             /* HTTP/1.1: the connection closes once it is sent */
+  sl__answer_t a;
+  struct answer_s *next;
+} answer_t;
+
+/* Bytes on their way to the socket. */
 typedef struct write_s {
   uv_write_t req;
   char *data;
-  size_t len;
   int close_after;
-  int needs_flush;             /* it acknowledges records: sent only when the flush before it succeeded */
-  int cbor;                    /* it answers a CBOR request */
-  conn_t *conn;                /* while pending: whom it answers */
-  struct write_s *next;        /* while pending */
 } write_t;
 
 void sl_server_config_init(sl_server_config_t *c) {
@@ -110,21 +112,22 @@ static void conn_closed(uv_handle_t *h) {
   sl_server_t *s = c->server;
   if (--c->open_handles > 0) return;
   s->connections--;
-  for (write_t **p = &s->pending; *p != NULL;) { /* its answers not sent yet go with it */
-    write_t *w = *p;
+  for (answer_t **p = &s->pending; *p != NULL;) { /* its answers not sent yet go with it */
+    answer_t *w = *p;
     if (w->conn != c) {
       p = &w->next;
       continue;
     }
     *p = w->next;
-    free(w->data);
+    free(w->a.body);
     free(w);
   }
   s->pending_tail = NULL;
-  for (write_t *w = s->pending; w != NULL; w = w->next) s->pending_tail = w;
+  for (answer_t *w = s->pending; w != NULL; w = w->next) s->pending_tail = w;
   if (c->prev) c->prev->next = c->next; else s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
-  free(c->body);
+  free(c->req.body);
+  sl__h2_free(c->h2);
   sl_tls_conn_free(c->tls);
   free(c);
   if (s->closing && s->conns == NULL && s->handles_open == 0) free(s); /* the last one out frees the server */
@@ -148,100 +151,118 @@ static void written(uv_write_t *req, int status) {
   free(w);
 }
 
-/* An answer with its headers, not yet queued; NULL out of memory. cbor: the body is CBOR. */
-static write_t *encoded_answer(conn_t *c, int status, const char *body, size_t len, int keep_alive, int cbor) {
-  const char *reason = status == 200   ? "OK"
-                       : status == 413 ? "Payload Too Large"
-                       : status == 500 ? "Internal Server Error"
-                       : status == 503 ? "Service Unavailable"
-                                       : "Bad Request";
-  char head[512];
-  uint64_t n = ++c->server->requests;
-  int hl = snprintf(head, sizeof head,
-                    "HTTP/1.1 %d %s\r\nContent-Type: application/x-amz-%s-1.1\r\nContent-Length: %zu\r\n"
-                    "x-amzn-RequestId: %08llx-0000-4000-8000-%012llx\r\nConnection: %s\r\n\r\n",
-                    status, reason, cbor ? "cbor" : "json", len, (unsigned long long)(n * 2654435761u & 0xFFFFFFFF),
-                    (unsigned long long)n, keep_alive ? "keep-alive" : "close");
-  write_t *w = malloc(sizeof *w);
-  char *data = malloc((size_t)hl + len);
-  if (w == NULL || data == NULL) {
-    free(w);
-    free(data);
-    return NULL;
-  }
-  memcpy(data, head, (size_t)hl);
-  if (len) memcpy(data + hl, body, len);
-  *w = (write_t){.data = data, .len = (size_t)hl + len, .close_after = !keep_alive, .cbor = cbor, .conn = c};
-  return w;
-}
-
-/* An answer with a JSON body (the server's own): as CBOR when cbor (it answers a CBOR request). */
-static write_t *make_answer(conn_t *c, int status, const char *json, size_t len, int keep_alive, int cbor) {
-  if (!cbor) return encoded_answer(c, status, json, len, keep_alive, 0);
-  size_t n = 0;
-  char *body = sl_api_answer_cbor(json, len, &n);
-  write_t *w = body ? encoded_answer(c, status, body, n, keep_alive, 1) : NULL;
-  free(body);
-  return w;
-}
-
-/* Queues an answer: send_answers sends it after the flush. Returns it (NULL: out of memory, connection closed). */
-static write_t *queue(conn_t *c, write_t *w) {
+/* Bytes as they go on the wire (data malloc'd, taken whatever happens); then the connection closes when
+ * close_after. */
+static void conn_write(conn_t *c, char *data, size_t len, int close_after) {
+  write_t *w = len > 0 && !c->closing ? malloc(sizeof *w) : NULL;
   if (w == NULL) {
-    conn_close(c);
-    return NULL;
+    free(data);
+    if (len > 0 || close_after) conn_close(c);
+    return;
   }
+  *w = (write_t){.data = data, .close_after = close_after};
+  uv_buf_t buf = uv_buf_init(data, (unsigned int)len);
+  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
+    free(data);
+    free(w);
+    conn_close(c);
+  }
+}
+
+/* Sends the TLS session's output now: the handshake's messages, alerts, close_notify, and whatever plaintext
+ * was written into the session before. Then closes the connection when close_after. */
+static void send_tls_output(conn_t *c, int close_after) {
+  char *data;
+  size_t len;
+  if (sl_tls_conn_take(c->tls, &data, &len) != 0) conn_close(c);
+  else conn_write(c, data, len, close_after);
+}
+
+/* Plaintext for the peer (data malloc'd, taken): through the TLS session when there is one (followed by
+ * close_notify when the connection closes after it), then to the socket. */
+static void conn_send(conn_t *c, char *data, size_t len, int close_after) {
+  if (c->tls == NULL) {
+    conn_write(c, data, len, close_after);
+    return;
+  }
+  int sealed = c->closing || sl_tls_conn_write(c->tls, data, len) == 0;
+  free(data);
+  if (!sealed) {
+    conn_close(c);
+    return;
+  }
+  if (close_after) sl_tls_conn_shutdown(c->tls);
+  send_tls_output(c, close_after);
+}
+
+/* Queues an answer: send_answers sends it after the flush. The queue takes a->body. */
+static void respond(conn_t *c, int32_t stream_id, sl__answer_t *a, int close_after) {
+  answer_t *w = malloc(sizeof *w);
+  if (w == NULL) {
+    free(a->body);
+    conn_close(c);
+    return;
+  }
+  *w = (answer_t){.conn = c, .stream_id = stream_id, .close_after = close_after, .a = *a};
   sl_server_t *s = c->server;
   if (s->pending_tail) s->pending_tail->next = w;
   else s->pending = w;
   s->pending_tail = w;
-  return w;
-}
-
-/* Queues an answer with a JSON body, in CBOR to a CBOR request. */
-static write_t *respond(conn_t *c, int status, const char *body, size_t len, int keep_alive) {
-  return queue(c, make_answer(c, status, body, len, keep_alive, c->cbor));
-}
-
-/* {"__type": TYPE, "message": MESSAGE} into body (room for 700 bytes); its length. */
-static size_t error_body(char *body, const char *type, const char *message) {
-  char esc[600];
-  size_t n = 0;
-  for (const char *m = message; *m && n + 2 < sizeof esc; m++) { /* the messages hold no control characters */
-    if ((unsigned char)*m < 0x20) continue;
-    if (*m == '"' || *m == '\\') esc[n++] = '\\';
-    esc[n++] = *m;
-  }
-  esc[n] = '\0';
-  return (size_t)snprintf(body, 700, "{\"__type\":\"%s\",\"message\":\"%s\"}", type, esc);
-}
-
-/* An AWS error answer, HTTP 400 (the authentication errors'). */
-static void error_respond(conn_t *c, const char *type, const char *message, int keep_alive) {
-  char body[700];
-  respond(c, 400, body, error_body(body, type, message), keep_alive);
 }
 
 /* The answer to records that could not be written: AWS's 5xx, ServiceUnavailable (503) for a full disk, so
  * clients retry later, InternalFailure (500) for other I/O errors; the connection kept as it was. */
-static write_t *write_failed_answer(write_t *w, const sl_error_t *err) {
-  char body[700];
-  int full = err->code == SL_ENOSPACE;
-  size_t len = error_body(body, full ? "ServiceUnavailable" : "InternalFailure", err->message);
-  write_t *e = make_answer(w->conn, full ? 503 : 500, body, len, !w->close_after, w->cbor);
-  free(w->data);
-  free(w);
-  return e;
+static void write_failed_answer(sl__answer_t *a, const sl_error_t *err) {
+  int full = err->code == SL_ENOSPACE, cbor = a->cbor;
+  free(a->body);
+  sl__answer_error(a, full ? 503 : 500, full ? "ServiceUnavailable" : "InternalFailure", err->message, cbor);
 }
 
-/* With TLS, w's plaintext becomes the records that carry it, followed by close_notify when the connection
- * closes after it. 0, or -1 when the session cannot take it (the connection is then closed unanswered). */
-static int seal(conn_t *c, write_t *w) {
-  if (c->tls == NULL) return 0;
-  if (sl_tls_conn_write(c->tls, w->data, w->len) != 0) return -1;
-  if (w->close_after) sl_tls_conn_shutdown(c->tls);
-  free(w->data);
-  return sl_tls_conn_take(c->tls, &w->data, &w->len);
+/* The HTTP/2 session's frames to the peer now; the connection closes when the session is over, or when
+ * close_after. */
+static void h2_send(conn_t *c, int close_after) {
+  char *data;
+  size_t len;
+  if (sl__h2_take(c->h2, &data, &len) != 0) conn_close(c);
+  else conn_send(c, data, len, close_after || sl__h2_done(c->h2));
+}
+
+/* An HTTP/1.1 answer: the status line, the headers, the body. */
+static void send_http1(conn_t *c, const sl__answer_t *a, const char *request_id, int close_after) {
+  const char *reason = a->status == 200   ? "OK"
+                       : a->status == 413 ? "Payload Too Large"
+                       : a->status == 500 ? "Internal Server Error"
+                       : a->status == 503 ? "Service Unavailable"
+                                          : "Bad Request";
+  char head[512];
+  int hl = snprintf(head, sizeof head,
+                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nx-amzn-RequestId: %s\r\n"
+                    "Connection: %s\r\n\r\n",
+                    a->status, reason, a->content_type, a->len, request_id, close_after ? "close" : "keep-alive");
+  char *data = malloc((size_t)hl + a->len);
+  if (data == NULL) {
+    conn_close(c);
+    return;
+  }
+  memcpy(data, head, (size_t)hl);
+  if (a->len) memcpy(data + hl, a->body, a->len);
+  conn_send(c, data, (size_t)hl + a->len, close_after);
+}
+
+/* One answer to its connection, in its protocol (the answer's body is taken). */
+static void deliver(sl_server_t *s, answer_t *w) {
+  conn_t *c = w->conn;
+  char request_id[37];
+  sl__request_id(++s->requests, request_id);
+  if (c->closing) {
+    free(w->a.body);
+  } else if (w->stream_id != 0) { /* a stream the client reset meanwhile is not answered */
+    sl__h2_respond(c->h2, w->stream_id, w->a.status, w->a.content_type, request_id, w->a.body, w->a.len, 0);
+    h2_send(c, 0);
+  } else {
+    send_http1(c, &w->a, request_id, w->close_after);
+    free(w->a.body);
+  }
 }
 
 /* After the iteration's reads: the durable streams' new records to the kernel (and to the disk as the fsync
@@ -254,23 +275,13 @@ static void send_answers(uv_check_t *h) {
   sl_error_t err;
   int flushed = sl_api_flush(s->api, &err) == SL_OK;
   if (!flushed) fprintf(stderr, "shardlab serve: %s: the puts waiting for it are answered with an error\n", err.message);
-  write_t *w = s->pending;
+  answer_t *w = s->pending;
   s->pending = s->pending_tail = NULL;
   while (w != NULL) {
-    write_t *next = w->next;
-    conn_t *c = w->conn;
-    if (!flushed && w->needs_flush && (w = write_failed_answer(w, &err)) == NULL) {
-      conn_close(c);
-      w = next;
-      continue;
-    }
-    int ok = !c->closing && seal(c, w) == 0;
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned int)w->len);
-    if (!ok || uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
-      free(w->data);
-      free(w);
-      conn_close(c);
-    }
+    answer_t *next = w->next;
+    if (!flushed && w->a.needs_flush) write_failed_answer(&w->a, &err);
+    deliver(s, w);
+    free(w);
     w = next;
   }
 }
@@ -279,41 +290,26 @@ static void send_answers(uv_check_t *h) {
 
 static int on_message_begin(http_parser *p) {
   conn_t *c = p->data;
-  c->target_len = c->body_len = c->header_len = c->ctype_len = 0;
-  c->cbor = 0;
-  c->hlen = c->hcount = c->url_len = 0;
-  c->headers_overflow = 0;
+  sl__request_reset(&c->req, c->server->auth != NULL);
+  c->header_len = 0;
   uv_timer_start(&c->deadline, on_deadline, (uint64_t)c->server->request_timeout_ms, 0);
-  c->in_target = c->last_was_value = c->too_large = 0;
+  c->in_target = c->in_ctype = c->last_was_value = 0;
   return 0;
-}
-
-/* Appends to the header buffer, for --auth: the current header's name (lowercased) or value. */
-static void keep_header(conn_t *c, const char *at, size_t len, int value, int starts) {
-  if (c->server->auth == NULL || c->headers_overflow) return;
-  if (c->hlen + len > sizeof c->hbuf || (starts && !value && c->hcount == 64)) {
-    c->headers_overflow = 1;
-    return;
-  }
-  if (starts && !value) c->headers[c->hcount++] = (sl_sigv4_header_t){c->hbuf + c->hlen, NULL, 0, 0};
-  sl_sigv4_header_t *h = &c->headers[c->hcount - 1];
-  if (starts && value) h->value = c->hbuf + c->hlen;
-  for (size_t i = 0; i < len; i++)
-    c->hbuf[c->hlen++] = !value && at[i] >= 'A' && at[i] <= 'Z' ? (char)(at[i] + 32) : at[i];
-  if (value) h->value_len += len;
-  else h->name_len += len;
 }
 
 static int on_url(http_parser *p, const char *at, size_t len) {
   conn_t *c = p->data;
-  for (size_t i = 0; i < len && c->url_len + 1 < sizeof c->url; i++) c->url[c->url_len++] = at[i];
-  c->url[c->url_len] = '\0';
+  sl__request_t *r = &c->req;
+  for (size_t i = 0; i < len && r->url_len + 1 < sizeof r->url; i++) r->url[r->url_len++] = at[i];
+  r->url[r->url_len] = '\0';
   return 0;
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t len) {
   conn_t *c = p->data;
-  keep_header(c, at, len, 0, c->last_was_value || c->hcount == 0 || c->headers[c->hcount - 1].value != NULL);
+  sl__request_t *r = &c->req;
+  int starts = c->last_was_value || r->hcount == 0 || r->headers[r->hcount - 1].value != NULL;
+  sl__request_header_piece(r, at, len, 0, starts);
   if (c->last_was_value) c->header_len = 0;
   c->last_was_value = 0;
   for (size_t i = 0; i < len && c->header_len + 1 < sizeof c->header; i++)
@@ -324,77 +320,35 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
   conn_t *c = p->data;
-  if (c->hcount > 0 || c->server->auth == NULL) keep_header(c, at, len, 1, !c->last_was_value);
+  sl__request_header_piece(&c->req, at, len, 1, !c->last_was_value);
   if (!c->last_was_value) c->in_target = strcmp(c->header, "x-amz-target") == 0;
   if (!c->last_was_value) c->in_ctype = strcmp(c->header, "content-type") == 0;
   c->last_was_value = 1;
-  if (c->in_target)
-    for (size_t i = 0; i < len && c->target_len < sizeof c->target; i++) c->target[c->target_len++] = at[i];
-  if (c->in_ctype)
-    for (size_t i = 0; i < len && c->ctype_len < sizeof c->ctype; i++) c->ctype[c->ctype_len++] = at[i];
+  if (c->in_target) sl__request_target_piece(&c->req, at, len);
+  if (c->in_ctype) sl__request_ctype_piece(&c->req, at, len);
   return 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len) {
   conn_t *c = p->data;
-  if (c->too_large) return 0;
-  if (c->body_len + len > c->server->max_body) {
-    c->too_large = 1;
-    return 0;
-  }
-  if (c->body_len + len > c->body_cap) {
-    size_t cap = c->body_cap ? c->body_cap : 4096;
-    while (cap < c->body_len + len) cap *= 2;
-    char *grown = realloc(c->body, cap);
-    if (grown == NULL) return -1;
-    c->body = grown;
-    c->body_cap = cap;
-  }
-  memcpy(c->body + c->body_len, at, len);
-  c->body_len += len;
-  return 0;
+  return sl__request_body(&c->req, at, len, c->server->max_body);
 }
 
 static int on_headers_complete(http_parser *p) {
   conn_t *c = p->data;
-  if (p->content_length != ULLONG_MAX && p->content_length > c->server->max_body) c->too_large = 1;
-  c->cbor = sl_api_content_is_cbor(c->ctype, c->ctype_len);
+  if (p->content_length != ULLONG_MAX && p->content_length > c->server->max_body) c->req.too_large = 1;
   return 0;
 }
 
 static int on_message_complete(http_parser *p) {
   conn_t *c = p->data;
   uv_timer_stop(&c->deadline);
-  if (c->too_large) {
-    static const char msg[] = "{\"__type\":\"SerializationException\",\"message\":\"Request body too large\"}";
-    respond(c, 413, msg, sizeof msg - 1, 0);
-    http_parser_pause(p, 1); /* nothing more is read from this connection */
-    return 0;
-  }
-  int keep_alive = http_should_keep_alive(p);
-  if (c->server->auth != NULL) { /* --auth: signed by a known key, or AWS's refusal */
-    sl_sigv4_refusal_t why = {"IncompleteSignatureException", "Too many headers to check the signature"};
-    char *q = strchr(c->url, '?');
-    if (q != NULL) *q++ = '\0';
-    sl_sigv4_request_t sr = {http_method_str(p->method), c->url_len ? c->url : "/", q ? q : "", c->headers, c->hcount,
-                             c->body, c->body_len};
-    if (c->headers_overflow || !sl_sigv4_check(c->server->auth, &sr, sl_clock_wall_ms(), &why)) {
-      error_respond(c, why.type, why.message, keep_alive);
-      return 0;
-    }
-  }
-  sl_api_response_t out;
-  (c->cbor ? sl_api_handle_cbor : sl_api_handle)(c->server->api, c->target, c->target_len, c->body, c->body_len,
-                                                 sl_clock_wall_ms(), &out);
-  int keep = http_should_keep_alive(p);
-  if (out.body == NULL) {
-    static const char msg[] = "{\"__type\":\"InternalFailure\",\"message\":\"out of memory\"}";
-    respond(c, 500, msg, sizeof msg - 1, keep);
-  } else {
-    write_t *w = queue(c, encoded_answer(c, out.status, out.body, out.len, keep, c->cbor));
-    if (w != NULL) w->needs_flush = out.needs_flush;
-  }
-  free(out.body);
+  int too_large = c->req.too_large;
+  snprintf(c->req.method, sizeof c->req.method, "%s", http_method_str(p->method));
+  sl__answer_t a;
+  sl__request_answer(c->server->api, c->server->auth, &c->req, sl_clock_wall_ms(), &a);
+  respond(c, 0, &a, too_large || !http_should_keep_alive(p));
+  if (too_large) http_parser_pause(p, 1); /* a 413 closes the connection: nothing more is read from it */
   return 0;
 }
 
@@ -417,59 +371,106 @@ static void alloc_buffer(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 }
 
 /* Plaintext for http-parser: 1 to go on reading, 0 when this connection reads no more (an answer that
- * closes it, 413 or 400, is on its way). */
+ * closes it, 413 or 400, is on its way). An Upgrade (h2c from curl --http2) is not taken: the request is
+ * answered in HTTP/1.1, as a server may (RFC 9110, 7.8), and whatever follows it read as HTTP/1.1 again. */
 static int parse(conn_t *c, const char *data, size_t len) {
   size_t used = http_parser_execute(&c->parser, &settings, data, len);
   enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+  while (e == HPE_OK && used < len && c->parser.upgrade && !c->closing) {
+    used += http_parser_execute(&c->parser, &settings, data + used, len - used);
+    e = HTTP_PARSER_ERRNO(&c->parser);
+  }
   if (e == HPE_OK && used == len) return 1;
   if (e != HPE_PAUSED) { /* paused: a 413 is on its way, then the connection closes */
-    static const char msg[] = "{\"__type\":\"SerializationException\",\"message\":\"Malformed HTTP request\"}";
-    respond(c, 400, msg, sizeof msg - 1, 0);
+    sl__answer_t a;
+    sl__answer_error(&a, 400, "SerializationException", "Malformed HTTP request", 0);
+    respond(c, 0, &a, 1);
   }
   uv_read_stop((uv_stream_t *)&c->tcp);
   return 0;
 }
 
-/* Sends the TLS session's output now: the handshake's messages, alerts, close_notify (never an answer: those
- * wait for send_answers). Then closes the connection when close_after. */
-static void send_tls_output(conn_t *c, int close_after) {
-  write_t *w = calloc(1, sizeof *w);
-  int taken = w != NULL && sl_tls_conn_take(c->tls, &w->data, &w->len) == 0;
-  if (!taken || w->len == 0) { /* nothing to send (w->data is NULL) */
-    free(w);
-    if (!taken || close_after) conn_close(c);
-    return;
-  }
-  w->close_after = close_after;
-  w->conn = c;
-  uv_buf_t buf = uv_buf_init(w->data, (unsigned int)w->len);
-  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) {
-    free(w->data);
-    free(w);
-    conn_close(c);
-  }
+/* Plaintext for the HTTP/2 session, and what it has to send at once (SETTINGS and their acknowledgement,
+ * WINDOW_UPDATE, PING's answer, GOAWAY: never an answer, those wait for send_answers). 1 to go on reading. */
+static int read_h2(conn_t *c, const char *data, size_t len) {
+  int ok = sl__h2_feed(c->h2, data, len) == 0;
+  h2_send(c, !ok);
+  if (ok && !c->closing) return 1;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  return 0;
 }
 
-/* Ciphertext read: the plaintext it completes to the parser (none during the handshake, or while a record is
- * partial). The peer's close_notify, or anything that is not TLS (plain HTTP on this port), closes the
- * connection, after the alert or close_notify the session has to send. */
+/* A complete request on an HTTP/2 stream: answered as HTTP/1.1's are, through the same queue. */
+static void h2_request(void *user, int32_t stream_id, sl__request_t *r) {
+  conn_t *c = user;
+  sl__answer_t a;
+  sl__request_answer(c->server->api, c->server->auth, r, sl_clock_wall_ms(), &a);
+  respond(c, stream_id, &a, 0);
+}
+
+/* HTTP/2's request deadline: from a request's start while none was incomplete until none is. */
+static void h2_busy(void *user, int busy) {
+  conn_t *c = user;
+  if (busy) uv_timer_start(&c->deadline, on_deadline, (uint64_t)c->server->request_timeout_ms, 0);
+  else uv_timer_stop(&c->deadline);
+}
+
+/* The connection starts speaking proto: 1, or 0 when out of memory (the connection is then closed). */
+static int start_proto(conn_t *c, int proto) {
+  c->proto = proto;
+  if (proto == PROTO_HTTP1) {
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    return 1;
+  }
+  sl__h2_hooks_t hooks = {c, c->server->max_body, c->server->auth != NULL, h2_request, h2_busy};
+  if ((c->h2 = sl__h2_new(&hooks)) != NULL) return 1;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  conn_close(c);
+  return 0;
+}
+
+static int read_plaintext(conn_t *c, const char *data, size_t len);
+
+/* The first bytes of plaintext: HTTP/2 when they are its preface (prior knowledge) or TLS chose ALPN h2, else
+ * HTTP/1.1; kept until there are enough to tell, then read as the protocol they chose. */
+static int sniff(conn_t *c, const char *data, size_t len) {
+  size_t n = sizeof c->first - c->first_len;
+  if (n > len) n = len;
+  memcpy(c->first + c->first_len, data, n);
+  c->first_len += n;
+  int h2 = c->tls != NULL && sl_tls_conn_h2(c->tls) ? 1 : sl__h2_is_preface(c->first, c->first_len);
+  if (h2 < 0) return 1; /* the preface so far: n was len */
+  if (!start_proto(c, h2 ? PROTO_HTTP2 : PROTO_HTTP1)) return 0;
+  return read_plaintext(c, c->first, c->first_len) && (n == len || read_plaintext(c, data + n, len - n));
+}
+
+/* Plaintext read, to the connection's protocol: 1 to go on reading, 0 when it reads no more. */
+static int read_plaintext(conn_t *c, const char *data, size_t len) {
+  if (c->proto == PROTO_UNKNOWN) return sniff(c, data, len);
+  return c->proto == PROTO_HTTP2 ? read_h2(c, data, len) : parse(c, data, len);
+}
+
+/* Ciphertext read: the plaintext it completes to the connection's protocol (none during the handshake, or
+ * while a record is partial). The peer's close_notify, or anything that is not TLS (plain HTTP on this port),
+ * closes the connection, after the alert or close_notify the session has to send. */
 static void read_tls(conn_t *c, const char *data, size_t len) {
   char plain[16384]; /* the plaintext of one TLS record at the most */
   ssize_t n = sl_tls_conn_feed(c->tls, data, len) == 0 ? 1 : SL_TLS_FAILED;
   int reading = 1;
   while (n > 0 && reading) {
     n = sl_tls_conn_read(c->tls, plain, sizeof plain);
-    if (n > 0) reading = parse(c, plain, (size_t)n);
+    if (n > 0) reading = read_plaintext(c, plain, (size_t)n);
   }
   if (n < 0) uv_read_stop((uv_stream_t *)&c->tcp);
-  send_tls_output(c, n < 0);
+  if (!c->closing) send_tls_output(c, n < 0);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   conn_t *c = stream->data;
   if (nread < 0) conn_close(c);
   else if (nread > 0 && !c->closing && c->tls != NULL) read_tls(c, buf->base, (size_t)nread);
-  else if (nread > 0 && !c->closing) parse(c, buf->base, (size_t)nread);
+  else if (nread > 0 && !c->closing) read_plaintext(c, buf->base, (size_t)nread);
   free(buf->base);
 }
 
@@ -500,8 +501,6 @@ static void on_connection(uv_stream_t *listener, int status) {
   /* Until the first request is complete: with TLS, a handshake that stalls is closed as a request would be. */
   uv_timer_start(&c->deadline, on_deadline, (uint64_t)s->request_timeout_ms, 0);
   uv_tcp_nodelay(&c->tcp, 1);
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c;
   uv_read_start((uv_stream_t *)&c->tcp, alloc_buffer, on_read);
 }
 

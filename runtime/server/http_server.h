@@ -1,6 +1,7 @@
-/* http_server.h - HTTP/1.1 for the Kinesis API on a libuv loop: keep-alive, requests parsed by Debian's
- * http-parser, bodies bounded (413 past the limit), every complete request answered by sl_api_handle; HTTPS
- * when the config has a TLS context. */
+/* http_server.h - HTTP/1.1 and HTTP/2 for the Kinesis API on a libuv loop: keep-alive, requests parsed by
+ * Debian's http-parser, or nghttp2 for a connection that opens with HTTP/2's preface or chose ALPN h2
+ * (server/http2.h), bodies bounded (413 past the limit), every complete request answered by sl_api_handle;
+ * HTTPS when the config has a TLS context. */
 #ifndef SHARDLAB_HTTP_SERVER_H
 #define SHARDLAB_HTTP_SERVER_H
 

@@ -1,10 +1,11 @@
 /* tls.c - owns everything shardlab does with OpenSSL's TLS: the SSL_CTX made from --tls-cert and --tls-key
  * (files checked one by one, so a startup error says which file is wrong and how), the protocol settings
- * (TLS 1.2 and 1.3 only, no renegotiation, ALPN), and each connection's SSL object over two memory BIOs.
- * libuv owns the socket: the server feeds the ciphertext it reads into the read BIO, SSL_read gives the
- * plaintext for http-parser (driving the handshake first), SSL_write puts answers into the write BIO, and the
- * server takes that BIO's ciphertext to uv_write. OpenSSL's error queue is cleared after every failure, so
- * nothing of one connection leaks into another's (or into the log: nothing is printed here). */
+ * (TLS 1.2 and 1.3 only, no renegotiation, ALPN: h2, then http/1.1), and each connection's SSL object over
+ * two memory BIOs. libuv owns the socket: the server feeds the ciphertext it reads into the read BIO, SSL_read
+ * gives the plaintext for http-parser or nghttp2 (driving the handshake first), SSL_write puts answers into the
+ * write BIO, and the server takes that BIO's ciphertext to uv_write. OpenSSL's error queue is cleared after
+ * every failure, so nothing of one connection leaks into another's (or into the log: nothing is printed
+ * here). */
 #define _POSIX_C_SOURCE 200809L
 
 #include "server/tls.h"
@@ -30,9 +31,9 @@ struct sl_tls_conn_s {
 };
 
 /* The application protocols this server speaks, in its order of preference, in ALPN's wire format (each name
- * after its length byte). Issue 18 (HTTP/2) adds "\x02h2" in front once the server can answer h2; until then
- * a client that offers only h2 is not acknowledged and speaks HTTP/1.1, as without ALPN. */
-static const unsigned char alpn_protocols[] = "\x08http/1.1";
+ * after its length byte): HTTP/2 first, then HTTP/1.1. A client that offers neither is not acknowledged and
+ * speaks HTTP/1.1 (or HTTP/2 with prior knowledge), as without ALPN. */
+static const unsigned char alpn_protocols[] = "\x02h2\x08http/1.1";
 
 static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *out_len, const unsigned char *in,
                        unsigned int in_len, void *arg) {
@@ -223,4 +224,11 @@ int sl_tls_conn_take(sl_tls_conn_t *c, char **out, size_t *len) {
   *out = data;
   *len = got;
   return 0;
+}
+
+int sl_tls_conn_h2(const sl_tls_conn_t *c) {
+  const unsigned char *proto;
+  unsigned int len;
+  SSL_get0_alpn_selected(c->ssl, &proto, &len);
+  return len == 2 && memcmp(proto, "h2", 2) == 0;
 }

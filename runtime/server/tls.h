@@ -24,6 +24,9 @@ void sl_tls_free(sl_tls_t *t);
 sl_tls_conn_t *sl_tls_conn_new(sl_tls_t *t);
 void sl_tls_conn_free(sl_tls_conn_t *c);
 
+/* 1 when the handshake chose HTTP/2 by ALPN ("h2"), else 0 (HTTP/1.1 chosen, no ALPN, or not done yet). */
+int sl_tls_conn_h2(const sl_tls_conn_t *c);
+
 /* Ciphertext read from the peer (any piece of it: partial records wait for the rest). 0, or -1 out of memory. */
 int sl_tls_conn_feed(sl_tls_conn_t *c, const char *data, size_t len);
 

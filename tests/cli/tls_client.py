@@ -1,7 +1,8 @@
 """tls_client.py - `shardlab serve --tls-cert --tls-key` against Python's clients (test_tls.sh).
 `python3 tls_client.py PORT CA.pem [TIMEOUT]`: boto3 over https with the test CA (create, put, get); boto3
 without the CA refused by certificate verification; a TLS session of Python's ssl module over memory BIOs,
-sent a few bytes at a time (partial records), in TLS 1.3 and 1.2, that checks the ALPN answer, keep-alive, an answer with
+sent a few bytes at a time (partial records), in TLS 1.3 and 1.2, that checks the ALPN answer (h2 for a client
+that offers it first, http/1.1 for one that offers only that; test_http2.sh speaks HTTP/2 over TLS), keep-alive, an answer with
 `Connection: close` followed by the server's close_notify, and the server's close_notify answering ours;
 plain HTTP on the TLS port (no HTTP answer, the connection closed); with TIMEOUT (--request-timeout), a
 handshake that stops halfway, closed after TIMEOUT seconds. `python3 tls_client.py PORT CA.pem --auth` only
@@ -33,11 +34,11 @@ def refused_by_verification(k):
 class Session:
     """A TLS client over memory BIOs: what it writes is sent `chunk` bytes at a time."""
 
-    def __init__(self, chunk, version=None):
+    def __init__(self, chunk, version=None, alpn=("http/1.1",)):
         ctx = ssl.create_default_context(cafile=ca)
         if version is not None:
             ctx.minimum_version = ctx.maximum_version = version
-        ctx.set_alpn_protocols(["h2", "http/1.1"])
+        ctx.set_alpn_protocols(list(alpn))
         self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
         self.tls = ctx.wrap_bio(self.inc, self.out, server_hostname="127.0.0.1")  # the IP subjectAltName
         self.sock = socket.create_connection(("127.0.0.1", port))
@@ -81,6 +82,10 @@ class Session:
 
 
 def over_memory_bios(version, name):
+    s = Session(chunk=7, version=version, alpn=("h2", "http/1.1"))
+    s.step(s.tls.do_handshake)
+    assert s.tls.selected_alpn_protocol() == "h2", s.tls.selected_alpn_protocol()
+    s.sock.close()
     s = Session(chunk=7, version=version)
     s.step(s.tls.do_handshake)
     assert s.tls.selected_alpn_protocol() == "http/1.1", s.tls.selected_alpn_protocol()
@@ -96,7 +101,7 @@ def over_memory_bios(version, name):
     # step refuses) nor more data.
     assert s.step(lambda: s.tls.read(65536)) == b""
     s.sock.close()
-    print(f"{name} over memory BIOs, 7 bytes a send: ALPN http/1.1, keep-alive, close_notify both ways")
+    print(f"{name} over memory BIOs, 7 bytes a send: ALPN h2 or http/1.1, keep-alive, close_notify both ways")
 
 
 def plain_http():
