@@ -15,6 +15,7 @@
 #include "server/http2.h"
 #include "server/http_server.h"
 #include "server/request.h"
+#include "server/feeds.h"
 #include "server/sigv4.h"
 #include "server/tls.h"
 
@@ -39,6 +40,8 @@ struct sl_server_s {
   int handles_open;            /* the listener and the housekeeping timer, until their close callbacks ran */
   uv_timer_t housekeeping;     /* group commit and retention (on_housekeeping) */
   uv_check_t answers;          /* after each loop iteration's reads: flush, then send the answers */
+  sl__feeds_t *feeds;          /* SubscribeToShard's answers while they run (server/feeds.h) */
+  uv_timer_t feeder;           /* polls them */
   struct answer_s *pending, *pending_tail; /* answers waiting for the flush, in the order they were made */
 };
 
@@ -107,6 +110,11 @@ static void on_housekeeping(uv_timer_t *t) {
   if (sl_api_capacity(s->api, sl_clock_wall_ms(), &err) != SL_OK) fprintf(stderr, "shardlab serve: %s\n", err.message);
 }
 
+static void server_free(sl_server_t *s) {
+  sl__feeds_free(s->feeds);
+  free(s);
+}
+
 static void conn_closed(uv_handle_t *h) {
   conn_t *c = h->data;
   sl_server_t *s = c->server;
@@ -120,8 +128,10 @@ static void conn_closed(uv_handle_t *h) {
     }
     *p = w->next;
     free(w->a.body);
+    if (w->a.sub != NULL) sl_api_subscription_end(s->api, w->a.sub);
     free(w);
   }
+  sl__feeds_drop(s->feeds, c); /* its subscriptions end with it */
   s->pending_tail = NULL;
   for (answer_t *w = s->pending; w != NULL; w = w->next) s->pending_tail = w;
   if (c->prev) c->prev->next = c->next; else s->conns = c->next;
@@ -130,7 +140,7 @@ static void conn_closed(uv_handle_t *h) {
   sl__h2_free(c->h2);
   sl_tls_conn_free(c->tls);
   free(c);
-  if (s->closing && s->conns == NULL && s->handles_open == 0) free(s); /* the last one out frees the server */
+  if (s->closing && s->conns == NULL && s->handles_open == 0) server_free(s); /* the last one out frees it */
 }
 
 static void conn_close(conn_t *c) {
@@ -249,6 +259,40 @@ static void send_http1(conn_t *c, const sl__answer_t *a, const char *request_id,
   conn_send(c, data, (size_t)hl + a->len, close_after);
 }
 
+/* The start of a SubscribeToShard answer in HTTP/1.1: its headers and its first message as the first chunk of
+ * a chunked body; the events follow as chunks (feed_send). */
+static void send_http1_stream(conn_t *c, const sl__answer_t *a, const char *request_id) {
+  char head[512];
+  int hl = snprintf(head, sizeof head,
+                    "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\nx-amzn-RequestId: %s\r\n"
+                    "Connection: keep-alive\r\n\r\n%zx\r\n",
+                    a->content_type, request_id, a->len);
+  char *data = malloc((size_t)hl + a->len + 2);
+  if (data == NULL) {
+    conn_close(c);
+    return;
+  }
+  memcpy(data, head, (size_t)hl);
+  memcpy(data + hl, a->body, a->len);
+  memcpy(data + hl + a->len, "\r\n", 2);
+  conn_send(c, data, (size_t)hl + a->len + 2, 0);
+}
+
+/* A SubscribeToShard answer: its first message now, its subscription polled from now on. */
+static void deliver_stream(sl_server_t *s, answer_t *w, const char *request_id) {
+  conn_t *c = w->conn;
+  int rc = 0;
+  if (w->stream_id != 0) {
+    rc = sl__h2_respond(c->h2, w->stream_id, 200, w->a.content_type, request_id, w->a.body, w->a.len, 1);
+    h2_send(c, 0);
+  } else {
+    send_http1_stream(c, &w->a, request_id);
+    free(w->a.body);
+  }
+  if (rc != 0 || c->closing) sl_api_subscription_end(s->api, w->a.sub);
+  else sl__feeds_add(s->feeds, c, w->stream_id, w->a.sub);
+}
+
 /* One answer to its connection, in its protocol (the answer's body is taken). */
 static void deliver(sl_server_t *s, answer_t *w) {
   conn_t *c = w->conn;
@@ -256,6 +300,9 @@ static void deliver(sl_server_t *s, answer_t *w) {
   sl__request_id(++s->requests, request_id);
   if (c->closing) {
     free(w->a.body);
+    if (w->a.sub != NULL) sl_api_subscription_end(s->api, w->a.sub);
+  } else if (w->a.sub != NULL) {
+    deliver_stream(s, w, request_id);
   } else if (w->stream_id != 0) { /* a stream the client reset meanwhile is not answered */
     sl__h2_respond(c->h2, w->stream_id, w->a.status, w->a.content_type, request_id, w->a.body, w->a.len, 0);
     h2_send(c, 0);
@@ -263,6 +310,42 @@ static void deliver(sl_server_t *s, answer_t *w) {
     send_http1(c, &w->a, request_id, w->close_after);
     free(w->a.body);
   }
+}
+
+/* A feed's message (server/feeds.h): a DATA frame on its HTTP/2 stream, or a chunk of the HTTP/1.1 body (the
+ * last chunk after it when end). */
+static int feed_send(void *conn, int32_t stream_id, char *data, size_t len, int end) {
+  conn_t *c = conn;
+  if (c->closing) {
+    free(data);
+    return -1;
+  }
+  if (stream_id != 0) {
+    int rc = sl__h2_push(c->h2, stream_id, data, len, end);
+    free(data);
+    h2_send(c, 0);
+    return rc;
+  }
+  char head[24];
+  int hl = len > 0 ? snprintf(head, sizeof head, "%zx\r\n", len) : 0;
+  size_t total = (size_t)hl + len + (len > 0 ? 2 : 0) + (end ? 5 : 0);
+  char *chunk = malloc(total);
+  if (chunk == NULL) {
+    free(data);
+    conn_close(c);
+    return -1;
+  }
+  memcpy(chunk, head, (size_t)hl);
+  if (len > 0) memcpy(chunk + hl, data, len), memcpy(chunk + hl + len, "\r\n", 2);
+  if (end) memcpy(chunk + total - 5, "0\r\n\r\n", 5);
+  free(data);
+  conn_send(c, chunk, total, 0);
+  return 0;
+}
+
+static void on_feeder(uv_timer_t *t) {
+  sl_server_t *s = t->data;
+  sl__feeds_poll(s->feeds, sl_clock_wall_ms());
 }
 
 /* After the iteration's reads: the durable streams' new records to the kernel (and to the disk as the fsync
@@ -541,13 +624,18 @@ int sl_server_start(uv_loop_t *loop, sl_api_t *api, const sl_server_config_t *cf
   s->answers.data = s;
   uv_check_start(&s->answers, send_answers);
   s->handles_open++;
+  s->feeds = sl__feeds_new(api, feed_send);
+  uv_timer_init(loop, &s->feeder);
+  s->feeder.data = s;
+  uv_timer_start(&s->feeder, on_feeder, 50, 50); /* records reach fan-out consumers within about 50 ms */
+  s->handles_open++;
   *out = s;
   return SL_OK;
 }
 
 static void handle_closed(uv_handle_t *h) {
   sl_server_t *s = h->data;
-  if (--s->handles_open == 0 && s->conns == NULL) free(s);
+  if (--s->handles_open == 0 && s->conns == NULL) server_free(s);
 }
 
 void sl_server_close(sl_server_t *s) {
@@ -555,5 +643,6 @@ void sl_server_close(sl_server_t *s) {
   for (conn_t *c = s->conns; c != NULL; c = c->next) conn_close(c);
   uv_close((uv_handle_t *)&s->housekeeping, handle_closed);
   uv_close((uv_handle_t *)&s->answers, handle_closed);
+  uv_close((uv_handle_t *)&s->feeder, handle_closed);
   uv_close((uv_handle_t *)&s->listener, handle_closed);
 }

@@ -7,6 +7,8 @@
 
 #include "server/request.h"
 
+#include "server/feeds.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,21 +113,43 @@ static int signed_by_key(const sl_sigv4_keys_t *auth, sl__request_t *r, int64_t 
   return 0;
 }
 
+/* SubscribeToShard: a subscription, answered by the event stream's first message; or the API's refusal. */
+static void subscribe(sl_api_t *api, sl__request_t *r, int64_t now_ms, sl__answer_t *out) {
+  static const char stream_type[] = "application/vnd.amazon.eventstream";
+  sl_api_response_t refusal;
+  sl_api_subscription_t *sub = sl_api_subscribe(api, r->body, r->body_len, now_ms, &refusal);
+  if (sub == NULL) {
+    *out = (sl__answer_t){refusal.status, json_type, refusal.body, refusal.len, 0, 0, NULL};
+    if (refusal.body == NULL) sl__answer_error(out, 500, "InternalFailure", "out of memory", 0);
+    return;
+  }
+  *out = (sl__answer_t){.status = 200, .content_type = stream_type, .sub = sub};
+  if (sl__feeds_initial(&out->body, &out->len) != SL_OK) {
+    sl_api_subscription_end(api, sub);
+    sl__answer_error(out, 500, "InternalFailure", "out of memory", 0);
+  }
+}
+
 void sl__request_answer(sl_api_t *api, const sl_sigv4_keys_t *auth, sl__request_t *r, int64_t now_ms,
                         sl__answer_t *out) {
+  static const char subscribe_target[] = "Kinesis_20131202.SubscribeToShard";
   int cbor = sl_api_content_is_cbor(r->ctype, r->ctype_len);
   if (r->too_large) {
     sl__answer_error(out, 413, "SerializationException", "Request body too large", cbor);
     return;
   }
   if (auth != NULL && !signed_by_key(auth, r, now_ms, cbor, out)) return;
+  if (r->target_len == sizeof subscribe_target - 1 && memcmp(r->target, subscribe_target, r->target_len) == 0) {
+    subscribe(api, r, now_ms, out); /* its events are JSON: the JSON protocol's event stream */
+    return;
+  }
   sl_api_response_t res;
   (cbor ? sl_api_handle_cbor : sl_api_handle)(api, r->target, r->target_len, r->body, r->body_len, now_ms, &res);
   if (res.body == NULL) {
     sl__answer_error(out, 500, "InternalFailure", "out of memory", cbor);
     return;
   }
-  *out = (sl__answer_t){res.status, cbor ? cbor_type : json_type, res.body, res.len, res.needs_flush, cbor};
+  *out = (sl__answer_t){res.status, cbor ? cbor_type : json_type, res.body, res.len, res.needs_flush, cbor, NULL};
 }
 
 void sl__request_id(uint64_t n, char out[37]) {

@@ -41,6 +41,8 @@ typedef struct sl__answer_s {
   size_t len;
   int needs_flush;             /* it acknowledges records: it holds only once sl_api_flush succeeded */
   int cbor;                    /* it answers a CBOR request: its body is CBOR (the server's own errors too) */
+  sl_api_subscription_t *sub;  /* SubscribeToShard: the body is the event stream's first message, and the
+                                * subscription's events follow (server/feeds.h); NULL for every other answer */
 } sl__answer_t;
 
 /* Empties r for the next request (its body buffer kept); keep_headers: collect the headers for SigV4. */
@@ -60,8 +62,8 @@ int sl__request_body(sl__request_t *r, const char *at, size_t len, size_t max_bo
 int sl__bytes_append(char **buf, size_t *len, size_t *cap, const void *data, size_t n);
 
 /* The answer to r at now_ms: a 413 when too large; AWS's refusal when auth is set and r is not signed by one
- * of its keys; else sl_api_handle's answer (a 500 when out of memory). r->url is cut at its '?'. Free
- * out->body. */
+ * of its keys; for SubscribeToShard, a subscription (out->sub) or the refusal; else sl_api_handle's answer (a
+ * 500 when out of memory). r->url is cut at its '?'. Free out->body. */
 void sl__request_answer(sl_api_t *api, const sl_sigv4_keys_t *auth, sl__request_t *r, int64_t now_ms,
                         sl__answer_t *out);
 
