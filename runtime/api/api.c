@@ -167,14 +167,18 @@ const char *sl__api_string(api_request_t *r, const char *field, const char *memb
   return s;
 }
 
-const char *sl__api_stream_name(api_request_t *r, int required) {
-  const char *name = sl__api_string(r, "StreamName", "streamName", required, 1, 128);
+const char *sl__api_name(api_request_t *r, const char *field, const char *member, int required) {
+  const char *name = sl__api_string(r, field, member, required, 1, 128);
   if (name != NULL && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(name)) {
-    sl__api_add_error(r, "Value '%s' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression "
-              "pattern: [a-zA-Z0-9_.-]+", name);
+    sl__api_add_error(r, "Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression "
+              "pattern: [a-zA-Z0-9_.-]+", name, member);
     return NULL;
   }
   return name;
+}
+
+const char *sl__api_stream_name(api_request_t *r, int required) {
+  return sl__api_name(r, "StreamName", "streamName", required);
 }
 
 int sl__api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,

@@ -57,13 +57,7 @@ static api_stream_t *stream_of(api_request_t *r, api_need_t need) {
 }
 
 static const char *consumer_name(api_request_t *r, int required) {
-  const char *name = sl__api_string(r, "ConsumerName", "consumerName", required, 1, 128);
-  if (name != NULL && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(name)) {
-    sl__api_add_error(r, "Value '%s' at 'consumerName' failed to satisfy constraint: Member must satisfy regular "
-                      "expression pattern: [a-zA-Z0-9_.-]+", name);
-    return NULL;
-  }
-  return name;
+  return sl__api_name(r, "ConsumerName", "consumerName", required);
 }
 
 static json_t *summary(api_request_t *r, const api_consumer_t *c) {

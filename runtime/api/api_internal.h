@@ -83,6 +83,8 @@ int sl__api_validation_failed(api_request_t *r);
 /* Field readers: absent optional fields leave *out; a problem is added as a validation error. */
 const char *sl__api_string(api_request_t *r, const char *field, const char *member, int required, size_t min, size_t max);
 const char *sl__api_stream_name(api_request_t *r, int required);
+/* A name of 1..128 characters of [a-zA-Z0-9_.-] (streams, consumers), AWS's messages otherwise. */
+const char *sl__api_name(api_request_t *r, const char *field, const char *member, int required);
 int sl__api_integer(api_request_t *r, const char *field, const char *member, int required, long long lo, long long hi,
                 long long *out);
 
